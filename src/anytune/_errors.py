@@ -1,0 +1,247 @@
+"""The error hierarchy of anytune (DESIGN.md §5).
+
+Every error a user can see is an :class:`AnytuneError`. Providers map their vendor's
+exceptions to these classes in one place each (by status code and exception type, never
+by message text); the core never raises a vendor exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from anytune._types import Problem
+    from anytune.job import FineTuneJob
+
+__all__ = [
+    "AnytuneError",
+    "ConfigurationError",
+    "MissingCredentialsError",
+    "UnknownProviderError",
+    "DatasetError",
+    "BudgetExceededError",
+    "UnsupportedError",
+    "ProviderError",
+    "ProviderConnectionError",
+    "ProviderTimeoutError",
+    "ProviderStatusError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "ServerError",
+    "JobFailedError",
+    "WaitTimeoutError",
+    "status_error_class",
+]
+
+
+class AnytuneError(Exception):
+    """Base class of every error anytune raises."""
+
+    #: CLI exit code for this error (DESIGN.md §3).
+    exit_code: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, used by the CLI's ``--json`` output."""
+        return {"type": type(self).__name__, "message": str(self)}
+
+
+class ConfigurationError(AnytuneError):
+    """Settings are missing or contradictory (exit code 2)."""
+
+    exit_code = 2
+
+
+class MissingCredentialsError(ConfigurationError):
+    """A provider's credential is absent. The message names the variable and the argument."""
+
+    def __init__(self, provider: str, *, env_var: str, argument: str, hint: str = "") -> None:
+        self.provider = provider
+        self.env_var = env_var
+        self.argument = argument
+        msg = (
+            f"{provider}: no credential found. Set the environment variable {env_var} "
+            f"or pass {argument}=... ."
+        )
+        super().__init__(f"{msg} {hint}".strip())
+
+
+class UnknownProviderError(ConfigurationError):
+    """No installed provider has this name."""
+
+    def __init__(self, name: str, installed: Sequence[str]) -> None:
+        self.name = name
+        self.installed = list(installed)
+        shown = ", ".join(self.installed) or "none"
+        super().__init__(
+            f"unknown provider {name!r}; installed providers: {shown}. "
+            f"Install it with: pip install anytune-{name}"
+        )
+
+
+class DatasetError(AnytuneError):
+    """The data failed validation; ``problems`` lists each one with file, line and field."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        self.problems = list(problems)
+        if self.problems:
+            first = self.problems[0]
+            message = f"{message}: {first}" + (
+                f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            )
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "errors": [p.to_dict() for p in self.problems]}
+
+
+class BudgetExceededError(AnytuneError):
+    """The estimate is above ``max_cost_usd``; nothing was uploaded or billed."""
+
+    exit_code = 1
+
+    def __init__(self, cost_usd: float, max_cost_usd: float, estimate: Any = None) -> None:
+        self.cost_usd = cost_usd
+        self.max_cost_usd = max_cost_usd
+        self.estimate = estimate
+        super().__init__(
+            f"estimated cost ${cost_usd:.2f} exceeds max_cost_usd=${max_cost_usd:.2f}; "
+            "nothing was uploaded or billed"
+        )
+
+
+class UnsupportedError(AnytuneError):
+    """A provider cannot do this method, model or option."""
+
+    exit_code = 2
+
+    def __init__(self, provider: str, operation: str, reason: str = "") -> None:
+        self.provider = provider
+        self.operation = operation
+        super().__init__(
+            f"provider {provider!r} does not support {operation}" + (f": {reason}" if reason else "")
+        )
+
+
+class ProviderError(AnytuneError):
+    """The provider's service failed or refused a request."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, provider: str, request_id: str | None = None) -> None:
+        self.provider = provider
+        self.request_id = request_id
+        super().__init__(f"{provider}: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "provider": self.provider, "request_id": self.request_id}
+
+
+class ProviderConnectionError(ProviderError):
+    """The provider could not be reached, or the connection dropped."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer in time."""
+
+
+class ProviderStatusError(ProviderError):
+    """The provider answered with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {status_code}: {message}", provider=provider, request_id=request_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "status_code": self.status_code}
+
+
+class AuthenticationError(ProviderStatusError):
+    """401: the credential was refused."""
+
+
+class PermissionDeniedError(ProviderStatusError):
+    """403: the credential may not do this."""
+
+
+class InvalidRequestError(ProviderStatusError):
+    """400/422: the provider rejected the request."""
+
+
+class NotFoundError(ProviderStatusError):
+    """404: no such job, file or model."""
+
+
+class ConflictError(ProviderStatusError):
+    """409: the request conflicts with the resource's state."""
+
+
+class RateLimitError(ProviderStatusError):
+    """429: too many requests; ``retry_after`` holds the suggested wait when given."""
+
+
+class ServerError(ProviderStatusError):
+    """5xx: the provider failed."""
+
+
+_BY_STATUS: dict[int, type[ProviderStatusError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: InvalidRequestError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[ProviderStatusError]:
+    """The error class for an HTTP status code; providers use it to map in one place."""
+    if status_code in _BY_STATUS:
+        return _BY_STATUS[status_code]
+    if status_code >= 500:
+        return ServerError
+    if 400 <= status_code < 500:
+        return InvalidRequestError
+    return ProviderStatusError
+
+
+class JobFailedError(AnytuneError):
+    """The job ended failed or cancelled; ``job`` is its last snapshot."""
+
+    exit_code = 1
+
+    def __init__(self, job: FineTuneJob) -> None:
+        self.job = job
+        err = job.error
+        detail = f": {err.message}" if err is not None and err.message else ""
+        super().__init__(f"job {job.id} ended {job.status.value}{detail}")
+
+
+class WaitTimeoutError(AnytuneError):
+    """``wait`` ran past its timeout; the job keeps running. ``job`` is the last snapshot."""
+
+    exit_code = 3
+
+    def __init__(self, job: FineTuneJob, timeout: float) -> None:
+        self.job = job
+        self.timeout = timeout
+        super().__init__(
+            f"job {job.id} still {job.status.value} after {timeout:g}s; "
+            f"it keeps running. Resume with: anytune wait {job.id}"
+        )

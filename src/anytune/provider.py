@@ -1,0 +1,291 @@
+"""The provider SPI: what a provider package implements to plug into anytune.
+
+A provider is a class registered in the entry-point group ``anytune.providers``::
+
+    [project.entry-points."anytune.providers"]
+    acme = "anytune_acme:AcmeProvider"
+
+Built-in providers register exactly like that. The core only ever talks to this
+interface, so it never branches on a provider's name.
+
+Construction must be cheap and must not read credentials or touch the network:
+preflight (``validate``/``estimate``) builds providers too, and the budget guard must
+run before any credential is read. Read credentials lazily on the first network call
+and raise :class:`~anytune.MissingCredentialsError` naming the variable and argument.
+
+Every network method has an async twin (``acreate`` for ``create``, ...). The default
+twins run the sync method in a worker thread, so a provider is complete with the sync
+methods alone; one with a native async client overrides the twins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+
+from anytune._errors import UnsupportedError
+from anytune._types import (
+    Checkpoint,
+    CreateRequest,
+    Hyperparameters,
+    JobEvent,
+    JobSnapshot,
+    Metric,
+    ModelInfo,
+)
+
+__all__ = ["Capability", "Emulator", "Limits", "Provider"]
+
+T = TypeVar("T")
+
+
+class Capability(enum.Flag):
+    """What a provider can do. The core checks these before calling, so an unsupported
+    operation raises :class:`UnsupportedError` naming the provider and the operation."""
+
+    NONE = 0
+    SFT = enum.auto()
+    DPO = enum.auto()
+    LORA = enum.auto()
+    FULL = enum.auto()
+    VALIDATION_FILE = enum.auto()
+    LIST = enum.auto()
+    CANCEL = enum.auto()
+    EVENTS = enum.auto()
+    METRICS = enum.auto()
+    CHECKPOINTS = enum.auto()
+    RESUME = enum.auto()
+
+
+#: The capability an operation needs, for the checks in :meth:`Provider.require`.
+OPERATION_CAPABILITY: Mapping[str, Capability] = {
+    "sft": Capability.SFT,
+    "dpo": Capability.DPO,
+    "lora": Capability.LORA,
+    "full": Capability.FULL,
+    "validation_file": Capability.VALIDATION_FILE,
+    "list": Capability.LIST,
+    "cancel": Capability.CANCEL,
+    "events": Capability.EVENTS,
+    "metrics": Capability.METRICS,
+    "checkpoints": Capability.CHECKPOINTS,
+    "resume": Capability.RESUME,
+}
+
+
+@runtime_checkable
+class Emulator(Protocol):
+    """A local stand-in for a provider's API (``anytune sandbox``, conformance tests).
+
+    ``start`` binds 127.0.0.1 and serves in a background thread; afterwards ``env``
+    holds the variables a client needs (e.g. ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``)."""
+
+    env: dict[str, str]
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Dataset rules a provider enforces, used by preflight validation.
+
+    ``source`` says where each number comes from (vendor documentation or spec)."""
+
+    min_examples: int = 1
+    max_examples: int | None = None
+    max_file_bytes: int | None = None
+    max_tokens_per_example: int | None = None
+    data_format: str = "openai"
+    source: str = ""
+
+
+class Provider:
+    """Base class of every provider. Subclasses set the class variables and override
+    the network methods they support; the defaults raise :class:`UnsupportedError`."""
+
+    #: The name users pass as ``provider=``; also the entry-point name.
+    name: ClassVar[str] = ""
+    #: What this provider can do.
+    capabilities: ClassVar[Capability] = Capability.SFT
+    #: Keyword arguments of ``Job.create`` that configure the client (credentials,
+    #: endpoints); they come from arguments, environment or the profile file.
+    settings: ClassVar[frozenset[str]] = frozenset()
+    #: Keyword arguments of ``Job.create`` that are passed per job in
+    #: ``CreateRequest.options`` (e.g. ``quantization`` for local). Anything else is a
+    #: ``ConfigurationError`` before any work is done.
+    create_options: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, **settings: Any) -> None:
+        unknown = set(settings) - set(self.settings)
+        if unknown:
+            from anytune._errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"provider {self.name!r} got unknown setting(s) {sorted(unknown)}; "
+                f"it accepts {sorted(self.settings)}"
+            )
+        self.config: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
+
+    def __repr__(self) -> str:
+        # Settings may hold secrets: never show their values.
+        return f"<{type(self).__name__} provider={self.name!r}>"
+
+    @classmethod
+    def emulator(
+        cls,
+        *,
+        port: int = 0,
+        job_seconds: float = 30.0,
+        faults: str = "",
+        api_key: str | None = None,
+    ) -> Emulator:
+        """A local emulator of this provider's API, for ``anytune sandbox`` and tests.
+        ``faults`` is ``OPERATION:KIND[:COUNT],...`` (DESIGN.md §7)."""
+        raise UnsupportedError(cls.name, "sandbox")
+
+    # --- capability checks -------------------------------------------------------------
+    def supports(self, operation: str) -> bool:
+        """Whether this provider supports ``operation`` (a key of ``OPERATION_CAPABILITY``)."""
+        return bool(self.capabilities & OPERATION_CAPABILITY[operation])
+
+    def require(self, operation: str) -> None:
+        """Raise :class:`UnsupportedError` unless ``operation`` is supported."""
+        if not self.supports(operation):
+            raise UnsupportedError(self.name, operation)
+
+    # --- preflight: no network, no credentials ----------------------------------------
+    def catalog(self) -> list[ModelInfo]:
+        """The tunable models, with prices from the provider's data file."""
+        return []
+
+    def model_info(self, model: str) -> ModelInfo | None:
+        """The catalog entry for ``model``, or ``None`` when it is not listed."""
+        return next((m for m in self.catalog() if m.model == model), None)
+
+    def limits(self, model: str, method: str) -> Limits:
+        """The dataset rules for this model and method."""
+        info = self.model_info(model)
+        return Limits(max_tokens_per_example=info.max_tokens_per_example if info else None)
+
+    def default_epochs(self, model: str, records: int) -> int:
+        """Epochs the provider runs when the user gives none."""
+        return 3
+
+    def price_usd(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> float | None:
+        """The cost of training ``trained_tokens``, from the catalog's price table; ``None``
+        when the catalog has no price (local runs cost nothing: they return 0.0)."""
+        info = self.model_info(model)
+        if info is None:
+            return None
+        per_million = info.price_per_million_tokens.get(method)
+        return None if per_million is None else per_million * trained_tokens / 1_000_000
+
+    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+        """Raise before anything is uploaded if this job cannot be created (a retired
+        model, a shutdown date passed, a method the model lacks). ``now`` is injectable."""
+
+    # --- network: sync ------------------------------------------------------------------
+    def upload(self, path: Path, *, purpose: str) -> str:
+        """Upload a prepared file; return the provider's file reference."""
+        raise UnsupportedError(self.name, "upload")
+
+    def create(self, request: CreateRequest) -> JobSnapshot:
+        """Start a job. Must not retry on its own after the request may have been sent:
+        the core recovers through :meth:`find_by_idempotency_key` instead."""
+        raise UnsupportedError(self.name, "create")
+
+    def get(self, job_id: str) -> JobSnapshot:
+        """The job's current state."""
+        raise UnsupportedError(self.name, "get")
+
+    def list(self, *, limit: int = 20) -> list[JobSnapshot]:
+        """Recent jobs, newest first."""
+        raise UnsupportedError(self.name, "list")
+
+    def cancel(self, job_id: str) -> JobSnapshot:
+        """Ask the provider to stop the job."""
+        raise UnsupportedError(self.name, "cancel")
+
+    def events(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
+        """The job's events, oldest first."""
+        raise UnsupportedError(self.name, "events")
+
+    def metrics(self, job_id: str) -> list[Metric]:
+        """Training metrics by step, oldest first."""
+        raise UnsupportedError(self.name, "metrics")
+
+    def checkpoints(self, job_id: str) -> list[Checkpoint]:
+        """Saved checkpoints, oldest first."""
+        raise UnsupportedError(self.name, "checkpoints")
+
+    def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
+        """Find a job created with ``key`` among recent jobs (recovery after an ambiguous
+        failure of ``create``). The default scans :meth:`list` for ``metadata``."""
+        if not self.supports("list"):
+            return None
+        for snap in self.list(limit=limit):
+            if snap.metadata.get("anytune_idempotency_key") == key:
+                return snap
+        return None
+
+    def close(self) -> None:
+        """Release clients and connections."""
+
+    # --- network: async twins -------------------------------------------------------------
+    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+    async def aupload(self, path: Path, *, purpose: str) -> str:
+        """Async twin of :meth:`upload`."""
+        return await self._in_thread(self.upload, path, purpose=purpose)
+
+    async def acreate(self, request: CreateRequest) -> JobSnapshot:
+        """Async twin of :meth:`create`."""
+        return await self._in_thread(self.create, request)
+
+    async def aget(self, job_id: str) -> JobSnapshot:
+        """Async twin of :meth:`get`."""
+        return await self._in_thread(self.get, job_id)
+
+    async def alist(self, *, limit: int = 20) -> list[JobSnapshot]:
+        """Async twin of :meth:`list`."""
+        return await self._in_thread(self.list, limit=limit)
+
+    async def acancel(self, job_id: str) -> JobSnapshot:
+        """Async twin of :meth:`cancel`."""
+        return await self._in_thread(self.cancel, job_id)
+
+    async def aevents(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
+        """Async twin of :meth:`events`."""
+        return await self._in_thread(self.events, job_id, limit=limit)
+
+    async def ametrics(self, job_id: str) -> list[Metric]:
+        """Async twin of :meth:`metrics`."""
+        return await self._in_thread(self.metrics, job_id)
+
+    async def acheckpoints(self, job_id: str) -> list[Checkpoint]:
+        """Async twin of :meth:`checkpoints`."""
+        return await self._in_thread(self.checkpoints, job_id)
+
+    async def afind_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
+        """Async twin of :meth:`find_by_idempotency_key`."""
+        return await self._in_thread(self.find_by_idempotency_key, key, limit=limit)
+
+    async def aclose(self) -> None:
+        """Async twin of :meth:`close`."""
+        self.close()
+
+
+def hyperparameters_or_default(hp: Hyperparameters | None) -> Hyperparameters:
+    """``hp`` or an all-default :class:`Hyperparameters`."""
+    return hp if hp is not None else Hyperparameters()
