@@ -175,6 +175,12 @@ class Provider:
         info = self.model_info(model)
         return Limits(max_tokens_per_example=info.max_tokens_per_example if info else None)
 
+    def tokenizer(self, model: str) -> str:
+        """How preflight counts tokens for ``model``: ``"tiktoken:<encoding>"``,
+        ``"hf:<local path or cached id>"``, or ``"approx"`` (a documented estimate,
+        reported as ``exact_tokens: false``)."""
+        return "approx"
+
     def default_epochs(self, model: str, records: int) -> int:
         """Epochs the provider runs when the user gives none."""
         return 3
