@@ -1,11 +1,36 @@
-"""Configuration (DESIGN.md §4): explicit argument > environment > profile file > default."""
+"""Configuration (DESIGN.md §4): explicit argument > environment > profile file > default.
+
+``anytune.toml`` is looked for in the current folder, then in the user config dir. It
+holds named profiles; ``ANYTUNE_PROFILE`` (or ``default_profile`` in the file) picks one::
+
+    default_profile = "dev"
+
+    [profiles.dev]
+    provider = "local"
+    model = "./models/tiny"
+    epochs = 1                       # any Job.create keyword, incl. provider settings
+
+    [profiles.prod]
+    provider = "together"
+    model = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
+    max_cost_usd = 50
+
+Secrets belong in the vendors' environment variables, not in this file.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["anytune_home"]
+from anytune._errors import ConfigurationError
+
+__all__ = ["Profile", "anytune_home", "config_paths", "load_profile", "resolve_provider"]
+
+CONFIG_NAME = "anytune.toml"
 
 
 def anytune_home() -> Path:
@@ -22,3 +47,73 @@ def anytune_home() -> Path:
     # mkdir's mode is masked by umask and ignored for existing folders: enforce it.
     os.chmod(home, 0o700)
     return home
+
+
+def config_paths() -> list[Path]:
+    """Where ``anytune.toml`` is looked for, in order of precedence."""
+    from platformdirs import user_config_dir
+
+    return [Path.cwd() / CONFIG_NAME, Path(user_config_dir("anytune", appauthor=False)) / CONFIG_NAME]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The chosen profile: its name, the file it came from, and its values."""
+
+    name: str | None = None
+    path: Path | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A value of the profile, or ``default``."""
+        return self.values.get(key, default)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_profile(name: str | None = None, *, paths: list[Path] | None = None) -> Profile:
+    """Load profile ``name`` (else ``ANYTUNE_PROFILE``, else the file's ``default_profile``)
+    from the first ``anytune.toml`` found. No file and no name asked for: an empty profile."""
+    wanted = name or os.environ.get("ANYTUNE_PROFILE") or None
+    for path in paths if paths is not None else config_paths():
+        if not path.is_file():
+            continue
+        doc = _read(path)
+        profiles = doc.get("profiles", {})
+        if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
+            raise ConfigurationError(f"{path}: [profiles] must be a table of tables")
+        chosen = wanted or doc.get("default_profile")
+        if chosen is None:
+            return Profile(path=path)
+        if not isinstance(chosen, str) or chosen not in profiles:
+            raise ConfigurationError(
+                f"{path}: no profile {chosen!r}; profiles: {', '.join(sorted(profiles)) or 'none'}"
+            )
+        return Profile(name=chosen, path=path, values=dict(profiles[chosen]))
+    if wanted:
+        raise ConfigurationError(
+            f"profile {wanted!r} asked for, but no {CONFIG_NAME} found "
+            f"(looked in: {', '.join(str(p) for p in (paths or config_paths()))})"
+        )
+    return Profile()
+
+
+def resolve_provider(explicit: str | None, profile: Profile) -> str:
+    """The provider name: argument > ``ANYTUNE_PROVIDER`` > profile; else a clear error."""
+    name = explicit or os.environ.get("ANYTUNE_PROVIDER") or profile.get("provider")
+    if not name:
+        raise ConfigurationError(
+            "no provider chosen: pass provider=... (CLI: --provider), set ANYTUNE_PROVIDER, "
+            f"or set provider in a profile of {CONFIG_NAME}"
+        )
+    if not isinstance(name, str):
+        raise ConfigurationError(f"provider must be a string, got {type(name).__name__}")
+    return name

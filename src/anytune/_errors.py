@@ -144,7 +144,22 @@ class ProviderError(AnytuneError):
 
 
 class ProviderConnectionError(ProviderError):
-    """The provider could not be reached, or the connection dropped."""
+    """The provider could not be reached, or the connection dropped.
+
+    ``request_sent`` is ``False`` when the request certainly never reached the provider
+    (the connection could not be opened), ``True``/``None`` when it may have: a ``create``
+    is then recovered by its idempotency key rather than sent again blindly."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        request_id: str | None = None,
+        request_sent: bool | None = None,
+    ) -> None:
+        self.request_sent = request_sent
+        super().__init__(message, provider=provider, request_id=request_id)
 
 
 class ProviderTimeoutError(ProviderError):

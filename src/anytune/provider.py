@@ -244,6 +244,11 @@ class Provider:
                 return snap
         return None
 
+    def scope(self) -> str:
+        """A non-secret name of the account or endpoint files are uploaded to (e.g. the
+        base URL), so a cached upload is reused only where it exists."""
+        return ""
+
     def close(self) -> None:
         """Release clients and connections."""
 

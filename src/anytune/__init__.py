@@ -1,0 +1,112 @@
+"""anytune: fine-tune LLMs on any provider through one interface.
+
+>>> from anytune import Job, estimate
+>>> est = estimate("train.jsonl", provider="together", model="...")   # no network
+>>> job = Job.create(provider="together", model="...", training_file="train.jsonl",
+...                  max_cost_usd=20)
+>>> job.wait().raise_for_status().result.model
+
+Importing this package is cheap: providers (and their vendor SDKs, torch, ...) are
+loaded only when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from anytune._errors import (
+    AnytuneError,
+    AuthenticationError,
+    BudgetExceededError,
+    ConfigurationError,
+    ConflictError,
+    DatasetError,
+    InvalidRequestError,
+    JobFailedError,
+    MissingCredentialsError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderStatusError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+    UnknownProviderError,
+    UnsupportedError,
+    WaitTimeoutError,
+)
+from anytune._types import (
+    Checkpoint,
+    Estimate,
+    Hyperparameters,
+    JobError,
+    JobEvent,
+    JobResult,
+    JobStatus,
+    LoRA,
+    Metric,
+    ModelInfo,
+    Problem,
+)
+from anytune.job import AsyncFineTuneJob, FineTuneJob
+
+if TYPE_CHECKING:
+    from anytune._preflight import convert, estimate, validate
+
+Job = FineTuneJob
+AsyncJob = AsyncFineTuneJob
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnytuneError",
+    "AsyncFineTuneJob",
+    "AsyncJob",
+    "AuthenticationError",
+    "BudgetExceededError",
+    "Checkpoint",
+    "ConfigurationError",
+    "ConflictError",
+    "DatasetError",
+    "Estimate",
+    "FineTuneJob",
+    "Hyperparameters",
+    "InvalidRequestError",
+    "Job",
+    "JobError",
+    "JobEvent",
+    "JobFailedError",
+    "JobResult",
+    "JobStatus",
+    "LoRA",
+    "Metric",
+    "MissingCredentialsError",
+    "ModelInfo",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Problem",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderStatusError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "ServerError",
+    "UnknownProviderError",
+    "UnsupportedError",
+    "WaitTimeoutError",
+    "convert",
+    "estimate",
+    "validate",
+]
+
+_PREFLIGHT = {"validate", "estimate", "convert"}
+
+
+def __getattr__(name: str) -> Any:
+    # Preflight pulls in readers and tokenizers: load it on first use, not on import.
+    if name in _PREFLIGHT:
+        from anytune import _preflight
+
+        return getattr(_preflight, name)
+    raise AttributeError(f"module 'anytune' has no attribute {name!r}")

@@ -1,0 +1,274 @@
+"""The ``create`` flow: preflight, budget guard, idempotency, uploads, create, recovery.
+
+Order matters and is the point of this module:
+1. everything that can fail without the network fails first (model retired, method
+   unsupported, bad data, over budget) — before credentials are read or bytes uploaded;
+2. the idempotency key is recorded in the job store *before* the provider is asked, so a
+   crash in between leaves a pending row that the next run recovers;
+3. ``create`` is never re-sent blindly: after an ambiguous failure the provider's recent
+   jobs are searched for the key, and only a proven absence allows another attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from anytune import _preflight
+from anytune._errors import (
+    BudgetExceededError,
+    ConfigurationError,
+    ProviderConnectionError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+)
+from anytune._flow import Blocking, Call, Flow, Sleep
+from anytune._log import logger
+from anytune._polling import Backoff
+from anytune._store import JobStore
+from anytune._types import CreateRequest, Estimate, Hyperparameters, JobSnapshot
+from anytune.provider import Provider
+
+__all__ = ["DEDUPE_WINDOW_S", "CreateSpec", "create_flow", "spec_hash"]
+
+#: Without an explicit key, the same spec and data within this many seconds is the same job.
+DEDUPE_WINDOW_S = 600.0
+#: Attempts at ``create`` when each failure proves that no job was made.
+MAX_CREATE_ATTEMPTS = 4
+METADATA_KEY = "anytune_idempotency_key"
+
+
+@dataclass
+class CreateSpec:
+    """Everything ``Job.create`` was asked for, after configuration was resolved."""
+
+    model: str
+    training_file: Any
+    method: str = "sft"
+    validation_file: Any = None
+    validation_split: float | None = None
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
+    suffix: str | None = None
+    seed: int | None = None
+    max_cost_usd: float | None = None
+    idempotency_key: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CreateOutcome:
+    """What the flow returns: the provider's snapshot, the qualified id and the estimate."""
+
+    snapshot: JobSnapshot
+    qualified_id: str
+    estimate: Estimate | None
+    reused: bool = False
+
+
+def spec_hash(provider: str, spec: CreateSpec, data_hashes: list[str]) -> str:
+    """A stable hash of what makes two creates "the same job"."""
+    doc = {
+        "provider": provider,
+        "model": spec.model,
+        "method": spec.method,
+        "hyperparameters": spec.hyperparameters.to_dict(),
+        "suffix": spec.suffix,
+        "seed": spec.seed,
+        "validation_split": spec.validation_split,
+        "options": {k: repr(v) for k, v in sorted(spec.options.items())},
+        "data": data_hashes,
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _split(path: Path, fraction: float, seed: int | None) -> tuple[Path, Path]:
+    """Split a prepared JSONL file into train and validation files, reproducibly."""
+    if not 0.0 < fraction < 1.0:
+        raise ConfigurationError(f"validation_split must be between 0 and 1, got {fraction}")
+    lines = path.read_bytes().splitlines(keepends=True)
+    order = list(range(len(lines)))
+    random.Random(seed if seed is not None else 0).shuffle(order)
+    n_valid = max(1, round(len(lines) * fraction))
+    valid_idx = set(order[:n_valid])
+    train = path.with_name("train.split.jsonl")
+    valid = path.with_name("validation.split.jsonl")
+    train.write_bytes(b"".join(l for i, l in enumerate(lines) if i not in valid_idx))
+    valid.write_bytes(b"".join(l for i, l in enumerate(lines) if i in valid_idx))
+    return train, valid
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_budget(estimate: Estimate | None, max_cost_usd: float | None) -> None:
+    if max_cost_usd is None:
+        return
+    if estimate is None or estimate.cost_usd is None:
+        raise ConfigurationError(
+            "max_cost_usd was given but the cost of this job cannot be estimated "
+            "(no price for the model, or the data is a provider file id); "
+            "drop max_cost_usd or pass local data"
+        )
+    if estimate.cost_usd > max_cost_usd:
+        raise BudgetExceededError(estimate.cost_usd, max_cost_usd, estimate)
+
+
+def _upload(provider: Provider, store: JobStore, path: Path, purpose: str) -> Flow[str]:
+    digest = _sha256(path)
+    scope = provider.scope()
+    ref = store.find_upload(provider=provider.name, scope=scope, sha256=digest, purpose=purpose)
+    if ref is not None:
+        logger.info("%s: reusing uploaded file %s for %s", provider.name, ref, path.name)
+        return ref
+    ref = yield Call(provider, "upload", (path,), {"purpose": purpose})
+    store.record_upload(
+        provider=provider.name, scope=scope, sha256=digest, purpose=purpose, file_ref=ref
+    )
+    return ref
+
+
+def create_flow(
+    spec: CreateSpec,
+    *,
+    provider: Provider,
+    store: JobStore,
+    now: datetime | None = None,
+    backoff: Backoff = Backoff(initial=1.0, cap=30.0),
+) -> Flow[CreateOutcome]:
+    """The whole of ``Job.create`` as a flow (see the module docstring)."""
+    provider.check_create(spec.model, spec.method, now=now or datetime.now(timezone.utc))
+    provider.require(spec.method)
+    if spec.validation_file is not None or spec.validation_split is not None:
+        provider.require("validation_file")
+    if spec.hyperparameters.lora is not None:
+        provider.require("lora")
+
+    workdir = Path(tempfile.mkdtemp(prefix="anytune-"))
+    train_ref = valid_ref = None
+    train_path = valid_path = None
+    estimate: Estimate | None = None
+    if _preflight.is_file_reference(spec.training_file):
+        train_ref = spec.training_file
+        data_hashes = [f"ref:{train_ref}"]
+    else:
+        prepared = yield Blocking(
+            _preflight.prepare,
+            (spec.training_file,),
+            dict(provider=provider, model=spec.model, method=spec.method,
+                 hyperparameters=spec.hyperparameters, workdir=workdir, purpose="train"),
+        )
+        train_path, estimate = prepared.path, prepared.estimate
+        data_hashes = [prepared.sha256]
+    if spec.validation_file is not None:
+        if _preflight.is_file_reference(spec.validation_file):
+            valid_ref = spec.validation_file
+            data_hashes.append(f"ref:{valid_ref}")
+        else:
+            vprep = yield Blocking(
+                _preflight.prepare,
+                (spec.validation_file,),
+                dict(provider=provider, model=spec.model, method=spec.method,
+                     hyperparameters=spec.hyperparameters, workdir=workdir,
+                     purpose="validation"),
+            )
+            valid_path = vprep.path
+            data_hashes.append(vprep.sha256)
+    _check_budget(estimate, spec.max_cost_usd)
+
+    digest = spec_hash(provider.name, spec, data_hashes)
+    key = spec.idempotency_key
+    if key is None:
+        recent = store.recent_by_spec(provider.name, digest, within=DEDUPE_WINDOW_S)
+        if recent is not None:
+            key = recent.idempotency_key  # the same job asked again moments later
+        else:
+            key = "auto-" + hashlib.sha256(f"{digest}:{random.random()}".encode()).hexdigest()[:24]
+    row, fresh = store.claim(
+        provider=provider.name, model=spec.model, spec_hash=digest, idempotency_key=key,
+        estimate=estimate.to_dict() if estimate else None,
+    )
+    if not fresh:
+        if row.spec_hash and row.spec_hash != digest:
+            raise ConfigurationError(
+                f"idempotency key {key!r} was already used for a different job spec "
+                f"({row.id}); use a new key"
+            )
+        if not row.pending:
+            native = row.id.split(":", 1)[1]
+            snap = yield Call(provider, "get", (native,))
+            return CreateOutcome(snap, row.id, estimate, reused=True)
+        # A previous create with this key never confirmed: did it make a job?
+        found = yield Call(provider, "find_by_idempotency_key", (key,))
+        if found is not None:
+            qid = f"{provider.name}:{found.id}"
+            store.confirm(provider=provider.name, idempotency_key=key, job_id=qid,
+                          status=found.status.value)
+            return CreateOutcome(found, qid, estimate, reused=True)
+
+    try:
+        if spec.validation_split is not None and train_path is not None:
+            train_path, valid_path = yield Blocking(_split, (train_path, spec.validation_split, spec.seed))
+        if train_path is not None:
+            train_ref = yield from _upload(provider, store, train_path, "train")
+        if valid_path is not None:
+            valid_ref = yield from _upload(provider, store, valid_path, "validation")
+    except BaseException:
+        store.release(provider=provider.name, idempotency_key=key)
+        raise
+    assert train_ref is not None
+    request = CreateRequest(
+        model=spec.model, training_file=train_ref, method=spec.method,  # type: ignore[arg-type]
+        validation_file=valid_ref, hyperparameters=spec.hyperparameters, suffix=spec.suffix,
+        seed=spec.seed, idempotency_key=key, metadata={METADATA_KEY: key}, options=spec.options,
+    )
+    snap = yield from _create_with_recovery(provider, store, request, key, backoff)
+    qid = f"{provider.name}:{snap.id}"
+    store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value)
+    return CreateOutcome(snap, qid, estimate)
+
+
+def _create_with_recovery(
+    provider: Provider, store: JobStore, request: CreateRequest, key: str, backoff: Backoff
+) -> Flow[JobSnapshot]:
+    rng = random.Random()
+    last: Exception | None = None
+    for attempt in range(MAX_CREATE_ATTEMPTS):
+        if attempt:
+            retry_after = getattr(last, "retry_after", None) or 0.0
+            yield Sleep(max(retry_after, backoff.delay(attempt - 1, rng)))
+        try:
+            return (yield Call(provider, "create", (request,)))
+        except RateLimitError as exc:  # refused: certainly no job
+            last = exc
+        except ProviderConnectionError as exc:
+            last = exc
+            if exc.request_sent is False:
+                continue
+            found = yield Call(provider, "find_by_idempotency_key", (key,))
+            if found is not None:
+                return found
+        except (ProviderTimeoutError, ServerError) as exc:
+            last = exc
+            found = yield Call(provider, "find_by_idempotency_key", (key,))
+            if found is not None:
+                return found
+        except BaseException:
+            store.release(provider=provider.name, idempotency_key=key)
+            raise
+        logger.warning("%s: create failed (%s); no job was made, retrying", provider.name, last)
+    store.release(provider=provider.name, idempotency_key=key)
+    assert last is not None
+    raise last
+

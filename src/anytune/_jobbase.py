@@ -1,0 +1,320 @@
+"""State and flows shared by :class:`FineTuneJob` and :class:`AsyncFineTuneJob`.
+
+Every operation is a flow (:mod:`anytune._flow`) written once here or in
+:mod:`anytune._create`, run by ``run_sync`` or ``run_async`` in :mod:`anytune.job`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from anytune import _registry
+from anytune._config import Profile, load_profile, resolve_provider
+from anytune._create import CreateOutcome, CreateSpec, create_flow
+from anytune._errors import ConfigurationError, JobFailedError, MissingCredentialsError, WaitTimeoutError
+from anytune._flow import Call, Clock, Flow, run_async, run_sync
+from anytune._log import logger, setup_logging
+from anytune._polling import Backoff, WaitTimedOut, wait_flow
+from anytune._progress import ProgressDisplay
+from anytune._store import JobRecord, JobStore
+from anytune._types import (
+    Checkpoint,
+    Estimate,
+    Hyperparameters,
+    JobError,
+    JobEvent,
+    JobResult,
+    JobSnapshot,
+    JobStatus,
+    LoRA,
+    Metric,
+)
+from anytune.provider import Provider
+
+__all__ = ["open_provider", "split_id"]
+
+J = TypeVar("J", bound="_JobBase")
+
+_HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
+_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
+
+
+def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
+    """``"together:ft-1"`` -> ``("together", "ft-1")``. A bare id uses the configured provider."""
+    name, sep, native = job_id.partition(":")
+    if sep and name in _registry.available():
+        return name, native
+    if sep and not name.startswith(("projects", "ft")) and "/" not in name:
+        return name, native  # let the registry raise UnknownProviderError
+    return resolve_provider(None, profile or load_profile()), job_id
+
+
+def open_provider(name: str, settings: dict[str, Any], profile: Profile) -> Provider:
+    """Provider ``name`` with settings: arguments first, then the profile's (only when the
+    profile is for this provider). Reads no credentials."""
+    cls = _registry.provider_class(name)
+    merged = {}
+    if profile.get("provider") == name:
+        merged.update({k: v for k, v in profile.values.items() if k in cls.settings})
+    merged.update({k: v for k, v in settings.items() if v is not None})
+    return cls(**merged)
+
+
+class _JobBase:
+    """State and accessors shared by the sync and async job classes."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        snapshot: JobSnapshot,
+        *,
+        estimate: Estimate | None = None,
+        store: JobStore | None = None,
+    ) -> None:
+        self._provider = provider
+        self._snapshot = snapshot
+        self._store = store
+        self.estimate = estimate
+        self._estimate_dict: dict[str, Any] | None = estimate.to_dict() if estimate else None
+
+    # --- the snapshot, as public attributes -----------------------------------------------
+    @property
+    def id(self) -> str:
+        """The provider-qualified id, e.g. ``"together:ft-1a2b"``."""
+        return f"{self._provider.name}:{self._snapshot.id}"
+
+    @property
+    def provider(self) -> str:
+        """The provider's name."""
+        return self._provider.name
+
+    @property
+    def model(self) -> str:
+        """The base model."""
+        return self._snapshot.model
+
+    @property
+    def status(self) -> JobStatus:
+        """Status as of the last refresh."""
+        return self._snapshot.status
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When the provider created the job."""
+        return self._snapshot.created_at
+
+    @property
+    def result(self) -> JobResult | None:
+        """The tuned model (``result.model``) once the job succeeded."""
+        return self._snapshot.result
+
+    @property
+    def error(self) -> JobError | None:
+        """Why the job failed, when it did."""
+        return self._snapshot.error
+
+    @property
+    def progress(self) -> float | None:
+        """Fraction done (0-1) where the provider reports it."""
+        return self._snapshot.progress
+
+    @property
+    def provider_raw(self) -> Any:
+        """The provider's own job object, as last received."""
+        return self._snapshot.raw
+
+    def raise_for_status(self: J) -> J:
+        """Raise :class:`JobFailedError` if the job failed or was cancelled; else ``self``."""
+        if self.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise JobFailedError(self)  # type: ignore[arg-type]
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job as the CLI's ``--json`` prints it (DESIGN.md §3)."""
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "model": self.model,
+            "status": self.status.value,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "result": self.result.to_dict() if self.result else None,
+            "error": self.error.to_dict() if self.error else None,
+            "estimate": self._estimate_dict,
+        }
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.status.value} model={self.model!r}>"
+
+    # --- flows shared by both classes -------------------------------------------------------
+    def _set(self, snap: JobSnapshot) -> JobSnapshot:
+        self._snapshot = snap
+        store = self._store or JobStore()
+        store.record(
+            job_id=self.id, provider=self.provider, model=snap.model, status=snap.status.value,
+            result_model=snap.result.model if snap.result else None,
+            error=snap.error.to_dict() if snap.error else None,
+        )
+        return snap
+
+    def _refresh_flow(self) -> Flow[JobSnapshot]:
+        snap = yield Call(self._provider, "get", (self._snapshot.id,))
+        return self._set(snap)
+
+    def _cancel_flow(self) -> Flow[JobSnapshot]:
+        self._provider.require("cancel")
+        snap = yield Call(self._provider, "cancel", (self._snapshot.id,))
+        return self._set(snap)
+
+    def _read_flow(self, operation: str, **kwargs: Any) -> Flow[Any]:
+        self._provider.require(operation)
+        return (yield Call(self._provider, operation, (self._snapshot.id,), kwargs))
+
+    def _wait_flow(
+        self, timeout: float | None, clock: Clock, on_update: Callable[[JobSnapshot], None] | None,
+        backoff: Backoff,
+    ) -> Flow[JobSnapshot]:
+        def poll() -> Call:
+            return Call(self._provider, "get", (self._snapshot.id,))
+
+        def update(snap: JobSnapshot) -> None:
+            self._set(snap)
+            if on_update is not None:
+                on_update(snap)
+
+        try:
+            return (yield from wait_flow(poll, clock=clock, timeout=timeout, backoff=backoff,
+                                         on_update=update))
+        except WaitTimedOut:
+            raise WaitTimeoutError(self, timeout or 0.0) from None  # type: ignore[arg-type]
+
+
+def _resolve_create(
+    provider: str | None, model: str | None, kwargs: dict[str, Any]
+) -> tuple[Provider, CreateSpec]:
+    """Apply configuration precedence and split keyword arguments between the provider's
+    settings and its per-job options; unknown keywords fail here, before any work."""
+    setup_logging()
+    profile = load_profile(kwargs.pop("profile", None))
+    name = resolve_provider(provider, profile)
+    cls = _registry.provider_class(name)
+    values = profile.values if profile.get("provider") in (None, name) else {}
+    extra = {k: v for k, v in values.items() if k not in _HP_KEYS | _SPEC_KEYS | {"provider"}}
+    unknown = set(extra) - cls.settings - cls.create_options
+    if unknown:
+        raise ConfigurationError(
+            f"{profile.path}: profile {profile.name!r} has key(s) {sorted(unknown)} that "
+            f"provider {name!r} does not take"
+        )
+    merged = {**extra, **{k: v for k, v in kwargs.items() if v is not None}}
+    settings = {k: v for k, v in merged.items() if k in cls.settings}
+    options = {k: v for k, v in merged.items() if k in cls.create_options}
+    bad = set(kwargs) - set(settings) - set(options) - _SPEC_KEYS - {
+        "training_file", "validation_file", "hyperparameters", "idempotency_key"}
+    if bad:
+        raise ConfigurationError(
+            f"Job.create got unknown option(s) {sorted(bad)} for provider {name!r}; "
+            f"it accepts {sorted(cls.settings | cls.create_options)}"
+        )
+    hp = kwargs.get("hyperparameters")
+    if hp is None:
+        hp_values = {k: values[k] for k in _HP_KEYS if k in values}
+        hp = Hyperparameters(**hp_values) if hp_values else Hyperparameters()
+    model = model or values.get("model")
+    if not model:
+        raise ConfigurationError("no model given: pass model=... (CLI: --model) or set it in a profile")
+    max_cost = kwargs.get("max_cost_usd", values.get("max_cost_usd"))
+    spec = CreateSpec(
+        model=model,
+        training_file=kwargs["training_file"],
+        method=kwargs.get("method") or values.get("method") or "sft",
+        validation_file=kwargs.get("validation_file"),
+        validation_split=kwargs.get("validation_split", values.get("validation_split")),
+        hyperparameters=hp,
+        suffix=kwargs.get("suffix", values.get("suffix")),
+        seed=kwargs.get("seed", values.get("seed")),
+        max_cost_usd=max_cost,
+        idempotency_key=kwargs.get("idempotency_key"),
+        options=options,
+    )
+    if spec.method not in ("sft", "dpo"):
+        raise ConfigurationError(f"method must be 'sft' or 'dpo', got {spec.method!r}")
+    return open_provider(name, settings, profile), spec
+
+
+def _record_to_snapshot(rec: JobRecord) -> JobSnapshot:
+    native = rec.id.split(":", 1)[1] if not rec.pending else rec.id
+    err = JobError(**rec.error) if rec.error else None
+    return JobSnapshot(
+        id=native,
+        status=JobStatus(rec.status) if rec.status else JobStatus.QUEUED,
+        model=rec.model,
+        created_at=datetime.fromtimestamp(rec.created_at).astimezone(),
+        result=JobResult(model=rec.result_model) if rec.result_model else None,
+        error=err,
+    )
+
+
+def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
+    """Jobs from the store merged with each provider's own list, newest first."""
+    setup_logging()
+    store = JobStore()
+    profile = load_profile()
+    names = [provider] if provider else sorted(set(store.providers()) | set(
+        filter(None, [os.environ.get("ANYTUNE_PROVIDER"), profile.get("provider")])))
+    jobs: dict[str, J] = {}
+    providers: dict[str, Provider] = {}
+    for name in names:
+        p = providers[name] = open_provider(name, {}, profile)
+        if not p.supports("list"):
+            continue
+        try:
+            snaps = yield Call(p, "list", (), {"limit": limit})
+        except MissingCredentialsError as exc:
+            logger.info("list: skipping %s: %s", name, exc)
+            continue
+        for snap in snaps:
+            job = cls(p, snap, store=store)
+            jobs[job.id] = job
+    for rec in store.list(provider=provider, limit=limit):
+        if rec.id in jobs or rec.pending and rec.provider not in providers:
+            continue
+        p = providers.get(rec.provider) or open_provider(rec.provider, {}, profile)
+        job = cls(p, _record_to_snapshot(rec), store=store)
+        if rec.estimate:
+            job._estimate_dict = rec.estimate
+        jobs.setdefault(rec.id, job)
+    ordered = sorted(jobs.values(), key=lambda j: j.created_at.timestamp() if j.created_at else 0,
+                     reverse=True)
+    return ordered[:limit]
+
+
+def _get_flow(job_id: str, settings: dict[str, Any], cls: type[J]) -> Flow[J]:
+    setup_logging()
+    profile = load_profile()
+    name, native = split_id(job_id, profile)
+    p = open_provider(name, settings, profile)
+    store = JobStore()
+    snap = yield Call(p, "get", (native,))
+    job = cls(p, snap, store=store)
+    rec = store.get(job.id)
+    if rec is not None and rec.estimate:
+        job._estimate_dict = rec.estimate
+    job._set(snap)
+    return job
+
+
+def _create_job_flow(cls: type[J], provider: str | None, model: str | None,
+                     kwargs: dict[str, Any]) -> Flow[J]:
+    p, spec = _resolve_create(provider, model, kwargs)
+    store = JobStore()
+    outcome: CreateOutcome = yield from create_flow(spec, provider=p, store=store)
+    job = cls(p, outcome.snapshot, estimate=outcome.estimate, store=store)
+    if outcome.estimate is None:
+        rec = store.get(outcome.qualified_id)
+        job._estimate_dict = rec.estimate if rec else None
+    job._set(outcome.snapshot)
+    return job

@@ -1,0 +1,53 @@
+"""The progress display of ``wait``: a live status line when stdout is a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from anytune._types import JobSnapshot
+
+__all__ = ["ProgressDisplay"]
+
+
+class ProgressDisplay:
+    """Shows status, elapsed time, the latest message and progress; silent when
+    disabled or when stdout is not a terminal (logs and pipes stay clean)."""
+
+    def __init__(self, job_id: str, *, enabled: bool = True) -> None:
+        self.job_id = job_id
+        self.enabled = enabled and sys.stdout.isatty()
+        self._start = time.monotonic()
+        self._live: Any = None
+
+    def _render(self, snap: JobSnapshot) -> Any:
+        from rich.text import Text
+
+        elapsed = int(time.monotonic() - self._start)
+        parts = [f"{self.job_id}", f"{snap.status.value}", f"{elapsed // 60}m{elapsed % 60:02d}s"]
+        if snap.progress is not None:
+            parts.append(f"{snap.progress:.0%}")
+        if snap.message:
+            parts.append(snap.message[:80])
+        return Text(" · ".join(parts))
+
+    def update(self, snap: JobSnapshot) -> None:
+        """Redraw with the newest snapshot."""
+        if not self.enabled:
+            return
+        if self._live is None:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(self._render(snap), console=Console(), transient=False,
+                              refresh_per_second=2)
+            self._live.start()
+        else:
+            self._live.update(self._render(snap))
+
+    def close(self) -> None:
+        """Stop redrawing, leaving the last line on screen."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None

@@ -1,0 +1,64 @@
+"""Provider discovery: the entry-point group ``anytune.providers``, loaded lazily.
+
+Built-in providers are separate distributions that register in this group exactly as a
+third party would; nothing here knows any provider by name. Entry points are listed
+once per process (cheap metadata reads); a provider's module is imported only when that
+provider is first used, so ``import anytune`` never imports a vendor SDK.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from anytune._errors import ConfigurationError, UnknownProviderError
+from anytune.provider import Provider
+
+__all__ = ["GROUP", "available", "create_provider", "provider_class", "refresh"]
+
+GROUP = "anytune.providers"
+
+
+@functools.cache
+def _entry_points() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=GROUP):
+        # The first registration of a name wins, as importlib.metadata orders them.
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def refresh() -> None:
+    """Forget cached entry points and loaded classes (after installing a provider)."""
+    _entry_points.cache_clear()
+    provider_class.cache_clear()
+
+
+def available() -> list[str]:
+    """Names of the installed providers, sorted."""
+    return sorted(_entry_points())
+
+
+@functools.cache
+def provider_class(name: str) -> type[Provider]:
+    """The provider class registered as ``name``; imports its module on first use."""
+    ep = _entry_points().get(name)
+    if ep is None:
+        raise UnknownProviderError(name, available())
+    cls = ep.load()
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise ConfigurationError(
+            f"entry point {name!r} in {GROUP!r} ({ep.value}) is not an anytune.provider.Provider"
+        )
+    if cls.name != name:
+        raise ConfigurationError(
+            f"entry point {name!r} loads {cls.__name__} whose name is {cls.name!r}; they must match"
+        )
+    return cls
+
+
+def create_provider(name: str, **settings: Any) -> Provider:
+    """An instance of provider ``name`` configured with ``settings`` (no network, no
+    credentials read: see :mod:`anytune.provider`)."""
+    return provider_class(name)(**settings)

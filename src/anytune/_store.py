@@ -1,0 +1,270 @@
+"""The local job record: every job anytune creates, in SQLite under ``ANYTUNE_HOME``.
+
+Why a local record at all: providers forget nothing, but a caller that crashes between
+"request sent" and "id received" does; the store remembers the idempotency key *before*
+``create`` is sent, so a rerun finds the job instead of paying for a second one.
+
+Safe for concurrent processes: WAL journal, a busy timeout, one short transaction per
+call (``BEGIN IMMEDIATE`` where a read decides a write). The file is user-only (0600).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from anytune._config import anytune_home
+
+__all__ = ["JobRecord", "JobStore", "PENDING"]
+
+PENDING = "pending"  # state of a row whose create was sent but not (yet) confirmed
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status TEXT,
+    result_model TEXT,
+    error TEXT,
+    estimate TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_key ON jobs (provider, idempotency_key);
+CREATE INDEX IF NOT EXISTS jobs_spec ON jobs (provider, spec_hash, created_at);
+CREATE TABLE IF NOT EXISTS uploads (
+    provider TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    file_ref TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (provider, scope, sha256, purpose)
+);
+"""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of the store. ``id`` is the qualified id, or ``pending:<key>`` while the
+    provider has not confirmed the job."""
+
+    id: str
+    provider: str
+    model: str
+    spec_hash: str
+    idempotency_key: str
+    state: str
+    status: str | None
+    result_model: str | None
+    error: dict[str, Any] | None
+    estimate: dict[str, Any] | None
+    created_at: float
+    updated_at: float
+
+    @property
+    def pending(self) -> bool:
+        """True while the provider has not confirmed this job."""
+        return self.state == PENDING
+
+
+def _row(row: sqlite3.Row) -> JobRecord:
+    d = dict(row)
+    for k in ("error", "estimate"):
+        d[k] = json.loads(d[k]) if d[k] else None
+    return JobRecord(**d)
+
+
+class JobStore:
+    """The SQLite job record. Each method opens, uses and closes its own connection, so
+    one instance may be shared by threads and many processes may use one file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or anytune_home() / "jobs.sqlite3"
+        self._init()
+
+    def __repr__(self) -> str:
+        return f"JobStore({str(self.path)!r})"
+
+    def _init(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.exists():
+            # Create the file user-only before SQLite opens it with the umask's mode.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(self.path, 0o600)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self, *, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+        old = os.umask(0o077)  # the -wal and -shm files are created user-only too
+        try:
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        finally:
+            os.umask(old)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA busy_timeout=30000")
+            db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+        finally:
+            db.close()
+
+    # --- jobs -------------------------------------------------------------------------------
+    def claim(
+        self,
+        *,
+        provider: str,
+        model: str,
+        spec_hash: str,
+        idempotency_key: str,
+        estimate: dict[str, Any] | None = None,
+    ) -> tuple[JobRecord, bool]:
+        """Record a job about to be created. Returns the row and whether this call
+        created it; ``False`` means the key was already taken and the caller returns or
+        recovers that job instead of creating a second one."""
+        now = time.time()
+        with self._connect(immediate=True) as db:
+            row = db.execute(
+                "SELECT * FROM jobs WHERE provider=? AND idempotency_key=?",
+                (provider, idempotency_key),
+            ).fetchone()
+            if row is not None:
+                return _row(row), False
+            db.execute(
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    f"pending:{provider}:{idempotency_key}", provider, model, spec_hash,
+                    idempotency_key, PENDING, None, None, None,
+                    json.dumps(estimate) if estimate else None, now, now,
+                ),
+            )
+            row = db.execute(
+                "SELECT * FROM jobs WHERE provider=? AND idempotency_key=?",
+                (provider, idempotency_key),
+            ).fetchone()
+            return _row(row), True
+
+    def confirm(self, *, provider: str, idempotency_key: str, job_id: str, status: str) -> None:
+        """The provider confirmed the job: give the pending row its qualified id."""
+        with self._connect(immediate=True) as db:
+            db.execute(
+                "UPDATE jobs SET id=?, state='created', status=?, updated_at=? "
+                "WHERE provider=? AND idempotency_key=?",
+                (job_id, status, time.time(), provider, idempotency_key),
+            )
+
+    def release(self, *, provider: str, idempotency_key: str) -> None:
+        """Forget a pending row whose create certainly made no job."""
+        with self._connect(immediate=True) as db:
+            db.execute(
+                "DELETE FROM jobs WHERE provider=? AND idempotency_key=? AND state=?",
+                (provider, idempotency_key, PENDING),
+            )
+
+    def record(
+        self,
+        *,
+        job_id: str,
+        provider: str,
+        model: str,
+        status: str,
+        result_model: str | None = None,
+        error: dict[str, Any] | None = None,
+        created_at: float | None = None,
+    ) -> None:
+        """Insert or update a job seen on the provider (``get``/``refresh``/``list``)."""
+        now = time.time()
+        with self._connect(immediate=True) as db:
+            cur = db.execute(
+                "UPDATE jobs SET status=?, result_model=COALESCE(?, result_model), error=?, "
+                "updated_at=? WHERE id=?",
+                (status, result_model, json.dumps(error) if error else None, now, job_id),
+            )
+            if cur.rowcount == 0:
+                db.execute(
+                    "INSERT OR IGNORE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        job_id, provider, model, "", f"seen:{job_id}", "created", status,
+                        result_model, json.dumps(error) if error else None, None,
+                        created_at or now, now,
+                    ),
+                )
+
+    def get(self, job_id: str) -> JobRecord | None:
+        """The row of a qualified job id, if recorded."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return _row(row) if row else None
+
+    def by_key(self, provider: str, idempotency_key: str) -> JobRecord | None:
+        """The row holding an idempotency key, if any."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT * FROM jobs WHERE provider=? AND idempotency_key=?",
+                (provider, idempotency_key),
+            ).fetchone()
+        return _row(row) if row else None
+
+    def recent_by_spec(self, provider: str, spec_hash: str, *, within: float) -> JobRecord | None:
+        """The newest job with this spec created less than ``within`` seconds ago."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT * FROM jobs WHERE provider=? AND spec_hash=? AND created_at>=? "
+                "ORDER BY created_at DESC LIMIT 1",
+                (provider, spec_hash, time.time() - within),
+            ).fetchone()
+        return _row(row) if row else None
+
+    def list(self, *, provider: str | None = None, limit: int = 20) -> list[JobRecord]:
+        """Recorded jobs, newest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT * FROM jobs WHERE (? IS NULL OR provider=?) "
+                "ORDER BY created_at DESC LIMIT ?",
+                (provider, provider, limit),
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def providers(self) -> list[str]:
+        """Providers that have jobs in the store."""
+        with self._connect() as db:
+            return [r[0] for r in db.execute("SELECT DISTINCT provider FROM jobs ORDER BY 1")]
+
+    # --- uploads ----------------------------------------------------------------------------
+    def find_upload(self, *, provider: str, scope: str, sha256: str, purpose: str) -> str | None:
+        """A file already uploaded with this content to this provider account."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT file_ref FROM uploads WHERE provider=? AND scope=? AND sha256=? AND purpose=?",
+                (provider, scope, sha256, purpose),
+            ).fetchone()
+        return row[0] if row else None
+
+    def record_upload(
+        self, *, provider: str, scope: str, sha256: str, purpose: str, file_ref: str
+    ) -> None:
+        """Remember an upload so identical content is not uploaded twice."""
+        with self._connect(immediate=True) as db:
+            db.execute(
+                "INSERT OR REPLACE INTO uploads VALUES (?,?,?,?,?,?)",
+                (provider, scope, sha256, purpose, file_ref, time.time()),
+            )
