@@ -103,9 +103,19 @@ class JobStore:
             # Create the file user-only before SQLite opens it with the umask's mode.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(self.path, 0o600)
-        with self._connect() as db:
+        old = os.umask(0o077)
+        try:
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        finally:
+            os.umask(old)
+        try:
+            db.execute("PRAGMA busy_timeout=30000")
+            # WAL lets readers proceed while another process writes; it is a property of
+            # the file, so setting it once here covers every later connection.
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+        finally:
+            db.close()
 
     @contextmanager
     def _connect(self, *, immediate: bool = False) -> Iterator[sqlite3.Connection]:

@@ -1,0 +1,25 @@
+"""Test support for provider packages: the conformance suite and emulator helpers.
+
+A provider package proves it behaves like every other provider by subclassing
+:class:`ProviderConformance` in its tests::
+
+    from anytune.testing import ProviderConformance, running_emulator
+
+    class TestAcmeConformance(ProviderConformance):
+        provider = "acme"
+        model = "acme-small"
+
+        @pytest.fixture
+        def provider_env(self, monkeypatch):
+            with running_emulator("acme", job_seconds=2) as emu:
+                for k, v in emu.env.items():
+                    monkeypatch.setenv(k, v)
+                yield {}
+
+Importing this module imports pytest; the rest of anytune never imports it.
+"""
+
+from anytune.testing._emulators import running_emulator, write_chat_examples
+from anytune.testing.conformance import ProviderConformance
+
+__all__ = ["ProviderConformance", "running_emulator", "write_chat_examples"]
