@@ -1,0 +1,65 @@
+"""Human-readable output of the CLI (the ``--json`` output needs none of this)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["console", "print_events", "print_job", "print_jobs", "print_models"]
+
+_STATUS_COLOUR = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console (imported lazily: rich costs import time)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _status(status: str) -> str:
+    colour = _STATUS_COLOUR.get(status, "cyan")
+    return f"[{colour}]{status}[/{colour}]"
+
+
+def print_job(doc: dict[str, Any]) -> None:
+    """One job: id, status, model, result or error, estimate."""
+    out = console()
+    out.print(f"{doc['id']}  {_status(doc['status'])}  model={doc['model']}")
+    if doc.get("result"):
+        out.print(f"  tuned model: [bold]{doc['result']['model']}[/bold]")
+    if doc.get("error"):
+        out.print(f"  error: {doc['error'].get('message')}")
+    est = doc.get("estimate")
+    if est and est.get("cost_usd") is not None:
+        out.print(f"  estimate: {est['trained_tokens']:,} tokens, ${est['cost_usd']:.2f}")
+
+
+def print_jobs(docs: list[dict[str, Any]]) -> None:
+    """A table of jobs."""
+    from rich.table import Table
+
+    table = Table("id", "status", "model", "created", "result")
+    for d in docs:
+        table.add_row(d["id"], _status(d["status"]), d["model"], (d["created_at"] or "")[:19],
+                      (d.get("result") or {}).get("model", ""))
+    console().print(table if docs else "no jobs")
+
+
+def print_events(docs: list[dict[str, Any]]) -> None:
+    """Events, one a line."""
+    out = console()
+    for e in docs:
+        out.print(f"[dim]{e['created_at'][:19]}[/dim] {e['level']:<7} {e['message']}")
+
+
+def print_models(docs: list[dict[str, Any]]) -> None:
+    """The model catalog as a table."""
+    from rich.table import Table
+
+    table = Table("provider", "model", "methods", "max tokens", "$/1M tokens", "as of", "shutdown")
+    for m in docs:
+        prices = ", ".join(f"{k} {v:g}" for k, v in m["price_per_million_tokens"].items())
+        table.add_row(m["provider"], m["model"], ",".join(m["methods"]),
+                      str(m["max_tokens_per_example"] or ""), prices, m["price_as_of"] or "",
+                      m["training_shutdown"] or "")
+    console().print(table)

@@ -1,0 +1,315 @@
+"""The ``anytune`` command line (DESIGN.md §3).
+
+Every command takes ``--json`` and then prints exactly one JSON document on stdout.
+Exit codes: 0 success; 1 invalid data, over budget, or the job ended failed/cancelled;
+2 usage or configuration error; 3 provider error. Errors are turned into output and an
+exit code in one place, :func:`_run`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from anytune._cli_render import console, print_events, print_job, print_jobs, print_models
+from anytune._errors import AnytuneError, ConfigurationError, UnsupportedError
+
+app = typer.Typer(
+    name="anytune",
+    help="Fine-tune LLMs on any provider through one interface.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ProviderOpt = Annotated[Optional[str], typer.Option("--provider", "-p", help="Provider name.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Base model.")]
+MethodOpt = Annotated[str, typer.Option("--method", help="sft or dpo.")]
+
+
+def _emit(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+
+
+def _run(as_json: bool, fn: Callable[[], tuple[Any, int]], human: Callable[[Any], None]) -> None:
+    """Run a command body; map every error to output and an exit code, in one place."""
+    from anytune._log import setup_logging
+
+    setup_logging()
+    try:
+        doc, code = fn()
+    except AnytuneError as exc:
+        if as_json:
+            _emit({"error": exc.to_dict()})
+        else:
+            console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if doc is not None:  # None: the command printed its own output already
+        _emit(doc) if as_json else human(doc)
+    raise typer.Exit(code)
+
+
+def _job_exit(job: Any) -> int:
+    return 1 if job.status.value in ("failed", "cancelled") else 0
+
+
+def _hp(epochs: int | None) -> Any:
+    from anytune._types import Hyperparameters
+
+    return Hyperparameters(epochs=epochs) if epochs else None
+
+
+@app.command()
+def validate(
+    file: Path, provider: ProviderOpt = None, model: ModelOpt = None,
+    method: MethodOpt = "sft", as_json: JsonOpt = False,
+) -> None:
+    """Check a dataset against a provider's rules; every problem with its line."""
+    from anytune import _preflight
+
+    def body() -> tuple[Any, int]:
+        report = _preflight.validate(file, provider=provider, model=model, method=method)
+        return report.to_dict(), 0 if report.ok else 1
+
+    def human(doc: dict[str, Any]) -> None:
+        out = console()
+        for p in doc["errors"] + doc["warnings"]:
+            where = f"{file}:{p['line']}" if p.get("line") else str(file)
+            colour = "red" if p in doc["errors"] else "yellow"
+            field = f" {p['field']}:" if p.get("field") else ""
+            out.print(f"[{colour}]{where}[/{colour}]{field} {p['message']} [dim]({p['code']})[/dim]")
+        verdict = "[green]ok[/green]" if doc["ok"] else "[red]invalid[/red]"
+        out.print(f"{verdict}: {doc['records']} records, {len(doc['errors'])} errors, "
+                  f"{len(doc['warnings'])} warnings")
+
+    _run(as_json, body, human)
+
+
+@app.command()
+def estimate(
+    file: Path, provider: ProviderOpt = None, model: ModelOpt = None, method: MethodOpt = "sft",
+    epochs: Annotated[Optional[int], typer.Option(help="Epochs (default: the provider's rule).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Count tokens and price a job without network or credentials."""
+    from anytune import _preflight
+    from anytune._config import load_profile, resolve_provider
+
+    def body() -> tuple[Any, int]:
+        name = resolve_provider(provider, load_profile())
+        if not model:
+            raise ConfigurationError("--model is required")
+        est = _preflight.estimate(file, provider=name, model=model, method=method, epochs=epochs)
+        doc = est.to_dict()
+        doc.pop("notes", None)
+        return doc, 0
+
+    def human(doc: dict[str, Any]) -> None:
+        cost = "unknown" if doc["cost_usd"] is None else f"${doc['cost_usd']:.2f} {doc['currency']}"
+        exact = "" if doc["exact_tokens"] else " (approximate tokens)"
+        console().print(
+            f"{doc['records']} records, {doc['tokens_per_epoch']:,} tokens/epoch x {doc['epochs']} "
+            f"epochs = {doc['trained_tokens']:,} trained tokens{exact}\n"
+            f"cost: {cost}  [dim]prices: {doc['price_source']} as of {doc['price_as_of']}[/dim]"
+        )
+
+    _run(as_json, body, human)
+
+
+@app.command()
+def convert(
+    file: Path,
+    to: Annotated[str, typer.Option("--to", help="openai, together, vertex or alpaca.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Convert a dataset to a provider's upload format."""
+    from anytune import _preflight
+
+    def body() -> tuple[Any, int]:
+        report = _preflight.convert(file, to=to, output=output)
+        return report.to_dict(), 0
+
+    def human(doc: dict[str, Any]) -> None:
+        out = console()
+        for w in doc.get("warnings", []):
+            out.print(f"[yellow]warning[/yellow] line {w.get('line')}: {w.get('message')}")
+        out.print(f"wrote {doc.get('records')} records to {output}")
+
+    _run(as_json, body, human)
+
+
+@app.command()
+def create(
+    file: Path, provider: ProviderOpt = None, model: ModelOpt = None, method: MethodOpt = "sft",
+    epochs: Annotated[Optional[int], typer.Option(help="Training epochs.")] = None,
+    validation: Annotated[Optional[Path], typer.Option("--validation", help="Validation file.")] = None,
+    max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Refuse above this USD estimate.")] = None,
+    idempotency_key: Annotated[Optional[str], typer.Option("--idempotency-key")] = None,
+    suffix: Annotated[Optional[str], typer.Option(help="Suffix of the tuned model's name.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate, price, upload and start a fine-tuning job."""
+    from anytune import Job
+
+    def body() -> tuple[Any, int]:
+        job = Job.create(
+            provider=provider, model=model, training_file=file, validation_file=validation,
+            method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
+            idempotency_key=idempotency_key, suffix=suffix,
+        )
+        if wait:
+            job.wait(progress=not as_json)
+        return job.to_dict(), _job_exit(job)
+
+    _run(as_json, body, print_job)
+
+
+@app.command()
+def get(job_id: str, as_json: JsonOpt = False) -> None:
+    """Show a job's current state."""
+    from anytune import Job
+
+    _run(as_json, lambda: (Job.get(job_id).to_dict(), 0), print_job)
+
+
+@app.command("wait")
+def wait_cmd(
+    job_id: str,
+    timeout: Annotated[Optional[float], typer.Option(help="Give up after S seconds (exit 3).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Wait for a job to end; exit 1 if it failed or was cancelled."""
+    from anytune import Job
+
+    def body() -> tuple[Any, int]:
+        job = Job.get(job_id).wait(timeout=timeout, progress=not as_json)
+        return job.to_dict(), _job_exit(job)
+
+    _run(as_json, body, print_job)
+
+
+@app.command()
+def cancel(job_id: str, as_json: JsonOpt = False) -> None:
+    """Ask the provider to stop a job."""
+    from anytune import Job
+
+    _run(as_json, lambda: (Job.get(job_id).cancel().to_dict(), 0), print_job)
+
+
+@app.command()
+def events(job_id: str, as_json: JsonOpt = False) -> None:
+    """List a job's events, oldest first."""
+    from anytune import Job
+
+    _run(as_json, lambda: ([e.to_dict() for e in Job.get(job_id).events()], 0), print_events)
+
+
+@app.command("list")
+def list_cmd(
+    provider: ProviderOpt = None,
+    limit: Annotated[int, typer.Option(help="At most this many jobs.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent jobs: the local job store merged with the providers' lists."""
+    from anytune import Job
+
+    _run(as_json, lambda: ([j.to_dict() for j in Job.list(provider=provider, limit=limit)], 0),
+         print_jobs)
+
+
+@app.command()
+def plot(
+    job_id: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="PNG file to write.")] = Path("loss.png"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Plot train and validation loss against step, for any provider."""
+    from anytune import Job
+    from anytune._plot import plot_losses
+
+    def body() -> tuple[Any, int]:
+        metrics = Job.get(job_id).metrics()
+        points = plot_losses(metrics, output, title=job_id)
+        return {"job": job_id, "output": str(output), "points": points}, 0
+
+    _run(as_json, body, lambda doc: console().print(f"wrote {doc['output']} ({doc['points']} points)"))
+
+
+@app.command()
+def models(provider: ProviderOpt = None, as_json: JsonOpt = False) -> None:
+    """Tunable models, methods, prices and training shutdown dates."""
+    from anytune import _registry
+
+    def body() -> tuple[Any, int]:
+        names = [provider] if provider else _registry.available()
+        rows = [m.to_dict() for n in names for m in _registry.create_provider(n).catalog()]
+        return rows, 0
+
+    _run(as_json, body, print_models)
+
+
+@app.command()
+def sandbox(
+    provider: str,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    job_seconds: Annotated[float, typer.Option("--job-seconds", help="Wall time of a job.")] = 30.0,
+    faults: Annotated[str, typer.Option(help="OPERATION:KIND[:COUNT],...")] = "",
+    api_key: Annotated[Optional[str], typer.Option("--api-key", help="Answer 401 to any other key.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a local emulator of a provider's API until Ctrl-C."""
+    import threading
+
+    from anytune import _registry
+
+    def body() -> tuple[Any, int]:
+        emu = _registry.provider_class(provider).emulator(
+            port=port, job_seconds=job_seconds, faults=faults, api_key=api_key)
+        emu.start()
+        if as_json:
+            _emit({"provider": provider, "env": emu.env})
+        else:
+            for key, value in emu.env.items():
+                print(f"export {key}={value}")
+        sys.stdout.flush()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            emu.stop()
+        return None, 0
+
+    _run(as_json, body, lambda doc: None)
+
+
+@app.command()
+def quickstart(as_json: JsonOpt = False) -> None:
+    """A real LoRA fine-tune of a tiny local model on CPU, in under two minutes."""
+    from anytune import _registry
+
+    def body() -> tuple[Any, int]:
+        if "local" not in _registry.available():
+            raise ConfigurationError("quickstart needs the local provider: pip install anytune-local")
+        run = getattr(_registry.provider_class("local"), "quickstart", None)
+        if run is None:
+            raise UnsupportedError("local", "quickstart")
+        result = run()
+        return (result if isinstance(result, dict) else {"result": str(result)}), 0
+
+    _run(as_json, body, lambda doc: None)
+
+
+def main() -> None:
+    """Entry point of the ``anytune`` script."""
+    app()
