@@ -1,0 +1,114 @@
+"""The one place where the ``openai`` SDK's exceptions become anytune errors.
+
+Mapping is by exception type and HTTP status code, never by message text. Messages are
+taken from OpenAI's error object but scrubbed of anything that looks like a key (OpenAI
+echoes a masked key in 401 messages), and 401/403 get our own wording naming the
+variable to check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from anytune._errors import (
+    AnytuneError,
+    AuthenticationError,
+    PermissionDeniedError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    status_error_class,
+)
+
+__all__ = ["map_error", "retry_after_seconds", "scrub", "translating"]
+
+PROVIDER = "openai"
+_KEY_SHAPES = re.compile(r"\b(sk-|sess-)[A-Za-z0-9_\-\*]{4,}")
+
+
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without credentials: known secret values and key-shaped tokens."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[REDACTED]")
+    return _KEY_SHAPES.sub(r"\1[REDACTED]", text)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (numeric form), else ``None``."""
+    if headers is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / divisor
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+def _message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+    return str(getattr(exc, "message", None) or exc)
+
+
+def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneError:
+    """The anytune error for an ``openai`` exception (any subclass of ``OpenAIError``,
+    plus the few SDK errors that are not). Unknown exceptions become ``ProviderError``."""
+    import openai
+
+    request_id = getattr(exc, "request_id", None)
+    if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: a subclass
+        return ProviderTimeoutError("the request timed out", provider=PROVIDER)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderConnectionError(
+            "could not reach the API or the connection dropped", provider=PROVIDER
+        )
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        cls = status_error_class(status)
+        if cls is AuthenticationError:
+            message = "the API key was refused; check OPENAI_API_KEY or the api_key= argument"
+        elif cls is PermissionDeniedError:
+            message = "the API key may not do this (project, organization or model access)"
+        else:
+            message = scrub(_message(exc), secrets)
+        code = getattr(exc, "code", None)
+        if code and cls is not AuthenticationError:
+            message = f"{message} [{code}]"
+        return cls(
+            message,
+            provider=PROVIDER,
+            status_code=status,
+            request_id=request_id,
+            retry_after=retry_after_seconds(getattr(exc.response, "headers", None)),
+        )
+    if isinstance(exc, openai.APIResponseValidationError):
+        return ProviderError(
+            f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER
+        )
+    # OpenAIError and the few SDK errors outside that tree (e.g. webhook signatures).
+    return ProviderError(scrub(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
+
+
+@contextlib.contextmanager
+def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run a block of SDK calls; re-raise SDK errors as anytune errors (usable around
+    ``await`` too, since the block's exceptions surface at the ``with``)."""
+    import openai
+
+    try:
+        yield
+    except (openai.OpenAIError, openai.InvalidWebhookSignatureError) as exc:
+        raise map_error(exc, secrets=secrets) from None

@@ -1,0 +1,262 @@
+"""``OpenAIProvider``: anytune's provider SPI on the official ``openai`` SDK.
+
+Request building and response mapping live in :mod:`._mapping` (no I/O), errors in
+:mod:`._errors`; this module only moves data between them and the sync
+(``openai.OpenAI``) or async (``openai.AsyncOpenAI``) client.
+
+Retries: reads and file parts keep the SDK's own (bounded, exponential with jitter,
+honouring ``Retry-After``). ``create`` runs with ``max_retries=0``: the SDK would resend
+the POST after a dropped connection and OpenAI has no idempotency key, so the core
+recovers through :meth:`find_by_idempotency_key` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from anytune._errors import MissingCredentialsError
+from anytune._types import (
+    Checkpoint,
+    CreateRequest,
+    Hyperparameters,
+    JobEvent,
+    JobSnapshot,
+    Metric,
+    ModelInfo,
+)
+from anytune.provider import Capability, Limits, Provider
+
+from anytune_openai import _catalog
+from anytune_openai._async import AsyncTwins
+from anytune_openai._errors import translating
+from anytune_openai._mapping import (
+    IDEMPOTENCY_METADATA_KEY,
+    PAGE,
+    checkpoint_from,
+    create_params,
+    event_from,
+    metrics_from_events,
+    oldest_first,
+    page_kwargs,
+    parse_result_file,
+    snapshot_from,
+)
+
+if TYPE_CHECKING:
+    from anytune_openai._emulator import OpenAIEmulator
+
+__all__ = ["OpenAIProvider"]
+
+class OpenAIProvider(AsyncTwins, Provider):
+    """Fine-tuning on OpenAI (``provider="openai"``).
+
+    Settings: ``api_key`` (else ``OPENAI_API_KEY``), ``base_url`` (else
+    ``OPENAI_BASE_URL``, else OpenAI's), ``organization``, ``timeout`` (seconds per
+    request) and ``max_retries`` (the SDK's retries for reads and uploads)."""
+
+    name: ClassVar[str] = "openai"
+    capabilities: ClassVar[Capability] = (
+        Capability.SFT
+        | Capability.DPO
+        | Capability.VALIDATION_FILE
+        | Capability.LIST
+        | Capability.CANCEL
+        | Capability.EVENTS
+        | Capability.METRICS
+        | Capability.CHECKPOINTS
+    )
+    settings: ClassVar[frozenset[str]] = frozenset(
+        {"api_key", "base_url", "organization", "timeout", "max_retries"}
+    )
+
+    #: Files above this size go through the Uploads API (OpenAI's Files API limit).
+    upload_threshold_bytes: int = _catalog.catalog_data()["files_api_max_bytes"]
+    #: Size of each Uploads API part (OpenAI's maximum part size).
+    upload_part_bytes: int = _catalog.catalog_data()["upload_part_bytes"]
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._sync: Any = None
+        self._async: Any = None
+        self._async_loop: Any = None
+        #: Called with (bytes sent, total bytes) while uploading; ``None`` for silence.
+        self.upload_progress: Any = None
+
+    # --- clients (credentials are read here, on the first network call) ----------------
+    def _client_kwargs(self) -> dict[str, Any]:
+        key = self.config.get("api_key") or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise MissingCredentialsError("openai", env_var="OPENAI_API_KEY", argument="api_key")
+        kwargs: dict[str, Any] = {"api_key": key}
+        for name in ("base_url", "organization", "timeout", "max_retries"):
+            if self.config.get(name) is not None:
+                kwargs[name] = self.config[name]
+        return kwargs
+
+    def _secrets(self) -> tuple[str, ...]:
+        key = self.config.get("api_key") or os.environ.get("OPENAI_API_KEY") or ""
+        return (key,) if key else ()
+
+    def client(self) -> Any:
+        """The sync ``openai.OpenAI`` client (created on first use)."""
+        if self._sync is None:
+            import openai
+
+            self._sync = openai.OpenAI(**self._client_kwargs())
+        return self._sync
+
+    def async_client(self) -> Any:
+        """The ``openai.AsyncOpenAI`` client of the running event loop (created on first
+        use; a new loop gets a new client, as its connections belong to one loop)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async_loop is not loop:
+            import openai
+
+            self._async = openai.AsyncOpenAI(**self._client_kwargs())
+            self._async_loop = loop
+        return self._async
+
+    def scope(self) -> str:
+        """The API endpoint files go to (never the key)."""
+        base = self.config.get("base_url") or os.environ.get("OPENAI_BASE_URL")
+        return str(base or "https://api.openai.com/v1")
+
+    @classmethod
+    def emulator(
+        cls,
+        *,
+        port: int = 0,
+        job_seconds: float = 30.0,
+        faults: str = "",
+        api_key: str | None = None,
+    ) -> OpenAIEmulator:
+        """A local emulator of OpenAI's fine-tuning API (``anytune sandbox openai``)."""
+        from anytune_openai._emulator import OpenAIEmulator
+
+        return OpenAIEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key)
+
+    # --- preflight ------------------------------------------------------------------------
+    def catalog(self) -> list[ModelInfo]:
+        return _catalog.models()
+
+    def limits(self, model: str, method: str) -> Limits:
+        data = _catalog.catalog_data()
+        info = self.model_info(model)
+        return Limits(
+            min_examples=data["min_examples"],
+            max_file_bytes=data["max_file_bytes"],
+            max_tokens_per_example=info.max_tokens_per_example if info else None,
+            data_format="openai",
+            source=data["limits_source"],
+        )
+
+    def tokenizer(self, model: str) -> str:
+        return _catalog.tokenizer(model)
+
+    def default_epochs(self, model: str, records: int) -> int:
+        return _catalog.default_epochs(records)
+
+    def price_usd(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> float | None:
+        return super().price_usd(model, method, trained_tokens, hyperparameters)
+
+    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+        _catalog.check_create(model, method, now=now)
+
+    # --- network: sync ---------------------------------------------------------------------
+    def upload(self, path: Path, *, purpose: str) -> str:
+        """Upload ``path`` as a ``fine-tune`` file (training and validation data alike)."""
+        from anytune_openai._upload import Uploader
+
+        uploader = Uploader(
+            self.client(),
+            part_bytes=self.upload_part_bytes,
+            threshold_bytes=self.upload_threshold_bytes,
+            progress=self.upload_progress,
+            secrets=self._secrets(),
+        )
+        return uploader.run(Path(path))
+
+    def create(self, request: CreateRequest) -> JobSnapshot:
+        params = create_params(request)
+        with translating(self._secrets()):
+            job = self.client().with_options(max_retries=0).fine_tuning.jobs.create(**params)
+        return snapshot_from(job)
+
+    def get(self, job_id: str) -> JobSnapshot:
+        with translating(self._secrets()):
+            return snapshot_from(self.client().fine_tuning.jobs.retrieve(job_id))
+
+    def list(self, *, limit: int = 20, metadata: dict[str, str] | None = None) -> list[JobSnapshot]:
+        """Recent jobs, newest first (OpenAI's order), following ``after`` cursors."""
+        jobs = self.client().fine_tuning.jobs
+        out: list[JobSnapshot] = []
+        after: str | None = None
+        with translating(self._secrets()):
+            while len(out) < limit:
+                kwargs = page_kwargs(after, min(PAGE, limit - len(out)), metadata)
+                page = jobs.list(**kwargs)
+                out.extend(snapshot_from(j) for j in page.data)
+                if not page.has_more or not page.data:
+                    break
+                after = page.data[-1].id
+        return out[:limit]
+
+    def cancel(self, job_id: str) -> JobSnapshot:
+        with translating(self._secrets()):
+            return snapshot_from(self.client().fine_tuning.jobs.cancel(job_id))
+
+    def events(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
+        """The latest ``limit`` events, oldest first (OpenAI pages them newest first)."""
+        jobs = self.client().fine_tuning.jobs
+        raw: list[Any] = []
+        after: str | None = None
+        with translating(self._secrets()):
+            while len(raw) < limit:
+                page = jobs.list_events(job_id, **page_kwargs(after, min(PAGE, limit - len(raw))))
+                raw.extend(page.data)
+                if not page.has_more or not page.data:
+                    break
+                after = page.data[-1].id
+        return oldest_first([event_from(e) for e in raw[:limit]])
+
+    def checkpoints(self, job_id: str) -> list[Checkpoint]:
+        pages = self.client().fine_tuning.jobs.checkpoints
+        raw: list[Any] = []
+        after: str | None = None
+        with translating(self._secrets()):
+            while True:
+                page = pages.list(job_id, **page_kwargs(after, PAGE))
+                raw.extend(page.data)
+                if not page.has_more or not page.data:
+                    break
+                after = page.data[-1].id
+        return sorted((checkpoint_from(c) for c in raw), key=lambda c: c.step or 0)
+
+    def metrics(self, job_id: str) -> list[Metric]:
+        """From the result file once the job has one; from metrics events before."""
+        snap = self.get(job_id)
+        result_files = (snap.raw or {}).get("result_files") or []
+        if result_files:
+            with translating(self._secrets()):
+                content = self.client().files.content(result_files[0]).read()
+            return parse_result_file(content)
+        return metrics_from_events(self.events(job_id, limit=10_000))
+
+    def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
+        """The job created with ``key``: OpenAI filters by metadata, and we check again."""
+        for snap in self.list(limit=limit, metadata={IDEMPOTENCY_METADATA_KEY: key}):
+            if snap.metadata.get(IDEMPOTENCY_METADATA_KEY) == key:
+                return snap
+        return None
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
