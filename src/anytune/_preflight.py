@@ -1,23 +1,43 @@
 """Preflight: validate, estimate and convert a dataset before anything is uploaded.
 
-INTERIM VERSION: the full implementation (streaming readers, canonical records,
-per-provider rules, tokenizers, prices) lands with the preflight issue. The signatures
-here are the contract the core relies on.
+Everything here runs offline and reads no credential: providers are built only to ask
+their catalog hooks (``limits``, ``tokenizer``, ``default_epochs``, ``price_usd``,
+``model_info``). One pass over the data (``anytune.data._engine.scan``) reads, checks,
+converts, counts tokens and hashes for duplicates, in parallel on large JSONL files.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import DatasetError
+from anytune._errors import BudgetExceededError, ConfigurationError, DatasetError
 from anytune._types import Estimate, Hyperparameters, Problem
-from anytune.provider import Provider
+from anytune.data._engine import ScanConfig, ScanResult, scan
+from anytune.data._writers import TARGETS
+from anytune.provider import Limits, Provider
 
-__all__ = ["PreparedData", "ValidationReport", "prepare", "is_file_reference"]
+__all__ = [
+    "ConversionReport",
+    "PreparedData",
+    "ValidationReport",
+    "affordable_epochs",
+    "check_budget",
+    "convert",
+    "estimate",
+    "is_file_reference",
+    "preflight",
+    "prepare",
+    "validate",
+]
+
+#: At most this many errors (and as many warnings) are kept; the rest are counted.
+MAX_PROBLEMS = 1000
+_LOSS_CODES = frozenset({"not_expressible", "unknown_key"})
 
 
 @dataclass(frozen=True)
@@ -27,16 +47,55 @@ class ValidationReport:
     records: int
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: Records that passed every check (what would be uploaded).
+    valid: int = 0
+    #: Input formats seen, with their record counts (e.g. ``{"alpaca": 100}``).
+    formats: dict[str, int] = field(default_factory=dict)
+    file: str | None = None
 
     @property
     def ok(self) -> bool:
+        """True when there is no error (warnings do not block)."""
         return not self.errors
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape of ``anytune validate`` (DESIGN.md §3)."""
         return {
             "ok": self.ok,
             "records": self.records,
             "errors": [p.to_dict() for p in self.errors],
+            "warnings": [p.to_dict() for p in self.warnings],
+        }
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    """What ``convert`` wrote, what it skipped, and what the target could not express."""
+
+    target: str
+    records: int
+    skipped: int
+    output: Path | None
+    errors: list[Problem] = field(default_factory=list)
+    losses: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    #: The converted records when no ``output`` path was given.
+    data: list[dict[str, Any]] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every record was written and nothing was lost."""
+        return not self.errors and not any(p.severity == "error" for p in self.losses)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "target": self.target,
+            "output": str(self.output) if self.output else None,
+            "records": self.records,
+            "skipped": self.skipped,
+            "errors": [p.to_dict() for p in self.errors],
+            "losses": [p.to_dict() for p in self.losses],
             "warnings": [p.to_dict() for p in self.warnings],
         }
 
@@ -52,65 +111,283 @@ class PreparedData:
     report: ValidationReport
 
 
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
 def is_file_reference(data: Any) -> bool:
-    """True when ``data`` is a provider file id rather than a local path or records."""
-    return isinstance(data, str) and not Path(data).exists() and "/" not in data and "." not in data
+    """True when ``data`` is a provider file id (``file-abc123``) or a remote URI
+    (``gs://bucket/train.jsonl``) rather than a local path or records."""
+    if not isinstance(data, str):
+        return False
+    if _SCHEME.match(data):
+        return True
+    return not Path(data).exists() and "/" not in data and "\\" not in data and "." not in data
 
 
-def prepare(
-    data: Any,
-    *,
-    provider: Provider,
-    model: str,
-    method: str,
-    hyperparameters: Hyperparameters,
-    workdir: Path,
-    purpose: str = "train",
-) -> PreparedData:
-    """Read, validate, convert and price ``data`` for ``provider``; raise
-    :class:`DatasetError` with every problem found. Writes one file in ``workdir``."""
-    records: list[dict[str, Any]]
-    if isinstance(data, (str, Path)):
+# --- providers ---------------------------------------------------------------------
+def _provider(provider: str | Provider | None) -> Provider | None:
+    if provider is None or isinstance(provider, Provider):
+        return provider
+    from anytune._registry import create_provider  # lazy: loads entry points
+
+    return create_provider(provider)
+
+
+@dataclass
+class _Plan:
+    provider: Provider | None
+    model: str | None
+    method: str
+    limits: Limits
+    tokenizer: str | None
+    target: str | None
+
+
+def _plan(provider: str | Provider | None, model: str | None, method: str) -> _Plan:
+    if method not in ("sft", "dpo"):
+        raise ConfigurationError(f"method must be 'sft' or 'dpo', got {method!r}")
+    p = _provider(provider)
+    if p is None:
+        return _Plan(None, model, method, Limits(), None, None)
+    if not model:
+        raise ConfigurationError(f"provider {p.name!r} needs a model to check the data against")
+    limits = p.limits(model, method)
+    target = limits.data_format if limits.data_format in TARGETS else None
+    return _Plan(p, model, method, limits, p.tokenizer(model), target)
+
+
+# --- the pass ----------------------------------------------------------------------
+def _check_input(data: Any) -> None:
+    if isinstance(data, (str, os.PathLike)):
         path = Path(data)
-        records = []
-        problems: list[Problem] = []
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    problems.append(Problem("invalid_json", str(exc), line=n, file=str(path)))
-                    continue
-                records.append(obj)
-        if problems:
-            raise DatasetError(f"{path} failed validation", problems)
-    else:
-        records = list(data)
-    if not records:
-        raise DatasetError("dataset is empty", [Problem("empty_dataset", "no records")])
+        if not path.is_file():
+            raise DatasetError(f"cannot read {path}", [Problem("file_not_found", "no such file", file=str(path))])
+        return
+    if isinstance(data, (bytes, dict)) or not hasattr(data, "__iter__"):
+        raise DatasetError(
+            "unsupported data",
+            [Problem("unsupported_input", f"expected a path, a list of records, a datasets.Dataset or a "
+                     f"pandas.DataFrame, got {type(data).__name__}")],
+        )
+
+
+def _scan(data: Any, plan: _Plan, *, write: Any = None, lossy: bool = False,
+          target: str | None = None, purpose: str = "train") -> tuple[ScanResult, str]:
+    """One pass; returns the result and the token counter's note ("" when exact)."""
+    _check_input(data)
+    file = str(data) if isinstance(data, (str, os.PathLike)) else None
+    counter = None
+    if plan.tokenizer:
+        from anytune.data._tokens import make_counter
+
+        counter = make_counter(plan.tokenizer)
+    cfg = ScanConfig(method=None if target else plan.method, target=target or plan.target,
+                     tokenizer=plan.tokenizer, max_tokens=plan.limits.max_tokens_per_example,
+                     write=write is not None, file=file, max_problems=MAX_PROBLEMS, lossy=lossy)
+    try:
+        res = scan(data, cfg, sink=write, counter=counter)
+    except OSError as exc:
+        raise DatasetError(f"cannot read {file or 'the data'}", [Problem("unreadable", str(exc), file=file)]) from exc
+    _dataset_rules(res, plan, file, purpose)
+    return res, counter.note if counter else ""
+
+
+def _dataset_rules(res: ScanResult, plan: _Plan, file: str | None, purpose: str) -> None:
+    """Rules on the whole dataset. Sources: [OAI-FT] OpenAI fine-tuning guide (at least
+    10 examples; files up to 512 MB through the Files API) and each provider's
+    ``Limits.source``; the numbers themselves come from ``provider.limits``."""
+    lim = plan.limits
+    name = plan.provider.name if plan.provider else ""
+    if res.records == 0:
+        res.add(Problem("empty_dataset", "the dataset has no records", file=file), MAX_PROBLEMS)
+    elif purpose == "train" and plan.provider is not None and res.valid < lim.min_examples:
+        res.add(Problem("too_few_examples", f"{res.valid} valid example(s); {name} needs at least {lim.min_examples}",
+                        file=file), MAX_PROBLEMS)
+    if lim.max_examples is not None and res.valid > lim.max_examples:
+        res.add(Problem("too_many_examples", f"{res.valid} examples; {name} accepts at most {lim.max_examples}",
+                        file=file), MAX_PROBLEMS)
+    if lim.max_file_bytes is not None and res.out_bytes > lim.max_file_bytes:
+        res.add(Problem("file_too_large", f"the converted file is {res.out_bytes} bytes; {name} accepts at most "
+                        f"{lim.max_file_bytes}", file=file), MAX_PROBLEMS)
+    for kind, total, kept in (("error", res.n_errors, res.errors), ("warning", res.n_warnings, res.warnings)):
+        if total > len(kept):
+            kept.append(Problem("too_many_problems", f"{total - len(kept)} more {kind}s not listed "
+                                f"(the first {MAX_PROBLEMS} are)", file=file, severity=kind))  # type: ignore[arg-type]
+
+
+def _report(res: ScanResult, file: str | None) -> ValidationReport:
+    return ValidationReport(records=res.records, errors=list(res.errors), warnings=list(res.warnings),
+                            valid=res.valid, formats=dict(res.formats), file=file)
+
+
+def _estimate(res: ScanResult, plan: _Plan, counter_note: str, epochs: int | None,
+              hp: Hyperparameters | None) -> Estimate:
+    p = plan.provider
+    assert p is not None and plan.model is not None
+    hp = hp or Hyperparameters()
+    n_epochs = epochs or hp.epochs or p.default_epochs(plan.model, res.valid)
+    trained = res.capped_tokens * n_epochs
+    info = p.model_info(plan.model)
+    notes: list[str] = []
+    if counter_note:
+        notes.append(counter_note)
+    if res.with_tools:
+        notes.append(f"{res.with_tools} example(s) define tools; counted as their JSON text "
+                     "(the provider does not publish its rule)")
+    if res.capped_tokens < res.tokens:
+        notes.append(f"{res.tokens - res.capped_tokens} tokens over the per-example limit are not billed (truncated)")
+    if res.records > res.valid:
+        notes.append(f"{res.records - res.valid} record(s) with errors are not counted; run `anytune validate`")
+    cost = p.price_usd(plan.model, plan.method, trained, hp)
+    return Estimate(
+        provider=p.name, model=plan.model, method=plan.method, records=res.valid,
+        tokens_per_epoch=res.capped_tokens, epochs=n_epochs, trained_tokens=trained,
+        cost_usd=None if cost is None else round(cost, 6),
+        exact_tokens=not counter_note and (plan.tokenizer or "approx") != "approx",
+        price_source=info.price_source if info else None,
+        price_as_of=info.price_as_of if info else None, notes=tuple(notes),
+    )
+
+
+# --- public functions --------------------------------------------------------------
+def validate(data: Any, *, provider: str | Provider | None = None, model: str | None = None,
+             method: str = "sft") -> ValidationReport:
+    """Check ``data`` and return every problem found, in one pass.
+
+    Without a provider, the records are checked against their own format and ``method``.
+    With one, also against its rules for ``model``: token limit per example, minimum
+    number of examples, file size, and what its upload format can express. Raises
+    :class:`DatasetError` only when the input cannot be opened at all.
+    """
+    plan = _plan(provider, model, method)
+    res, _ = _scan(data, plan)
+    return _report(res, res_file(data))
+
+
+def res_file(data: Any) -> str | None:
+    """The file name reports use for ``data`` (``None`` for in-memory records)."""
+    return str(data) if isinstance(data, (str, os.PathLike)) else None
+
+
+def preflight(data: Any, *, provider: str | Provider, model: str, method: str = "sft",
+              epochs: int | None = None, hyperparameters: Hyperparameters | None = None
+              ) -> tuple[ValidationReport, Estimate]:
+    """Validate and estimate in a single pass (what ``Job.create`` and the benchmark do)."""
+    plan = _plan(provider, model, method)
+    if plan.provider is None:
+        raise ConfigurationError("an estimate needs a provider")
+    res, note = _scan(data, plan)
+    return _report(res, res_file(data)), _estimate(res, plan, note, epochs, hyperparameters)
+
+
+def estimate(data: Any, *, provider: str | Provider, model: str, method: str = "sft",
+             epochs: int | None = None, hyperparameters: Hyperparameters | None = None) -> Estimate:
+    """What training on ``data`` would process and cost, offline and without credentials.
+
+    ``tokens_per_epoch`` sums each valid example's tokens, capped at the model's limit;
+    ``epochs`` is ``epochs``, else ``hyperparameters.epochs``, else the provider's default
+    for this dataset size; the price comes from the provider's catalog. Records with
+    errors are left out and said so in ``notes``.
+    """
+    return preflight(data, provider=provider, model=model, method=method, epochs=epochs,
+                     hyperparameters=hyperparameters)[1]
+
+
+def convert(data: Any, *, to: str, output: str | os.PathLike[str] | None = None) -> ConversionReport:
+    """Write ``data`` in the ``to`` format (openai, together, vertex or alpaca).
+
+    What the target cannot express is listed in ``losses`` (never dropped silently);
+    records with errors are skipped and listed in ``errors``. Without ``output`` the
+    converted records are returned in ``data``.
+    """
+    if to not in TARGETS:
+        raise ConfigurationError(f"unknown target format {to!r}; expected one of {', '.join(TARGETS)}")
+    plan = _Plan(None, None, "sft", Limits(), None, None)
+    collected: list[bytes] = []
+    out = Path(output) if output is not None else None
+    tmp = out.with_name(out.name + ".part") if out else None
+    fh = tmp.open("wb") if tmp else None
+    try:
+        res, _ = _scan(data, plan, write=fh.write if fh else collected.append, lossy=True, target=to,
+                       purpose="convert")
+    except BaseException:
+        if fh:
+            fh.close()
+            tmp.unlink(missing_ok=True)  # type: ignore[union-attr]
+        raise
+    if fh:
+        fh.close()
+        os.replace(tmp, out)  # type: ignore[arg-type]
+    records = None
+    if out is None:
+        from anytune.data._readers import loads
+
+        records = [loads(b) for b in collected]
+    problems = res.errors + res.warnings
+    return ConversionReport(
+        target=to, records=res.valid, skipped=res.records - res.valid, output=out,
+        errors=[p for p in res.errors if p.code not in _LOSS_CODES],
+        losses=[p for p in problems if p.code in _LOSS_CODES],
+        warnings=[p for p in res.warnings if p.code not in _LOSS_CODES], data=records,
+    )
+
+
+def prepare(data: Any, *, provider: Provider, model: str, method: str,
+            hyperparameters: Hyperparameters, workdir: Path, purpose: str = "train") -> PreparedData:
+    """Read, validate, convert and price ``data`` for ``provider``; raise
+    :class:`DatasetError` with every problem found. Writes one file in ``workdir``
+    (``<purpose>.jsonl`` in the provider's upload format)."""
+    plan = _plan(provider, model, method)
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{purpose}.jsonl"
-    payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
-    out.write_bytes(payload)
-    tokens = len(payload) // 4
-    epochs = hyperparameters.epochs or provider.default_epochs(model, len(records))
-    est = Estimate(
-        provider=provider.name,
-        model=model,
-        method=method,
-        records=len(records),
-        tokens_per_epoch=tokens,
-        epochs=epochs,
-        trained_tokens=tokens * epochs,
-        cost_usd=None,
-        exact_tokens=False,
-    )
-    return PreparedData(
-        path=out,
-        sha256=hashlib.sha256(payload).hexdigest(),
-        records=len(records),
-        estimate=est,
-        report=ValidationReport(records=len(records)),
-    )
+    tmp = workdir / f".{purpose}.jsonl.part"
+    digest = hashlib.sha256()
+    with tmp.open("wb") as fh:
+
+        def sink(b: bytes) -> None:
+            digest.update(b)
+            fh.write(b)
+
+        try:
+            res, note = _scan(data, plan, write=sink, purpose=purpose)
+        except BaseException:
+            fh.close()
+            tmp.unlink(missing_ok=True)
+            raise
+    report = _report(res, res_file(data))
+    if not report.ok:
+        tmp.unlink(missing_ok=True)
+        name = res_file(data) or "the data"
+        raise DatasetError(f"{name} failed validation for {provider.name}/{model}", report.errors)
+    os.replace(tmp, out)
+    est = _estimate(res, plan, note, None, hyperparameters) if purpose == "train" else None
+    return PreparedData(path=out, sha256=digest.hexdigest(), records=res.valid, estimate=est, report=report)
+
+
+# --- budget ------------------------------------------------------------------------
+def check_budget(est: Estimate, max_cost_usd: float | None) -> None:
+    """Raise :class:`BudgetExceededError` when ``est`` costs more than ``max_cost_usd``.
+
+    Run before credentials are read or anything is uploaded. A budget with no known
+    price cannot be enforced: that is a :class:`ConfigurationError`, not a silent pass.
+    """
+    if max_cost_usd is None:
+        return
+    if est.cost_usd is None:
+        raise ConfigurationError(
+            f"max_cost_usd is set but {est.provider} has no price for {est.model} ({est.method}); "
+            "the budget cannot be checked"
+        )
+    if est.cost_usd > max_cost_usd:
+        raise BudgetExceededError(est.cost_usd, max_cost_usd, est)
+
+
+def affordable_epochs(est: Estimate, max_cost_usd: float) -> int:
+    """The most epochs of this dataset that fit in ``max_cost_usd`` (0 when none does),
+    assuming the price is linear in trained tokens, as every catalog price is."""
+    if est.cost_usd is None:
+        raise ConfigurationError(f"{est.provider} has no price for {est.model}")
+    if est.cost_usd == 0:
+        return 10**9
+    per_epoch = est.cost_usd / est.epochs
+    return int(max_cost_usd // per_epoch) if per_epoch > 0 else 0

@@ -209,8 +209,9 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                     if len(buf) - pos < MAX_ELEMENT_BYTES and fill():
                         continue
                     where = line + buf.count("\n", pos, exc.pos)
+                    col = exc.pos - buf.rfind("\n", 0, exc.pos)
                     yield where, None, Problem(
-                        "invalid_json", f"{exc.msg}; reading stopped here", line=where, file=file
+                        "invalid_json", f"{exc.msg} column {col}; reading stopped here", line=where, file=file
                     )
                     return
             yield line, value, None

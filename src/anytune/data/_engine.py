@@ -1,0 +1,307 @@
+"""One pass over a dataset: read, check, convert, count, hash; in parallel on big JSONL.
+
+``scan`` is the single engine behind ``validate``, ``estimate``, ``convert`` and
+``prepare``. A plain JSONL file above ``PARALLEL_MIN_BYTES`` is cut into byte ranges at
+line ends and processed by a pool of forked workers (one per core), results merged in
+file order. Memory stays bounded: each worker holds one range, and the only state that
+grows with the data is 24 bytes per record for duplicate detection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from anytune._types import Problem
+from anytune.data._formats import detect_format, parse_record
+from anytune.data._openai_format import Issues
+from anytune.data._readers import Item, iter_items, jsonl_block_items, loads, split_ranges
+from anytune.data._rules import LONG_FRACTION, check_example
+from anytune.data._tokens import TokenCounter, make_counter
+from anytune.data._writers import write_example
+
+__all__ = ["ScanConfig", "ScanResult", "scan"]
+
+PARALLEL_MIN_BYTES = 32 << 20
+RANGE_BYTES = 8 << 20
+
+try:
+    import orjson
+
+    def _dumps(rec: Any) -> bytes:
+        return orjson.dumps(rec) + b"\n"
+except ImportError:  # pragma: no cover
+    import json
+
+    def _dumps(rec: Any) -> bytes:
+        return (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+@dataclass
+class ScanConfig:
+    """What one scan does. Picklable: workers receive it."""
+
+    method: str | None = None
+    target: str | None = None
+    tokenizer: str | None = None
+    max_tokens: int | None = None
+    write: bool = False
+    file: str | None = None
+    max_problems: int = 1000
+    default_format: str | None = None
+    workers: int | None = None
+    #: ``convert``: write what the target can express and report the rest, instead of
+    #: treating a loss as an error that keeps the record out.
+    lossy: bool = False
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan learned; results of byte ranges merge in file order."""
+
+    lines: int = 0
+    records: int = 0
+    valid: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    n_errors: int = 0
+    n_warnings: int = 0
+    tokens: int = 0
+    capped_tokens: int = 0
+    with_tools: int = 0
+    out_bytes: int = 0
+    formats: dict[str, int] = field(default_factory=dict)
+    output: list[bytes] = field(default_factory=list)
+    hashes: array = field(default_factory=lambda: array("Q"))
+    near: array = field(default_factory=lambda: array("Q"))
+    hash_lines: array = field(default_factory=lambda: array("Q"))
+
+    def add(self, p: Problem, cap: int) -> None:
+        if p.severity == "error":
+            self.n_errors += 1
+            if len(self.errors) < cap:
+                self.errors.append(p)
+        else:
+            self.n_warnings += 1
+            if len(self.warnings) < cap:
+                self.warnings.append(p)
+
+    def merge(self, other: ScanResult, line_offset: int, cap: int) -> None:
+        for p in other.errors + other.warnings:
+            self.add(replace(p, line=p.line + line_offset) if p.line is not None else p, cap)
+        self.n_errors += other.n_errors - len(other.errors)
+        self.n_warnings += other.n_warnings - len(other.warnings)
+        for name in ("records", "valid", "tokens", "capped_tokens", "with_tools", "out_bytes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for k, v in other.formats.items():
+            self.formats[k] = self.formats.get(k, 0) + v
+        self.hashes.extend(other.hashes)
+        self.near.extend(other.near)
+        self.hash_lines.extend(x + line_offset for x in other.hash_lines)
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def _process(items: Iterable[Item], cfg: ScanConfig, counter: TokenCounter | None,
+             res: ScanResult, sink: Callable[[bytes], None] | None) -> None:
+    """Run every per-record step on ``items``, accumulating into ``res``."""
+    cap, file, target, method = cfg.max_problems, cfg.file, cfg.target, cfg.method
+    max_tokens = cfg.max_tokens
+    for line, obj, problem in items:
+        res.records += 1
+        if problem is not None:
+            if problem.code == "not_jsonl":
+                res.records -= 1  # a note about the file, not a record
+            res.add(problem, cap)
+            continue
+        issues: Issues = []
+        ex = parse_record(obj, issues, cfg.default_format)
+        rec = None
+        if ex is not None:
+            if cfg.default_format is None:
+                cfg.default_format = ex.source_format
+            elif ex.source_format != cfg.default_format and detect_format(obj) is not None:
+                issues.append(("mixed_formats", None, f"a {ex.source_format} record in a {cfg.default_format} file", "warning"))
+            res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
+            check_example(ex, method, issues)
+            if target is not None:
+                rec = write_example(ex, target, issues)
+        if cfg.lossy:
+            bad = any(i[3] == "error" and i[0] != "not_expressible" for i in issues)
+        else:
+            bad = any(i[3] == "error" for i in issues)
+        if ex is not None and not bad:
+            if counter is not None:
+                n = counter.example(ex)
+                if max_tokens is not None and n > max_tokens:
+                    issues.append(("too_many_tokens", None,
+                                   f"the example has {n} tokens, over the model's limit of {max_tokens}: "
+                                   f"{n - max_tokens} tokens would be truncated", "error"))
+                    bad = True
+                elif max_tokens is not None and n > LONG_FRACTION * max_tokens:
+                    issues.append(("long_example", None, f"the example has {n} tokens, close to the limit of {max_tokens}", "warning"))
+                res.tokens += n
+                res.capped_tokens += n if max_tokens is None else min(n, max_tokens)
+            texts = ex.texts()
+            joined = "\x00".join(texts)
+            res.hashes.append(_digest(joined))
+            res.near.append(_digest(_NON_WORD.sub(" ", joined.lower()).strip()))
+            res.hash_lines.append(line)
+            if ex.tools:
+                res.with_tools += 1
+            if rec is not None:
+                data = _dumps(rec)
+                res.out_bytes += len(data)
+                if sink is not None and not bad:
+                    sink(data)
+        if not bad:
+            res.valid += 1
+        for code, fld, msg, sev in issues:
+            res.add(Problem(code, msg, line=line, field=fld, file=file, severity=sev), cap)  # type: ignore[arg-type]
+
+
+# --- parallel JSONL ----------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _range_worker(rng: tuple[int, int]) -> ScanResult:
+    cfg: ScanConfig = _WORKER["cfg"]
+    counter = _WORKER.get("counter")
+    if counter is None and cfg.tokenizer:
+        counter = _WORKER["counter"] = make_counter(cfg.tokenizer)
+    start, end = rng
+    with open(cfg.file, "rb") as fh:  # type: ignore[arg-type]
+        fh.seek(start)
+        block = fh.read(end - start)
+    if start == 0 and block.startswith(b"\xef\xbb\xbf"):
+        block = block[3:]
+    res = ScanResult(lines=block.count(b"\n"))
+    out: list[bytes] = []
+    _process(jsonl_block_items(block, 1, cfg.file), cfg, counter, res, out.append if cfg.write else None)
+    res.output = out
+    return res
+
+
+def _first_format(path: Path) -> str | None:
+    with path.open("rb") as fh:
+        for raw in fh.read(1 << 20).split(b"\n")[:-1]:
+            try:
+                obj = loads(raw.lstrip(b"\xef\xbb\xbf"))
+            except (ValueError, UnicodeDecodeError):
+                continue
+            if isinstance(obj, dict) and detect_format(obj):
+                return detect_format(obj)
+    return None
+
+
+def _workers(cfg: ScanConfig) -> int:
+    if cfg.workers is not None:
+        return cfg.workers
+    env = os.environ.get("ANYTUNE_PREFLIGHT_WORKERS")
+    if env:
+        return max(1, int(env))
+    # Forked workers only: spawn would re-import the user's __main__, which breaks
+    # scripts without an ``if __name__ == "__main__"`` guard.
+    return (os.cpu_count() or 1) if sys.platform == "linux" else 1
+
+
+def _parallel(path: Path, cfg: ScanConfig, counter: TokenCounter | None, workers: int,
+              sink: Callable[[bytes], None] | None) -> ScanResult:
+    import multiprocessing
+
+    cfg.default_format = cfg.default_format or _first_format(path)
+    _WORKER.clear()
+    _WORKER.update(cfg=cfg, counter=counter)  # inherited by the forked workers
+    total = ScanResult()
+    offset = 0
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        for part in pool.imap(_range_worker, split_ranges(path, RANGE_BYTES)):
+            total.merge(part, offset, cfg.max_problems)
+            offset += part.lines
+            if sink is not None:
+                for data in part.output:
+                    sink(data)
+    total.lines = offset
+    _WORKER.clear()
+    return total
+
+
+def _plain_jsonl(data: Any) -> Path | None:
+    if not isinstance(data, (str, os.PathLike)):
+        return None
+    path = Path(data)
+    if path.suffix.lower() != ".jsonl" or not path.is_file():
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    if head[:2] == b"\x1f\x8b":
+        return None
+    first = next((ln.strip() for ln in head.lstrip(b"\xef\xbb\xbf").split(b"\n") if ln.strip()), b"")
+    return None if first in (b"{", b"[") else path
+
+
+def scan(data: Any, cfg: ScanConfig, sink: Callable[[bytes], None] | None = None,
+         counter: TokenCounter | None = None) -> ScanResult:
+    """Run every check on ``data`` once; converted records go to ``sink`` in order."""
+    if counter is None and cfg.tokenizer:
+        counter = make_counter(cfg.tokenizer)
+    path = _plain_jsonl(data)
+    workers = _workers(cfg)
+    if path is not None and workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+        res = _parallel(path, cfg, counter, workers, sink)
+    else:
+        res = ScanResult()
+        _process(iter_items(data), cfg, counter, res, sink)
+    _duplicates(res, cfg)
+    res.errors.sort(key=lambda p: (p.line or 0))
+    res.warnings.sort(key=lambda p: (p.line or 0))
+    return res
+
+
+def _dupes(keys: array, lines: array) -> Iterator[tuple[int, int]]:
+    """(line, line of its first copy) for every repeated key, in no particular order."""
+    try:
+        import numpy as np  # sorting 1M keys in numpy takes milliseconds
+    except ImportError:  # pragma: no cover
+        first: dict[int, int] = {}
+        for k, ln in zip(keys, lines):
+            if k in first:
+                yield ln, first[k]
+            else:
+                first[k] = ln
+        return
+    k = np.frombuffer(keys, dtype=np.uint64)
+    ln = np.frombuffer(lines, dtype=np.uint64)
+    order = np.lexsort((ln, k))
+    ks, ls = k[order], ln[order]
+    same = np.flatnonzero(ks[1:] == ks[:-1]) + 1
+    if not len(same):
+        return
+    # The first line of each run of equal keys.
+    run_start = np.maximum.accumulate(np.where(np.r_[True, ks[1:] != ks[:-1]], np.arange(len(ks)), 0))
+    for i in same.tolist():
+        yield int(ls[i]), int(ls[run_start[i]])
+
+
+def _duplicates(res: ScanResult, cfg: ScanConfig) -> None:
+    """[ANYTUNE] warnings: exact duplicates, and near-duplicates (equal once lower-cased
+    with punctuation and whitespace collapsed)."""
+    exact = dict(_dupes(res.hashes, res.hash_lines))
+    for line, first in sorted(exact.items()):
+        res.add(Problem("duplicate", f"the same example as line {first}", line=line, file=cfg.file, severity="warning"), cfg.max_problems)
+    for line, first in sorted(_dupes(res.near, res.hash_lines)):
+        if line not in exact:
+            res.add(Problem("near_duplicate", f"nearly the same example as line {first}", line=line, file=cfg.file, severity="warning"), cfg.max_problems)

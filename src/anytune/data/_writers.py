@@ -1,0 +1,213 @@
+"""Writing canonical examples in each upload format, reporting what cannot be expressed.
+
+A writer never drops trainable content silently: what the target cannot carry is an
+issue with code ``not_expressible`` (severity ``error`` when it changes what is trained,
+``warning`` for metadata). Source keys outside every format were already reported by
+the readers as ``unknown_key`` warnings.
+
+Targets and their sources:
+- ``openai``: [OAI-CHAT] / [OAI-PREF] (see ``_openai_format``).
+- ``together``: [TOGETHER-DATA] https://docs.together.ai/docs/fine-tuning/data-preparation
+  (conversational ``messages`` with system/user/assistant roles, alternating after an
+  optional system turn; preference as ``input``/``preferred_output``/``non_preferred_output``).
+  The page documents neither tool calls nor per-message weights, so they are reported.
+- ``vertex``: [GEMINI] (see ``_formats``).
+- ``alpaca``: [ALPACA]; preference as LLaMA-Factory's ``instruction``/``input``/``chosen``/``rejected``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from anytune.data._openai_format import Issues
+from anytune.data._records import Example, Message
+
+__all__ = ["TARGETS", "write_example"]
+
+TARGETS = ("openai", "together", "vertex", "alpaca")
+
+
+def _lost(issues: Issues, where: str | None, target: str, what: str, severity: str = "error") -> None:
+    issues.append(("not_expressible", where, f"{target} cannot express {what}", severity))
+
+
+# --- openai ------------------------------------------------------------------------
+def _openai_messages(msgs: list[Message], counter: list[int]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    pending: list[str] = []  # call ids not yet answered, for tool turns without an id
+    for m in msgs:
+        d: dict[str, Any] = {"role": m.role}
+        if m.images:
+            d["content"] = [{"type": "text", "text": m.content or ""}] + [
+                {"type": "image_url", "image_url": {"url": u}} for u in m.images
+            ]
+        elif m.content is not None or not m.tool_calls:
+            d["content"] = m.content or ""
+        if m.name and m.role != "tool":
+            d["name"] = m.name
+        if m.tool_calls:
+            calls = []
+            for c in m.tool_calls:
+                if c.id is None:  # ShareGPT and Gemini calls have no id: number them
+                    counter[0] += 1
+                    cid = f"call_{counter[0]}"
+                else:
+                    cid = c.id
+                pending.append(cid)
+                calls.append({"id": cid, "type": "function", "function": {"name": c.name, "arguments": c.arguments}})
+            d["tool_calls"] = calls
+        if m.role == "tool":
+            d["tool_call_id"] = m.tool_call_id or (pending.pop(0) if pending else "call_0")
+            if m.tool_call_id in pending:
+                pending.remove(m.tool_call_id)
+        if m.weight is not None:
+            d["weight"] = m.weight
+        out.append(d)
+    return out
+
+
+def _openai(ex: Example, issues: Issues) -> dict[str, Any]:
+    counter = [0]
+    if ex.kind == "preference":
+        inp: dict[str, Any] = {"messages": _openai_messages(ex.messages, counter)}
+        if ex.tools:
+            inp["tools"] = ex.tools
+        return {"input": inp,
+                "preferred_output": _openai_messages(ex.chosen or [], counter),
+                "non_preferred_output": _openai_messages(ex.rejected or [], counter)}
+    rec: dict[str, Any] = {"messages": _openai_messages(ex.messages, counter)}
+    if ex.tools:
+        rec["tools"] = ex.tools
+    if ex.parallel_tool_calls is not None:
+        rec["parallel_tool_calls"] = ex.parallel_tool_calls
+    return rec
+
+
+# --- together ----------------------------------------------------------------------
+def _together_messages(msgs: list[Message], issues: Issues, check_order: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(msgs):
+        if m.role == "tool" or m.tool_calls:
+            _lost(issues, m.path, "together", "tool calls or tool results")
+            continue
+        if m.images:
+            _lost(issues, m.path, "together", "images in a conversation")
+        if m.weight is not None:
+            _lost(issues, f"{m.path}.weight", "together", "per-message weights")
+        if m.name:
+            _lost(issues, f"{m.path}.name", "together", "message names", "warning")
+        if check_order:
+            # [TOGETHER-DATA] optional system first, then user/assistant alternating.
+            expected = "user" if not out or out[-1]["role"] == "system" else ("assistant" if out[-1]["role"] == "user" else "user")
+            if m.role != expected and not (i == 0 and m.role == "system"):
+                issues.append(("role_order", f"{m.path}.role",
+                               f"together needs an optional system turn, then user and assistant alternating; got {m.role} where {expected} belongs", "error"))
+        out.append({"role": m.role, "content": m.content or ""})
+    return out
+
+
+def _together(ex: Example, issues: Issues) -> dict[str, Any]:
+    if ex.tools:
+        _lost(issues, "tools", "together", "tool definitions")
+    if ex.kind == "preference":
+        return {"input": {"messages": _together_messages(ex.messages, issues, False)},
+                "preferred_output": _together_messages(ex.chosen or [], issues, False),
+                "non_preferred_output": _together_messages(ex.rejected or [], issues, False)}
+    return {"messages": _together_messages(ex.messages, issues, True)}
+
+
+# --- vertex (Gemini) ---------------------------------------------------------------
+def _gemini_parts(m: Message, issues: Issues) -> list[dict[str, Any]]:
+    if m.images:
+        _lost(issues, m.path, "vertex", "image URLs (Gemini tuning reads images from gs:// fileData only)")
+    if m.weight == 0:
+        _lost(issues, f"{m.path}.weight", "vertex", "a weight of 0 (every model turn is trained)")
+    if m.name:
+        _lost(issues, f"{m.path}.name", "vertex", "message names", "warning")
+    parts: list[dict[str, Any]] = []
+    if m.content:
+        parts.append({"text": m.content})
+    for c in m.tool_calls or ():
+        try:
+            args = json.loads(c.arguments)
+        except ValueError:
+            args = {}
+        parts.append({"functionCall": {"name": c.name, "args": args if isinstance(args, dict) else {"value": args}}})
+    return parts or [{"text": ""}]
+
+
+def _gemini_contents(msgs: list[Message], issues: Issues, call_names: list[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for m in msgs:
+        if m.role == "system":
+            _lost(issues, m.path, "vertex", "a system message after the first turn")
+            continue
+        if m.role == "tool":
+            try:
+                response = json.loads(m.content or "{}")
+            except ValueError:
+                response = None
+            if not isinstance(response, dict):
+                response = {"content": m.content or ""}
+            name = m.name or (call_names.pop(0) if call_names else "function")
+            out.append({"role": "user", "parts": [{"functionResponse": {"name": name, "response": response}}]})
+            continue
+        call_names.extend(c.name for c in m.tool_calls or ())
+        out.append({"role": "model" if m.role == "assistant" else "user", "parts": _gemini_parts(m, issues)})
+    return out
+
+
+def _vertex(ex: Example, issues: Issues) -> dict[str, Any]:
+    rec: dict[str, Any] = {}
+    msgs = ex.messages
+    if msgs and msgs[0].role == "system":
+        rec["systemInstruction"] = {"role": "system", "parts": [{"text": msgs[0].content or ""}]}
+        msgs = msgs[1:]
+    names: list[str] = []
+    rec["contents"] = _gemini_contents(msgs, issues, names)
+    if ex.tools:
+        rec["tools"] = [{"functionDeclarations": [t.get("function", t) for t in ex.tools]}]
+    if ex.kind == "preference":
+        rec["completions"] = [
+            {"score": score, "completion": {"role": "model", "parts": [p for m in side for p in _gemini_parts(m, issues)]}}
+            for score, side in ((1, ex.chosen or []), (0, ex.rejected or []))
+        ]
+    return rec
+
+
+# --- alpaca ------------------------------------------------------------------------
+def _alpaca(ex: Example, issues: Issues) -> dict[str, Any]:
+    msgs = ex.messages
+    for m in msgs:
+        if m.role == "system":
+            _lost(issues, m.path, "alpaca", "a system message")
+        if m.role == "tool" or m.tool_calls:
+            _lost(issues, m.path, "alpaca", "tool calls or tool results")
+    if ex.tools:
+        _lost(issues, "tools", "alpaca", "tool definitions")
+    users = [m for m in msgs if m.role == "user"]
+    instruction = users[0].content or "" if users else ""
+    if ex.kind == "preference":
+        if len(users) > 1:
+            _lost(issues, users[1].path, "alpaca", "a multi-turn prompt")
+        return {"instruction": instruction, "input": "",
+                "chosen": "".join(m.content or "" for m in ex.chosen or []),
+                "rejected": "".join(m.content or "" for m in ex.rejected or [])}
+    replies = [m for m in msgs if m.role == "assistant"]
+    if len(users) > 1 or len(replies) > 1:
+        extra = (users[1:] + replies[1:])[0]
+        _lost(issues, extra.path, "alpaca", "more than one instruction and response")
+    return {"instruction": instruction, "input": "", "output": replies[0].content or "" if replies else ""}
+
+
+_WRITERS = {"openai": _openai, "together": _together, "vertex": _vertex, "alpaca": _alpaca}
+
+
+def write_example(ex: Example, target: str, issues: Issues) -> dict[str, Any]:
+    """``ex`` as a record of ``target`` format; losses go to ``issues``."""
+    try:
+        writer = _WRITERS[target]
+    except KeyError:
+        raise ValueError(f"unknown target format {target!r}; expected one of {', '.join(TARGETS)}") from None
+    return writer(ex, issues)
