@@ -75,10 +75,12 @@ class FakeProvider(Provider):
             fcntl.flock(fh, fcntl.LOCK_EX)
             text = fh.read()
             state = json.loads(text) if text else {"jobs": {}, "files": {}, "calls": {}}
-            yield state
-            fh.seek(0)
-            fh.truncate()
-            fh.write(json.dumps(state))
+            try:
+                yield state
+            finally:  # a raised fault still counts as a call
+                fh.seek(0)
+                fh.truncate()
+                fh.write(json.dumps(state))
 
     def _count(self, state: dict[str, Any], op: str) -> None:
         state["calls"][op] = state["calls"].get(op, 0) + 1

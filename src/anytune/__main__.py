@@ -1,0 +1,5 @@
+"""``python -m anytune``: the CLI."""
+
+from anytune.cli import main
+
+main()
