@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from anytune import _preflight
 from anytune._errors import (
     BudgetExceededError,
     ConfigurationError,
@@ -148,6 +147,8 @@ def create_flow(
     backoff: Backoff = Backoff(initial=1.0, cap=30.0),
 ) -> Flow[CreateOutcome]:
     """The whole of ``Job.create`` as a flow (see the module docstring)."""
+    from anytune import _preflight  # readers and tokenizers: loaded on first create
+
     provider.check_create(spec.model, spec.method, now=now or datetime.now(timezone.utc))
     provider.require(spec.method)
     if spec.validation_file is not None or spec.validation_split is not None:

@@ -10,7 +10,6 @@ apart: they share every branch of the logic, and only these two loops differ.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import Callable, Generator
@@ -74,6 +73,8 @@ class SystemClock:
         time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # not at module level: asyncio costs ~30 ms of import time
+
         await asyncio.sleep(seconds)
 
 
@@ -86,6 +87,8 @@ def _perform_sync(action: Action, clock: Clock) -> Any:
 
 
 async def _perform_async(action: Action, clock: Clock) -> Any:
+    import asyncio
+
     if isinstance(action, Call):
         return await getattr(action.provider, "a" + action.method)(*action.args, **action.kwargs)
     if isinstance(action, Sleep):

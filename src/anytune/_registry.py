@@ -9,11 +9,13 @@ provider is first used, so ``import anytune`` never imports a vendor SDK.
 from __future__ import annotations
 
 import functools
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anytune._errors import ConfigurationError, UnknownProviderError
 from anytune.provider import Provider
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = ["GROUP", "available", "create_provider", "provider_class", "refresh"]
 
@@ -22,6 +24,9 @@ GROUP = "anytune.providers"
 
 @functools.cache
 def _entry_points() -> dict[str, EntryPoint]:
+    # importlib.metadata costs ~30 ms to import: only pay it when a provider is needed.
+    from importlib.metadata import entry_points
+
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=GROUP):
         # The first registration of a name wins, as importlib.metadata orders them.

@@ -20,7 +20,6 @@ methods alone; one with a native async client overrides the twins.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import functools
 from collections.abc import Callable, Mapping
@@ -254,6 +253,8 @@ class Provider:
 
     # --- network: async twins -------------------------------------------------------------
     async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        import asyncio  # lazily: asyncio is a large import that sync users never need
+
         return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
 
     async def aupload(self, path: Path, *, purpose: str) -> str:

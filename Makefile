@@ -1,0 +1,41 @@
+# Two commands for a fresh clone (see README): `make quickstart` and `make test`.
+# Both create .venv and install the core and every provider package from this checkout.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The CPU build of torch: a plain `torch` requirement would pull a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+PROVIDERS := $(wildcard providers/*/pyproject.toml)
+EDITABLE  := -e ".[dev]" $(foreach p,$(PROVIDERS),-e $(dir $(p)))
+PYTEST_ARGS ?=
+
+.PHONY: install quickstart test lint bench-smoke clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(PROVIDERS)
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet "$(TORCH)" $(EDITABLE)
+	touch $@
+
+install: $(VENV)/.installed  ## install the core, every provider and the dev tools
+
+quickstart: install  ## a real LoRA fine-tune of a tiny local model, on CPU
+	$(BIN)/anytune quickstart
+
+test: install  ## the whole test suite, as CI runs it
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src providers tests bench examples
+	$(BIN)/mypy src
+
+bench-smoke: install  ## every benchmark at smoke size
+	$(BIN)/python bench/import_time.py --runs 5
+	$(BIN)/python bench/polling.py
+
+clean:
+	rm -rf $(VENV)
