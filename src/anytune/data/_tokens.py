@@ -32,6 +32,7 @@ __all__ = ["TokenCounter", "make_counter"]
 _PER_MESSAGE = 3  # cookbook: every message is wrapped in <|start|>{role/name}\n{content}<|end|>
 _PER_NAME = 1  # cookbook: a name costs one more token
 _PER_EXAMPLE = 3  # cookbook: every reply is primed with <|start|>assistant<|message|>
+_SHARED_CHARS = 16 << 20  # at most this much system/tool text is kept to reuse counts
 
 
 def _shared_tiktoken_dir() -> None:
@@ -56,6 +57,8 @@ class TokenCounter:
         self.note = note
         self._len = encode_len
         self._cache: dict[str, int] = {}
+        self._repeated: dict[str | bytes, int] = {}
+        self._repeated_chars = 0
 
     def text(self, s: str | None) -> int:
         """Tokens of one field value."""
@@ -70,6 +73,17 @@ class TokenCounter:
                 self._cache[s] = n
         return n
 
+    def _shared(self, s: str | bytes) -> int:
+        # System prompts and tool definitions are usually the same in every record of
+        # a file: count each distinct one once. Bounded to _SHARED_CHARS characters.
+        n = self._repeated.get(s)
+        if n is None:
+            n = self._len(s if isinstance(s, str) else s.decode("utf-8"))
+            if self._repeated_chars < _SHARED_CHARS:
+                self._repeated[s] = n
+                self._repeated_chars += len(s)
+        return n
+
     def messages(self, msgs: list[Message]) -> int:
         """Cookbook count of a message list, without the per-example priming."""
         total = 0
@@ -77,7 +91,7 @@ class TokenCounter:
         for m in msgs:
             total += _PER_MESSAGE + short(m.role)
             if m.content:
-                total += enc(m.content)
+                total += self._shared(m.content) if m.role == "system" else enc(m.content)
             if m.name:
                 total += short(m.name) + _PER_NAME
             if m.tool_calls:
@@ -87,12 +101,23 @@ class TokenCounter:
 
     def example(self, ex: Example) -> int:
         """Tokens of one example (see the module docstring for the rule)."""
-        tools = self._len(json.dumps(ex.tools, ensure_ascii=False)) if ex.tools else 0
+        tools = self._shared(_tools_json(ex.tools)) if ex.tools else 0
         prompt = self.messages(ex.messages) + tools
         if ex.kind == "preference":
             return (2 * (prompt + _PER_EXAMPLE) + self.messages(ex.chosen or [])
                     + self.messages(ex.rejected or []))
         return prompt + _PER_EXAMPLE
+
+
+try:
+    import orjson
+
+    def _tools_json(tools: Any) -> bytes:
+        return orjson.dumps(tools)
+except ImportError:  # pragma: no cover
+
+    def _tools_json(tools: Any) -> bytes:
+        return json.dumps(tools, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class _ChatTemplateCounter(TokenCounter):
