@@ -267,6 +267,7 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
         filter(None, [os.environ.get("ANYTUNE_PROVIDER"), profile.get("provider")])))
     jobs: dict[str, J] = {}
     providers: dict[str, Provider] = {}
+    by_key: dict[tuple[str, str], str] = {}
     for name in names:
         p = providers[name] = open_provider(name, {}, profile)
         if not p.supports("list"):
@@ -279,8 +280,19 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
         for snap in snaps:
             job = cls(p, snap, store=store)
             jobs[job.id] = job
+            key = snap.metadata.get("anytune_idempotency_key")
+            if key:
+                by_key[(name, key)] = job.id
     for rec in store.list(provider=provider, limit=limit):
-        if rec.id in jobs or rec.pending and rec.provider not in providers:
+        if rec.pending:
+            # A create whose answer never came back (a crash, a dropped connection): if the
+            # provider lists a job with its key, the row is that job from now on.
+            found = by_key.get((rec.provider, rec.idempotency_key))
+            if found is not None:
+                store.confirm(provider=rec.provider, idempotency_key=rec.idempotency_key,
+                              job_id=found, status=jobs[found].status.value)
+            continue
+        if rec.id in jobs:
             continue
         p = providers.get(rec.provider) or open_provider(rec.provider, {}, profile)
         job = cls(p, _record_to_snapshot(rec), store=store)

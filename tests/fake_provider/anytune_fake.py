@@ -4,7 +4,9 @@ State lives in a JSON file (``ANYTUNE_FAKE_STATE``) so that several processes (t
 a subprocess, a test) see the same jobs, like a real remote service. Jobs move through
 validating -> queued -> running -> succeeded over ``job_seconds`` of wall time. The
 ``faults`` setting injects failures into ``create``: ``drop`` makes the job and then
-raises a connection error (the ambiguous case), ``refuse`` raises one before making it.
+raises a connection error (the ambiguous case), ``refuse`` raises one before making it;
+``die_in_upload``, ``die_before_create`` and ``die_after_create`` end the calling process
+at that step, for the crash tests.
 """
 
 from __future__ import annotations
@@ -112,6 +114,8 @@ class FakeProvider(Provider):
             self._count(state, "upload")
             file_id = f"file-{uuid.uuid4().hex[:12]}"
             state["files"][file_id] = path.read_text()
+        if "die_in_upload" in str(self.config.get("faults", "")):
+            os._exit(137)  # the caller's process dies: the crash tests
         return file_id
 
     def create(self, request: CreateRequest) -> JobSnapshot:
@@ -129,6 +133,10 @@ class FakeProvider(Provider):
                    "created": time.time(), "metadata": request.metadata,
                    "request": request.to_dict(), "forced": None}
             state["jobs"][job["id"]] = job
+            if "die_before_create" in faults:
+                state["jobs"].pop(job["id"])
+        if "die_" in faults and "die_in_upload" not in faults:
+            os._exit(137)  # the caller dies before (or after) the provider made the job
         if "drop" in faults and state["calls"]["create"] == 1:
             raise ProviderConnectionError("connection dropped", provider="fake")
         return self._snap(job)
