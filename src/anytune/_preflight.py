@@ -200,8 +200,10 @@ def _dataset_rules(res: ScanResult, plan: _Plan, file: str | None, purpose: str)
     name = plan.provider.name if plan.provider else ""
     if res.records == 0:
         res.add(Problem("empty_dataset", "the dataset has no records", file=file), MAX_PROBLEMS)
-    elif purpose == "train" and plan.provider is not None and res.valid < lim.min_examples:
-        res.add(Problem("too_few_examples", f"{res.valid} valid example(s); {name} needs at least {lim.min_examples}",
+    elif purpose == "train" and plan.provider is not None and res.records < lim.min_examples:
+        # Counted on records, not valid ones: when records have errors, those errors
+        # are the thing to fix, and repeating them as "too few" adds nothing.
+        res.add(Problem("too_few_examples", f"{res.records} example(s); {name} needs at least {lim.min_examples}",
                         file=file), MAX_PROBLEMS)
     if lim.max_examples is not None and res.valid > lim.max_examples:
         res.add(Problem("too_many_examples", f"{res.valid} examples; {name} accepts at most {lim.max_examples}",

@@ -141,7 +141,9 @@ def _process(items: Iterable[Item], cfg: ScanConfig, counter: TokenCounter | Non
             elif ex.source_format != cfg.default_format and detect_format(obj) is not None:
                 issues.append(("mixed_formats", None, f"a {ex.source_format} record in a {cfg.default_format} file", "warning"))
             res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
-            check_example(ex, method, issues)
+            if not any(i[3] == "error" for i in issues):
+                # Only on records that read cleanly: one root cause, not its echoes.
+                check_example(ex, method, issues)
             if target is not None:
                 rec = write_example(ex, target, issues)
         if cfg.lossy:
