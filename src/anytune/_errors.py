@@ -135,9 +135,13 @@ class ProviderError(AnytuneError):
     exit_code = 3
 
     def __init__(self, message: str, *, provider: str, request_id: str | None = None) -> None:
+        from anytune._log import redact
+
         self.provider = provider
         self.request_id = request_id
-        super().__init__(f"{provider}: {message}")
+        # Vendors echo parts of a refused key back ("Incorrect API key provided: sk-ab***"):
+        # the one place every provider message passes through strips credentials.
+        super().__init__(redact(f"{provider}: {message}"))
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "provider": self.provider, "request_id": self.request_id}

@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from anytune._log import logger
 from anytune.provider import Provider
 
 __all__ = ["Blocking", "Call", "Clock", "Flow", "Sleep", "SystemClock", "run_async", "run_sync"]
@@ -80,6 +81,7 @@ class SystemClock:
 
 def _perform_sync(action: Action, clock: Clock) -> Any:
     if isinstance(action, Call):
+        logger.debug("call %s.%s", action.provider.name, action.method)
         return getattr(action.provider, action.method)(*action.args, **action.kwargs)
     if isinstance(action, Sleep):
         return clock.sleep(action.seconds)
@@ -90,6 +92,7 @@ async def _perform_async(action: Action, clock: Clock) -> Any:
     import asyncio
 
     if isinstance(action, Call):
+        logger.debug("call %s.a%s", action.provider.name, action.method)
         return await getattr(action.provider, "a" + action.method)(*action.args, **action.kwargs)
     if isinstance(action, Sleep):
         return await clock.asleep(action.seconds)

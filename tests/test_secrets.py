@@ -1,0 +1,83 @@
+"""A canary API key, at debug log level, through success and failure paths: it appears
+nowhere in output, logs, reprs, errors or files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anytune import AuthenticationError, Job
+from anytune._log import RedactingFilter, redact
+from anytune.testing import write_chat_examples
+
+CANARY = "sk-canary-7f3a9c2e41d84b6fa0c1"
+
+
+def scan_files(root: Path, secret: str) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_canary_key_never_leaks_through_the_cli(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_API_KEY", CANARY)
+    monkeypatch.setenv("ANYTUNE_LOG", "debug")
+    data = write_chat_examples(isolated / "t.jsonl")
+    env = {**os.environ}
+    outputs = []
+
+    def run(*args: str) -> str:
+        r = subprocess.run([sys.executable, "-m", "anytune", *args], capture_output=True,
+                           text=True, env=env, timeout=120)
+        outputs.append(r.stdout + r.stderr)
+        return r.stdout
+
+    import json
+
+    job = json.loads(run("create", str(data), "-p", "fake", "-m", "fake-small", "--json"))
+    for cmd in (["get", job["id"]], ["wait", job["id"]], ["events", job["id"]], ["list"],
+                ["get", "fake:ft-missing"], ["create", str(data), "-p", "fake", "-m", "fake-fail", "--wait"],
+                ["create", str(data), "-p", "fake", "-m", "fake-small", "--max-cost", "0.000001"]):
+        run(*cmd)
+        run(*cmd, "--json")
+    joined = "\n".join(outputs)
+    assert "DEBUG anytune: call fake.create" in joined  # debug logging was really on
+    assert CANARY not in joined
+    assert scan_files(isolated, CANARY) == [], "the key was written to a file"
+
+
+def test_provider_error_messages_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_API_KEY", CANARY)
+    err = AuthenticationError(f"Incorrect API key provided: {CANARY}", provider="x", status_code=401)
+    assert CANARY not in str(err) and CANARY not in repr(err)
+    partial = AuthenticationError("Incorrect API key provided: sk-proj-abcdefgh1234****wxyz",
+                                  provider="x", status_code=401)
+    assert "abcdefgh1234" not in str(partial)
+
+
+def test_reprs_hold_no_settings(isolated: Path) -> None:
+    job = Job.create(provider="fake", model="fake-small", api_key=CANARY,
+                     training_file=write_chat_examples(isolated / "t.jsonl"))
+    assert CANARY not in repr(job) and CANARY not in repr(job._provider)
+    assert CANARY not in str(job.to_dict())
+
+
+@pytest.mark.parametrize("text", [
+    f"Authorization: Bearer {CANARY}",
+    f"headers={{'Authorization': 'Bearer {CANARY}'}}",
+    f"GET https://x.invalid/v1/models?key={CANARY}&a=1",
+    f"{{'api-key': '{CANARY}'}}",
+    f"x-goog-api-key: {CANARY}",
+])
+def test_redaction_covers_headers_and_urls(text: str) -> None:
+    assert CANARY not in redact(text)
+
+
+def test_redacting_filter_rewrites_log_records() -> None:
+    record = logging.LogRecord("httpx", logging.DEBUG, __file__, 1,
+                               "Request headers: %s", ({"authorization": f"Bearer {CANARY}"},), None)
+    RedactingFilter().filter(record)
+    assert CANARY not in record.getMessage()
