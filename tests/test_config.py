@@ -76,3 +76,57 @@ def test_anytune_home_moves_the_store(isolated: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("ANYTUNE_HOME", str(isolated / "elsewhere"))
     assert anytune_home() == isolated / "elsewhere"
     assert (isolated / "elsewhere").is_dir()
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+toml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=300))
+def test_fuzz_config_bytes_give_a_profile_or_a_configuration_error(raw: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "anytune.toml"
+    path.write_bytes(raw)
+    try:
+        load_profile(paths=[path])
+    except ConfigurationError as exc:
+        assert str(path) in str(exc)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=st.dictionaries(st.sampled_from(["profiles", "default_profile", "x"]), toml_values, max_size=3),
+       name=st.one_of(st.none(), st.text(max_size=5)))
+def test_fuzz_config_structures_give_a_profile_or_a_configuration_error(
+    doc: dict, name: str | None, tmp_path: Path  # type: ignore[type-arg]
+) -> None:
+    import json
+
+    path = tmp_path / "anytune.toml"
+    # JSON-ish values written as TOML through a tiny writer: only what TOML can hold.
+    lines = []
+    for key, value in doc.items():
+        if value is None or isinstance(value, (dict, list)):
+            continue
+        lines.append(f"{key} = {json.dumps(value)}")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    try:
+        prof = load_profile(name or None, paths=[path])
+        assert isinstance(prof.values, dict)
+    except ConfigurationError:
+        pass
+
+
+def test_wrong_types_in_a_profile_are_configuration_errors(project: Path) -> None:
+    data = write_chat_examples(project / "t.jsonl")
+    (project / "anytune.toml").write_text('[profiles.x]\nprovider = "fake"\nmodel = "fake-small"\nepochs = "three"\n')
+    with pytest.raises(ConfigurationError, match="anytune.toml"):
+        Job.create(training_file=data, profile="x")
+    (project / "anytune.toml").write_text('[profiles.x]\nprovider = "fake"\nmodel = "fake-small"\nmax_cost_usd = "lots"\n')
+    with pytest.raises(ConfigurationError, match="max_cost_usd"):
+        Job.create(training_file=data, profile="x")

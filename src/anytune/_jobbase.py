@@ -222,11 +222,18 @@ def _resolve_create(
     hp = kwargs.get("hyperparameters")
     if hp is None:
         hp_values = {k: values[k] for k in _HP_KEYS if k in values}
-        hp = Hyperparameters(**hp_values) if hp_values else Hyperparameters()
+        try:
+            hp = Hyperparameters(**hp_values) if hp_values else Hyperparameters()
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"{profile.path}: profile {profile.name!r}: {exc}") from None
     model = model or values.get("model")
     if not model:
         raise ConfigurationError("no model given: pass model=... (CLI: --model) or set it in a profile")
-    max_cost = kwargs.get("max_cost_usd", values.get("max_cost_usd"))
+    max_cost = kwargs.get("max_cost_usd")
+    if max_cost is None:
+        max_cost = values.get("max_cost_usd")
+    if max_cost is not None and (isinstance(max_cost, bool) or not isinstance(max_cost, (int, float))):
+        raise ConfigurationError(f"max_cost_usd must be a number, got {max_cost!r}")
     spec = CreateSpec(
         model=model,
         training_file=kwargs["training_file"],
