@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot, Metric
+from anytune._errors import InvalidRequestError
+from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot, JobStatus, Metric
 
 from anytune_openai._errors import translating
 from anytune_openai._mapping import (
@@ -70,9 +71,15 @@ class AsyncTwins:
         return out[:limit]
 
     async def acancel(self, job_id: str) -> JobSnapshot:
-        """Async twin of ``cancel``."""
-        with translating(self._secrets()):
-            return snapshot_from(await self.async_client().fine_tuning.jobs.cancel(job_id))
+        """Async twin of ``cancel`` (idempotent the same way)."""
+        try:
+            with translating(self._secrets()):
+                return snapshot_from(await self.async_client().fine_tuning.jobs.cancel(job_id))
+        except InvalidRequestError:
+            snap = await self.aget(job_id)
+            if snap.status is JobStatus.CANCELLED:
+                return snap
+            raise
 
     async def aevents(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
         """Async twin of ``events``."""

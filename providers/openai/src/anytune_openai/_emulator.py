@@ -253,5 +253,6 @@ def _loggable_request(body: bytes, content_type: str) -> Any:
         from anytune_openai._emulator_routes import parse_multipart
 
         fields = parse_multipart(body, content_type)
-        return {k: (v if isinstance(v, str) else "<binary>") for k, v in fields.items()}
+        return {k: (v if isinstance(v, str) else "<binary>")
+                for k, v in fields.items() if not k.endswith(".filename")}
     return None

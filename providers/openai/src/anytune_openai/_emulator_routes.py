@@ -159,7 +159,8 @@ def create_upload(state: State, p: dict[str, str], q: str, body: bytes, headers:
 
 
 def _public(upload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in upload.items() if not k.startswith("_")}
+    # ``file`` is left out until there is one: the spec types it as a File object.
+    return {k: v for k, v in upload.items() if not k.startswith("_") and not (k == "file" and v is None)}
 
 
 def _pending(state: State, uid: str) -> dict[str, Any]:

@@ -17,13 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune._errors import MissingCredentialsError
+from anytune._errors import InvalidRequestError, MissingCredentialsError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
     Hyperparameters,
     JobEvent,
     JobSnapshot,
+    JobStatus,
     Metric,
     ModelInfo,
 )
@@ -209,8 +210,16 @@ class OpenAIProvider(AsyncTwins, Provider):
         return out[:limit]
 
     def cancel(self, job_id: str) -> JobSnapshot:
-        with translating(self._secrets()):
-            return snapshot_from(self.client().fine_tuning.jobs.cancel(job_id))
+        """Cancel the job. Idempotent: cancelling a cancelled job returns it (the SDK may
+        resend a cancel whose answer was lost, and OpenAI refuses the second with a 400)."""
+        try:
+            with translating(self._secrets()):
+                return snapshot_from(self.client().fine_tuning.jobs.cancel(job_id))
+        except InvalidRequestError:
+            snap = self.get(job_id)
+            if snap.status is JobStatus.CANCELLED:
+                return snap
+            raise
 
     def events(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
         """The latest ``limit`` events, oldest first (OpenAI pages them newest first)."""
