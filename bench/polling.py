@@ -2,9 +2,9 @@
 
     python bench/polling.py --job-hours 1
 
-The job runs ``--job-hours`` (plus a random 0-120 s) on a fake clock (nothing sleeps for real); it is queued for
-the first 5% of its time. anytune's backoff (2 s growing to 60 s, reset on a status
-change, ±20% jitter) is compared, in the same run, with fixed 2 s and 60 s intervals.
+The job runs ``--job-hours`` (plus a random 0-120 s) on a fake clock (nothing sleeps
+for real); it is queued for the first 5% of its time. anytune's backoff (2 s growing
+to 60 s, reset on a status change, ±20% jitter) is compared, in the same run, with fixed 2 s and 60 s intervals.
 Detection delay = time from the job's end to the poll that sees it.
 """
 
@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from anytune._flow import Call, run_sync  # noqa: E402
-from anytune._polling import Backoff, wait_flow  # noqa: E402
-from anytune._types import JobSnapshot, JobStatus  # noqa: E402
-from anytune.provider import Provider  # noqa: E402
+from anytune._flow import Call, run_sync
+from anytune._polling import Backoff, wait_flow
+from anytune._types import JobSnapshot, JobStatus
+from anytune.provider import Provider
 
 
 class Clock:

@@ -133,7 +133,7 @@ def test_validate_exit_codes(data: Path, isolated: Path) -> None:
 def test_convert_writes_the_target_format(data: Path, isolated: Path) -> None:
     out = isolated / "vertex.jsonl"
     code, doc = cli("convert", str(data), "--to", "vertex", "-o", str(out))
-    assert code == 0
+    assert code == 0 and doc["records"] == 12
     first = json.loads(out.read_text().splitlines()[0])
     assert "contents" in first
 

@@ -124,9 +124,10 @@ def test_fuzz_config_structures_give_a_profile_or_a_configuration_error(
 
 def test_wrong_types_in_a_profile_are_configuration_errors(project: Path) -> None:
     data = write_chat_examples(project / "t.jsonl")
-    (project / "anytune.toml").write_text('[profiles.x]\nprovider = "fake"\nmodel = "fake-small"\nepochs = "three"\n')
-    with pytest.raises(ConfigurationError, match="anytune.toml"):
+    head = '[profiles.x]\nprovider = "fake"\nmodel = "fake-small"\n'
+    (project / "anytune.toml").write_text(head + 'epochs = "three"\n')
+    with pytest.raises(ConfigurationError, match=r"anytune\.toml"):
         Job.create(training_file=data, profile="x")
-    (project / "anytune.toml").write_text('[profiles.x]\nprovider = "fake"\nmodel = "fake-small"\nmax_cost_usd = "lots"\n')
+    (project / "anytune.toml").write_text(head + 'max_cost_usd = "lots"\n')
     with pytest.raises(ConfigurationError, match="max_cost_usd"):
         Job.create(training_file=data, profile="x")

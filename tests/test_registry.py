@@ -66,7 +66,7 @@ def test_entry_point_that_is_not_a_provider_is_refused(tmp_path: Path, monkeypat
     monkeypatch.syspath_prepend(str(tmp_path))
     _registry.refresh()
     try:
-        with pytest.raises(ConfigurationError, match="not an anytune.provider.Provider"):
+        with pytest.raises(ConfigurationError, match=r"not an anytune\.provider\.Provider"):
             _registry.provider_class("bogus")
         with pytest.raises(ConfigurationError, match="must match"):
             _registry.provider_class("misnamed")

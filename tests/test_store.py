@@ -18,7 +18,7 @@ from anytune._store import JobStore
 def _writer(path: str, worker: int, n: int) -> None:
     store = JobStore(Path(path))
     for i in range(n):
-        row, fresh = store.claim(provider="fake", model="m", spec_hash="s",
+        _, fresh = store.claim(provider="fake", model="m", spec_hash="s",
                                  idempotency_key=f"k-{worker}-{i}")
         assert fresh
         store.confirm(provider="fake", idempotency_key=f"k-{worker}-{i}",

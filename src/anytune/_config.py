@@ -21,10 +21,11 @@ Secrets belong in the vendors' environment variables, not in this file.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from anytune._errors import ConfigurationError
 

@@ -42,6 +42,7 @@ DEDUPE_WINDOW_S = 600.0
 #: Attempts at ``create`` when each failure proves that no job was made.
 MAX_CREATE_ATTEMPTS = 4
 METADATA_KEY = "anytune_idempotency_key"
+_CREATE_BACKOFF = Backoff(initial=1.0, cap=30.0)
 
 
 @dataclass
@@ -98,8 +99,8 @@ def _split(path: Path, fraction: float, seed: int | None) -> tuple[Path, Path]:
     valid_idx = set(order[:n_valid])
     train = path.with_name("train.split.jsonl")
     valid = path.with_name("validation.split.jsonl")
-    train.write_bytes(b"".join(l for i, l in enumerate(lines) if i not in valid_idx))
-    valid.write_bytes(b"".join(l for i, l in enumerate(lines) if i in valid_idx))
+    train.write_bytes(b"".join(line for i, line in enumerate(lines) if i not in valid_idx))
+    valid.write_bytes(b"".join(line for i, line in enumerate(lines) if i in valid_idx))
     return train, valid
 
 
@@ -144,7 +145,7 @@ def create_flow(
     provider: Provider,
     store: JobStore,
     now: datetime | None = None,
-    backoff: Backoff = Backoff(initial=1.0, cap=30.0),
+    backoff: Backoff = _CREATE_BACKOFF,
 ) -> Flow[CreateOutcome]:
     """The whole of ``Job.create`` as a flow (see the module docstring)."""
     from anytune import _preflight  # readers and tokenizers: loaded on first create

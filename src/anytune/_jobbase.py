@@ -7,7 +7,6 @@ Every operation is a flow (:mod:`anytune._flow`) written once here or in
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,22 +15,17 @@ from anytune import _registry
 from anytune._config import Profile, load_profile, resolve_provider
 from anytune._create import CreateOutcome, CreateSpec, create_flow
 from anytune._errors import ConfigurationError, JobFailedError, MissingCredentialsError, WaitTimeoutError
-from anytune._flow import Call, Clock, Flow, run_async, run_sync
+from anytune._flow import Call, Clock, Flow
 from anytune._log import logger, setup_logging
 from anytune._polling import Backoff, WaitTimedOut, wait_flow
-from anytune._progress import ProgressDisplay
 from anytune._store import JobRecord, JobStore
 from anytune._types import (
-    Checkpoint,
     Estimate,
     Hyperparameters,
     JobError,
-    JobEvent,
     JobResult,
     JobSnapshot,
     JobStatus,
-    LoRA,
-    Metric,
 )
 from anytune.provider import Provider
 

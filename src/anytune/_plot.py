@@ -26,9 +26,9 @@ def plot_losses(metrics: Sequence[Metric], output: Path, *, title: str = "") -> 
         raise ConfigurationError(f"{title or 'job'}: no loss metrics to plot yet")
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     if train:
-        ax.plot(*zip(*train), label="train loss")
+        ax.plot(*zip(*train, strict=True), label="train loss")
     if valid:
-        ax.plot(*zip(*valid), label="validation loss", marker="o", markersize=3)
+        ax.plot(*zip(*valid, strict=True), label="validation loss", marker="o", markersize=3)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title(title)

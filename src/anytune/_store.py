@@ -22,7 +22,7 @@ from typing import Any
 
 from anytune._config import anytune_home
 
-__all__ = ["JobRecord", "JobStore", "PENDING"]
+__all__ = ["PENDING", "JobRecord", "JobStore"]
 
 PENDING = "pending"  # state of a row whose create was sent but not (yet) confirmed
 

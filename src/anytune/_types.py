@@ -13,20 +13,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
+    "Checkpoint",
+    "CreateRequest",
+    "Estimate",
+    "Hyperparameters",
+    "JobError",
+    "JobEvent",
+    "JobResult",
+    "JobSnapshot",
     "JobStatus",
     "LoRA",
-    "Hyperparameters",
     "Method",
-    "JobEvent",
     "Metric",
-    "Checkpoint",
-    "JobResult",
-    "JobError",
-    "Problem",
-    "Estimate",
-    "JobSnapshot",
-    "CreateRequest",
     "ModelInfo",
+    "Problem",
 ]
 
 Method = Literal["sft", "dpo"]

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,8 +28,8 @@ app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-ProviderOpt = Annotated[Optional[str], typer.Option("--provider", "-p", help="Provider name.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Base model.")]
+ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="Provider name.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Base model.")]
 MethodOpt = Annotated[str, typer.Option("--method", help="sft or dpo.")]
 
 
@@ -96,7 +96,7 @@ def validate(
 @app.command()
 def estimate(
     file: Path, provider: ProviderOpt = None, model: ModelOpt = None, method: MethodOpt = "sft",
-    epochs: Annotated[Optional[int], typer.Option(help="Epochs (default: the provider's rule).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the provider's rule).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Count tokens and price a job without network or credentials."""
@@ -150,11 +150,13 @@ def convert(
 @app.command()
 def create(
     file: Path, provider: ProviderOpt = None, model: ModelOpt = None, method: MethodOpt = "sft",
-    epochs: Annotated[Optional[int], typer.Option(help="Training epochs.")] = None,
-    validation: Annotated[Optional[Path], typer.Option("--validation", help="Validation file.")] = None,
-    max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Refuse above this USD estimate.")] = None,
-    idempotency_key: Annotated[Optional[str], typer.Option("--idempotency-key")] = None,
-    suffix: Annotated[Optional[str], typer.Option(help="Suffix of the tuned model's name.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    validation: Annotated[Path | None, typer.Option("--validation", help="Validation file.")] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", help="Refuse above this USD estimate.")
+    ] = None,
+    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
+    suffix: Annotated[str | None, typer.Option(help="Suffix of the tuned model's name.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -185,7 +187,7 @@ def get(job_id: str, as_json: JsonOpt = False) -> None:
 @app.command("wait")
 def wait_cmd(
     job_id: str,
-    timeout: Annotated[Optional[float], typer.Option(help="Give up after S seconds (exit 3).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Give up after S seconds (exit 3).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Wait for a job to end; exit 1 if it failed or was cancelled."""
@@ -264,7 +266,7 @@ def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
     job_seconds: Annotated[float, typer.Option("--job-seconds", help="Wall time of a job.")] = 30.0,
     faults: Annotated[str, typer.Option(help="OPERATION:KIND[:COUNT],...")] = "",
-    api_key: Annotated[Optional[str], typer.Option("--api-key", help="Answer 401 to any other key.")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="Answer 401 to any other key.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a local emulator of a provider's API until Ctrl-C."""

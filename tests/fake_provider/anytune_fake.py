@@ -97,7 +97,8 @@ class FakeProvider(Provider):
         return JobSnapshot(
             id=job["id"], status=status, model=job["model"],
             created_at=datetime.fromtimestamp(job["created"], timezone.utc),
-            result=JobResult(model=f"{job['model']}:ft:{job['id']}") if status is JobStatus.SUCCEEDED else None,
+            result=(JobResult(model=f"{job['model']}:ft:{job['id']}")
+                    if status is JobStatus.SUCCEEDED else None),
             error=JobError("training diverged", code="diverged") if status is JobStatus.FAILED else None,
             progress=min(1.0, max(0.0, frac)), metadata=job["metadata"], raw=dict(job),
         )
