@@ -49,9 +49,7 @@ class StreamCallback(TrainerCallback):  # type: ignore[misc]
     ``patience``: stop after that many evaluations without the validation loss improving
     by more than ``threshold`` (``None`` turns early stopping off)."""
 
-    def __init__(
-        self, recorder: JobRecorder, *, patience: int | None = None, threshold: float = 0.0
-    ) -> None:
+    def __init__(self, recorder: JobRecorder, *, patience: int | None = None, threshold: float = 0.0) -> None:
         self.rec = recorder
         self.patience = patience
         self.threshold = threshold
@@ -181,10 +179,21 @@ class StreamCallback(TrainerCallback):  # type: ignore[misc]
                 if key in h and name not in metrics:
                     metrics[name] = float(h[key])
         index = [c for c in index if c["step"] != state.global_step]
-        index.append({"id": path.name, "step": state.global_step, "model": str(path),
-                      "created_at": now_iso(), "metrics": metrics})  # fmt: skip
+        index.append(
+            {
+                "id": path.name,
+                "step": state.global_step,
+                "model": str(path),
+                "created_at": now_iso(),
+                "metrics": metrics,
+            }
+        )
         # save_total_limit may have deleted older folders: list only what exists.
         index = [c for c in index if os.path.isdir(c["model"])]
         write_json(index_path, sorted(index, key=lambda c: c["step"]))
-        self.rec.event(f"checkpoint saved at step {state.global_step}", type="checkpoint",
-                       step=state.global_step, path=str(path))  # fmt: skip
+        self.rec.event(
+            f"checkpoint saved at step {state.global_step}",
+            type="checkpoint",
+            step=state.global_step,
+            path=str(path),
+        )

@@ -56,9 +56,7 @@ def resolve_devices(devices: Any, available: int) -> tuple[int, dict[str, str]]:
     else:
         raise UnsupportedError("local", f"devices={devices!r}", 'use "auto", "cpu", N or "0,1"')
     if not ids or max(ids) >= available:
-        raise UnsupportedError(
-            "local", f"devices={devices!r}", f"this machine has {available} CUDA GPU(s)"
-        )
+        raise UnsupportedError("local", f"devices={devices!r}", f"this machine has {available} CUDA GPU(s)")
     return len(ids), {"CUDA_VISIBLE_DEVICES": ",".join(str(i) for i in ids)}
 
 
@@ -80,22 +78,33 @@ def worker_command(
     if processes <= 1:
         return [python, *worker]
     cmd = [
-        python, "-m", "accelerate.commands.launch",
-        "--num_processes", str(processes),
-        "--num_machines", "1",
-        "--mixed_precision", mixed_precision,
+        python,
+        "-m",
+        "accelerate.commands.launch",
+        "--num_processes",
+        str(processes),
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        mixed_precision,
         # Port 0 lets torch.distributed pick a free port, so two jobs can run side by side.
-        "--main_process_port", "0",
-    ]  # fmt: skip
+        "--main_process_port",
+        "0",
+    ]
     if fsdp:
         cmd += [
             "--use_fsdp",
-            "--fsdp_version", "2",
-            "--fsdp_auto_wrap_policy", "TRANSFORMER_BASED_WRAP",
-            "--fsdp_state_dict_type", "SHARDED_STATE_DICT",
-            "--fsdp_cpu_ram_efficient_loading", "true",
-            "--fsdp_reshard_after_forward", "true",
-        ]  # fmt: skip
+            "--fsdp_version",
+            "2",
+            "--fsdp_auto_wrap_policy",
+            "TRANSFORMER_BASED_WRAP",
+            "--fsdp_state_dict_type",
+            "SHARDED_STATE_DICT",
+            "--fsdp_cpu_ram_efficient_loading",
+            "true",
+            "--fsdp_reshard_after_forward",
+            "true",
+        ]
     else:
         cmd += ["--multi_gpu"]
     return [*cmd, *worker]

@@ -16,10 +16,10 @@ from typing import Any
 
 __all__ = [
     "CHAT_TEMPLATE",
+    "FORMAT_PATTERN",
     "build_tiny_model",
     "format_dataset",
     "preference_dataset",
-    "FORMAT_PATTERN",
 ]
 
 #: ChatML with generation markers around what the assistant says (including its end-of-turn
@@ -92,9 +92,7 @@ def preference_dataset(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
             {
                 "input": {"messages": [{"role": "user", "content": prompt}]},
                 "preferred_output": [{"role": "assistant", "content": _answer(item, colour)}],
-                "non_preferred_output": [
-                    {"role": "assistant", "content": f"the {item} is {colour}"}
-                ],
+                "non_preferred_output": [{"role": "assistant", "content": f"the {item} is {colour}"}],
             }
         )
     return records

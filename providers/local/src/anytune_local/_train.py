@@ -23,9 +23,21 @@ def _precision(opts: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     if not torch.cuda.is_available():
-        return {"dtype": torch.float32, "bf16": False, "fp16": False, "use_cpu": True, "device": "cpu"}
+        return {
+            "dtype": torch.float32,
+            "bf16": False,
+            "fp16": False,
+            "use_cpu": True,
+            "device": "cpu",
+        }
     if torch.cuda.is_bf16_supported():
-        return {"dtype": torch.bfloat16, "bf16": True, "fp16": False, "use_cpu": False, "device": "cuda"}
+        return {
+            "dtype": torch.bfloat16,
+            "bf16": True,
+            "fp16": False,
+            "use_cpu": False,
+            "device": "cuda",
+        }
     # Older GPUs: fp32 master weights with fp16 autocast.
     return {"dtype": torch.float32, "bf16": False, "fp16": True, "use_cpu": False, "device": "cuda"}
 
@@ -75,9 +87,7 @@ def _sft_rows(rows: list[dict[str, Any]], tokenizer: Any, rec: JobRecorder) -> t
     from trl.chat_template_utils import get_training_chat_template
 
     if not tokenizer.chat_template:
-        raise ValueError(
-            "the model's tokenizer has no chat template; pass chat_template=PATH (a Jinja file)"
-        )
+        raise ValueError("the model's tokenizer has no chat template; pass chat_template=PATH (a Jinja file)")
     try:
         get_training_chat_template(tokenizer)
         return rows, True
@@ -165,9 +175,11 @@ def _merge(spec: dict[str, Any], adapter: Path, out: Path, prec: dict[str, Any])
 
     opts = spec["options"]
     base = AutoModelForCausalLM.from_pretrained(
-        spec["model_path"], dtype=prec["dtype"], local_files_only=True,
+        spec["model_path"],
+        dtype=prec["dtype"],
+        local_files_only=True,
         trust_remote_code=bool(opts.get("trust_remote_code")),
-    )  # fmt: skip
+    )
     merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
     merged.save_pretrained(str(out), safe_serialization=True)
 
@@ -193,9 +205,10 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
     config = _config(spec, prec, has_eval=eval_ds is not None, assistant_only=assistant_only)
     opts = spec["options"]
     cb = StreamCallback(
-        rec, patience=opts.get("early_stopping_patience"),
+        rec,
+        patience=opts.get("early_stopping_patience"),
         threshold=float(opts.get("early_stopping_threshold") or 0.0),
-    )  # fmt: skip
+    )
     if cb.patience is not None and eval_ds is None:
         raise ValueError(
             "early_stopping_patience needs validation data (validation_file or validation_split)"
@@ -205,16 +218,23 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
     else:
         from trl import SFTTrainer as Trainer  # type: ignore[assignment]
     trainer = Trainer(
-        model=model, args=config, train_dataset=train_ds, eval_dataset=eval_ds,
-        processing_class=tokenizer, peft_config=_peft_config(spec), callbacks=[cb],
-    )  # fmt: skip
+        model=model,
+        args=config,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=_peft_config(spec),
+        callbacks=[cb],
+    )
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in trainer.model.parameters())
     rec.event(
         f"{method} on {len(train_ds)} records ({len(eval_ds) if eval_ds else 0} validation); "
         f"{trainable:,} of {total:,} parameters trainable",
-        type="prepared", records=len(train_ds), trainable_parameters=trainable,
-    )  # fmt: skip
+        type="prepared",
+        records=len(train_ds),
+        trainable_parameters=trainable,
+    )
     rec.update(message="training")
     trainer.train(resume_from_checkpoint=spec.get("resume_checkpoint"))
     rec.update(phase="saving", message="saving")
@@ -223,6 +243,9 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
     trainer.save_model(str(out))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(out))
+        # Trainer pickles its arguments next to the weights; the output folder is meant to
+        # be loaded anywhere, so it holds safetensors and JSON only.
+        (out / "training_args.bin").unlink(missing_ok=True)
     rec.event(f"{'model' if opts.get('full') else 'adapter'} saved to {out}", type="saved", path=str(out))
     tokens = int(trainer.state.num_input_tokens_seen or 0) or None
     if cb.cancelled:

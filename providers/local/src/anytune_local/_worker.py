@@ -26,8 +26,14 @@ _EARLY_PHASES = ("starting", "loading")
 
 def _finish_cancelled(rec: JobRecorder) -> None:
     with rec.lock:
-        rec._update({"status": "cancelled", "phase": "done", "finished_at": now_iso(),
-                     "message": "cancelled before training started"})  # fmt: skip
+        rec._update(
+            {
+                "status": "cancelled",
+                "phase": "done",
+                "finished_at": now_iso(),
+                "message": "cancelled before training started",
+            }
+        )
         rec.event("job cancelled before training started", type="cancelled")
         sys.stdout.flush()
         os._exit(0)
@@ -65,8 +71,13 @@ def main(argv: list[str]) -> int:
     rec = JobRecorder(folder, main=int(os.environ.get("RANK", "0")) == 0)
     if rec.main:
         signal.signal(signal.SIGTERM, _on_sigterm)
-        rec.update(status="validating", phase="starting", started_at=now_iso(),
-                   worker_pid=os.getpid(), message="starting")  # fmt: skip
+        rec.update(
+            status="validating",
+            phase="starting",
+            started_at=now_iso(),
+            worker_pid=os.getpid(),
+            message="starting",
+        )
         rec.event(f"worker started (pid {os.getpid()})", type="started")
         threading.Thread(target=_heartbeat, args=(rec,), daemon=True, name="heartbeat").start()
     try:
@@ -76,13 +87,23 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:
         traceback.print_exc()
         message = f"{type(exc).__name__}: {exc}"
-        rec.update(status="failed", phase="done", finished_at=now_iso(), message=message,
-                   error={"message": message, "code": _error_code(exc)})  # fmt: skip
+        rec.update(
+            status="failed",
+            phase="done",
+            finished_at=now_iso(),
+            message=message,
+            error={"message": message, "code": _error_code(exc)},
+        )
         rec.event(f"job failed: {message}", level="error", type="failed")
         return 1
     status = outcome["status"]
-    rec.update(**outcome, phase="done", finished_at=now_iso(), message=status,
-               **({"progress": 1.0} if status == "succeeded" else {}))  # fmt: skip
+    rec.update(
+        **outcome,
+        phase="done",
+        finished_at=now_iso(),
+        message=status,
+        **({"progress": 1.0} if status == "succeeded" else {}),
+    )
     rec.event(f"job {status}", type=status)
     return 0
 

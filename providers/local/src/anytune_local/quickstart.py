@@ -18,8 +18,10 @@ __all__ = ["run"]
 
 
 def _generate(model: Any, tokenizer: Any, question: str) -> str:
-    messages = [{"role": "system", "content": "You answer in JSON."},
-                {"role": "user", "content": question}]  # fmt: skip
+    messages = [
+        {"role": "system", "content": "You answer in JSON."},
+        {"role": "user", "content": question},
+    ]
     inputs = tokenizer.apply_chat_template(
         messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
     )
@@ -32,13 +34,12 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
 
     Progress goes to ``console`` (a ``rich`` console; stderr by default, so that
     ``anytune quickstart --json`` keeps stdout for the JSON document)."""
+    import transformers
     from rich.console import Console
 
     from anytune import Hyperparameters, Job, LoRA
     from anytune._config import anytune_home
     from anytune_local._tiny import FORMAT_PATTERN, build_tiny_model, format_dataset, write_jsonl
-
-    import transformers
 
     # Keep the output to what the user should read: no download-style progress bars.
     transformers.logging.set_verbosity_error()
@@ -54,19 +55,24 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
     con.print(f"  wrote 200 training conversations to {data}")
 
     job = Job.create(
-        provider="local", model=str(model_dir), training_file=data, validation_split=0.1,
-        hyperparameters=Hyperparameters(epochs=3, learning_rate=1e-2, batch_size=8,
-                                        lora=LoRA(r=16, alpha=32, dropout=0.0)),
-        seed=0, max_seq_length=128, devices="cpu",
-    )  # fmt: skip
+        provider="local",
+        model=str(model_dir),
+        training_file=data,
+        validation_split=0.1,
+        hyperparameters=Hyperparameters(
+            epochs=3, learning_rate=1e-2, batch_size=8, lora=LoRA(r=16, alpha=32, dropout=0.0)
+        ),
+        seed=0,
+        max_seq_length=128,
+        devices="cpu",
+    )
     con.print(f"  started job [cyan]{job.id}[/] (a detached worker; `anytune get {job.id}`)")
     shown = 0
     while True:
         done = job.refresh().status.terminal
         for m in job.metrics():
             if m.train_loss is not None and (m.step == 1 or m.step >= shown + 5):
-                con.print(f"    step {m.step:>3}  epoch {m.epoch or 0:4.2f}  "
-                          f"train loss {m.train_loss:.3f}")  # fmt: skip
+                con.print(f"    step {m.step:>3}  epoch {m.epoch or 0:4.2f}  train loss {m.train_loss:.3f}")
                 shown = m.step
         if done:
             break
@@ -77,8 +83,10 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
     assert job.result is not None
     adapter = job.result.model
     first, last = sum(losses[:5]) / len(losses[:5]), sum(losses[-5:]) / len(losses[-5:])
-    con.print(f"  train loss {first:.3f} -> {last:.3f}"
-              + (f", validation loss {valid[0]:.3f} -> {valid[-1]:.3f}" if valid else ""))  # fmt: skip
+    con.print(
+        f"  train loss {first:.3f} -> {last:.3f}"
+        + (f", validation loss {valid[0]:.3f} -> {valid[-1]:.3f}" if valid else "")
+    )
 
     from peft import AutoPeftModelForCausalLM
     from transformers import AutoTokenizer
@@ -102,6 +110,11 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
         f"    tokenizer = AutoTokenizer.from_pretrained({adapter!r})"
     )
     return {
-        "job": job.id, "adapter": adapter, "model": str(model_dir), "seconds": round(seconds, 1),
-        "first_train_loss": first, "last_train_loss": last, "held_out_in_format": f"{ok}/3",
-    }  # fmt: skip
+        "job": job.id,
+        "adapter": adapter,
+        "model": str(model_dir),
+        "seconds": round(seconds, 1),
+        "first_train_loss": first,
+        "last_train_loss": last,
+        "held_out_in_format": f"{ok}/3",
+    }
