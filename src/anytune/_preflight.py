@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from anytune._errors import BudgetExceededError, ConfigurationError, DatasetError
 from anytune._types import Estimate, Hyperparameters, Problem
@@ -161,18 +161,32 @@ def _check_input(data: Any) -> None:
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         if not path.is_file():
-            raise DatasetError(f"cannot read {path}", [Problem("file_not_found", "no such file", file=str(path))])
+            raise DatasetError(
+                f"cannot read {path}", [Problem("file_not_found", "no such file", file=str(path))]
+            )
         return
     if isinstance(data, (bytes, dict)) or not hasattr(data, "__iter__"):
         raise DatasetError(
             "unsupported data",
-            [Problem("unsupported_input", f"expected a path, a list of records, a datasets.Dataset or a "
-                     f"pandas.DataFrame, got {type(data).__name__}")],
+            [
+                Problem(
+                    "unsupported_input",
+                    f"expected a path, a list of records, a datasets.Dataset or a "
+                    f"pandas.DataFrame, got {type(data).__name__}",
+                )
+            ],
         )
 
 
-def _scan(data: Any, plan: _Plan, *, write: Any = None, lossy: bool = False,
-          target: str | None = None, purpose: str = "train") -> tuple[ScanResult, str]:
+def _scan(
+    data: Any,
+    plan: _Plan,
+    *,
+    write: Any = None,
+    lossy: bool = False,
+    target: str | None = None,
+    purpose: str = "train",
+) -> tuple[ScanResult, str]:
     """One pass; returns the result and the token counter's note ("" when exact)."""
     _check_input(data)
     file = str(data) if isinstance(data, (str, os.PathLike)) else None
@@ -181,13 +195,22 @@ def _scan(data: Any, plan: _Plan, *, write: Any = None, lossy: bool = False,
         from anytune.data._tokens import make_counter
 
         counter = make_counter(plan.tokenizer)
-    cfg = ScanConfig(method=None if target else plan.method, target=target or plan.target,
-                     tokenizer=plan.tokenizer, max_tokens=plan.limits.max_tokens_per_example,
-                     write=write is not None, file=file, max_problems=MAX_PROBLEMS, lossy=lossy)
+    cfg = ScanConfig(
+        method=None if target else plan.method,
+        target=target or plan.target,
+        tokenizer=plan.tokenizer,
+        max_tokens=plan.limits.max_tokens_per_example,
+        write=write is not None,
+        file=file,
+        max_problems=MAX_PROBLEMS,
+        lossy=lossy,
+    )
     try:
         res = scan(data, cfg, sink=write, counter=counter)
     except OSError as exc:
-        raise DatasetError(f"cannot read {file or 'the data'}", [Problem("unreadable", str(exc), file=file)]) from exc
+        raise DatasetError(
+            f"cannot read {file or 'the data'}", [Problem("unreadable", str(exc), file=file)]
+        ) from exc
     _dataset_rules(res, plan, file, purpose)
     return res, counter.note if counter else ""
 
@@ -203,27 +226,62 @@ def _dataset_rules(res: ScanResult, plan: _Plan, file: str | None, purpose: str)
     elif purpose == "train" and plan.provider is not None and res.records < lim.min_examples:
         # Counted on records, not valid ones: when records have errors, those errors
         # are the thing to fix, and repeating them as "too few" adds nothing.
-        res.add(Problem("too_few_examples", f"{res.records} example(s); {name} needs at least {lim.min_examples}",
-                        file=file), MAX_PROBLEMS)
+        res.add(
+            Problem(
+                "too_few_examples",
+                f"{res.records} example(s); {name} needs at least {lim.min_examples}",
+                file=file,
+            ),
+            MAX_PROBLEMS,
+        )
     if lim.max_examples is not None and res.valid > lim.max_examples:
-        res.add(Problem("too_many_examples", f"{res.valid} examples; {name} accepts at most {lim.max_examples}",
-                        file=file), MAX_PROBLEMS)
+        res.add(
+            Problem(
+                "too_many_examples",
+                f"{res.valid} examples; {name} accepts at most {lim.max_examples}",
+                file=file,
+            ),
+            MAX_PROBLEMS,
+        )
     if lim.max_file_bytes is not None and res.out_bytes > lim.max_file_bytes:
-        res.add(Problem("file_too_large", f"the converted file is {res.out_bytes} bytes; {name} accepts at most "
-                        f"{lim.max_file_bytes}", file=file), MAX_PROBLEMS)
-    for kind, total, kept in (("error", res.n_errors, res.errors), ("warning", res.n_warnings, res.warnings)):
+        res.add(
+            Problem(
+                "file_too_large",
+                f"the converted file is {res.out_bytes} bytes; {name} accepts at most {lim.max_file_bytes}",
+                file=file,
+            ),
+            MAX_PROBLEMS,
+        )
+    kinds: tuple[tuple[Literal["error", "warning"], int, list[Problem]], ...] = (
+        ("error", res.n_errors, res.errors),
+        ("warning", res.n_warnings, res.warnings),
+    )
+    for kind, total, kept in kinds:
         if total > len(kept):
-            kept.append(Problem("too_many_problems", f"{total - len(kept)} more {kind}s not listed "
-                                f"(the first {MAX_PROBLEMS} are)", file=file, severity=kind))  # type: ignore[arg-type]
+            kept.append(
+                Problem(
+                    "too_many_problems",
+                    f"{total - len(kept)} more {kind}s not listed (the first {MAX_PROBLEMS} are)",
+                    file=file,
+                    severity=kind,
+                )
+            )
 
 
 def _report(res: ScanResult, file: str | None) -> ValidationReport:
-    return ValidationReport(records=res.records, errors=list(res.errors), warnings=list(res.warnings),
-                            valid=res.valid, formats=dict(res.formats), file=file)
+    return ValidationReport(
+        records=res.records,
+        errors=list(res.errors),
+        warnings=list(res.warnings),
+        valid=res.valid,
+        formats=dict(res.formats),
+        file=file,
+    )
 
 
-def _estimate(res: ScanResult, plan: _Plan, counter_note: str, epochs: int | None,
-              hp: Hyperparameters | None) -> Estimate:
+def _estimate(
+    res: ScanResult, plan: _Plan, counter_note: str, epochs: int | None, hp: Hyperparameters | None
+) -> Estimate:
     p = plan.provider
     assert p is not None and plan.model is not None
     hp = hp or Hyperparameters()
@@ -234,26 +292,39 @@ def _estimate(res: ScanResult, plan: _Plan, counter_note: str, epochs: int | Non
     if counter_note:
         notes.append(counter_note)
     if res.with_tools:
-        notes.append(f"{res.with_tools} example(s) define tools; counted as their JSON text "
-                     "(the provider does not publish its rule)")
+        notes.append(
+            f"{res.with_tools} example(s) define tools; counted as their JSON text "
+            "(the provider does not publish its rule)"
+        )
     if res.capped_tokens < res.tokens:
-        notes.append(f"{res.tokens - res.capped_tokens} tokens over the per-example limit are not billed (truncated)")
+        notes.append(
+            f"{res.tokens - res.capped_tokens} tokens over the per-example limit are not billed (truncated)"
+        )
     if res.records > res.valid:
-        notes.append(f"{res.records - res.valid} record(s) with errors are not counted; run `anytune validate`")
+        notes.append(
+            f"{res.records - res.valid} record(s) with errors are not counted; run `anytune validate`"
+        )
     cost = p.price_usd(plan.model, plan.method, trained, hp)
     return Estimate(
-        provider=p.name, model=plan.model, method=plan.method, records=res.valid,
-        tokens_per_epoch=res.capped_tokens, epochs=n_epochs, trained_tokens=trained,
+        provider=p.name,
+        model=plan.model,
+        method=plan.method,
+        records=res.valid,
+        tokens_per_epoch=res.capped_tokens,
+        epochs=n_epochs,
+        trained_tokens=trained,
         cost_usd=None if cost is None else round(cost, 6),
         exact_tokens=not counter_note and (plan.tokenizer or "approx") != "approx",
         price_source=info.price_source if info else None,
-        price_as_of=info.price_as_of if info else None, notes=tuple(notes),
+        price_as_of=info.price_as_of if info else None,
+        notes=tuple(notes),
     )
 
 
 # --- public functions --------------------------------------------------------------
-def validate(data: Any, *, provider: str | Provider | None = None, model: str | None = None,
-             method: str = "sft") -> ValidationReport:
+def validate(
+    data: Any, *, provider: str | Provider | None = None, model: str | None = None, method: str = "sft"
+) -> ValidationReport:
     """Check ``data`` and return every problem found, in one pass.
 
     Without a provider, the records are checked against their own format and ``method``.
@@ -271,9 +342,15 @@ def res_file(data: Any) -> str | None:
     return str(data) if isinstance(data, (str, os.PathLike)) else None
 
 
-def preflight(data: Any, *, provider: str | Provider, model: str, method: str = "sft",
-              epochs: int | None = None, hyperparameters: Hyperparameters | None = None
-              ) -> tuple[ValidationReport, Estimate]:
+def preflight(
+    data: Any,
+    *,
+    provider: str | Provider,
+    model: str,
+    method: str = "sft",
+    epochs: int | None = None,
+    hyperparameters: Hyperparameters | None = None,
+) -> tuple[ValidationReport, Estimate]:
     """Validate and estimate in a single pass (what ``Job.create`` and the benchmark do)."""
     plan = _plan(provider, model, method)
     if plan.provider is None:
@@ -282,8 +359,15 @@ def preflight(data: Any, *, provider: str | Provider, model: str, method: str = 
     return _report(res, res_file(data)), _estimate(res, plan, note, epochs, hyperparameters)
 
 
-def estimate(data: Any, *, provider: str | Provider, model: str, method: str = "sft",
-             epochs: int | None = None, hyperparameters: Hyperparameters | None = None) -> Estimate:
+def estimate(
+    data: Any,
+    *,
+    provider: str | Provider,
+    model: str,
+    method: str = "sft",
+    epochs: int | None = None,
+    hyperparameters: Hyperparameters | None = None,
+) -> Estimate:
     """What training on ``data`` would process and cost, offline and without credentials.
 
     ``tokens_per_epoch`` sums each valid example's tokens, capped at the model's limit;
@@ -291,8 +375,9 @@ def estimate(data: Any, *, provider: str | Provider, model: str, method: str = "
     for this dataset size; the price comes from the provider's catalog. Records with
     errors are left out and said so in ``notes``.
     """
-    return preflight(data, provider=provider, model=model, method=method, epochs=epochs,
-                     hyperparameters=hyperparameters)[1]
+    return preflight(
+        data, provider=provider, model=model, method=method, epochs=epochs, hyperparameters=hyperparameters
+    )[1]
 
 
 def convert(data: Any, *, to: str, output: str | os.PathLike[str] | None = None) -> ConversionReport:
@@ -310,8 +395,9 @@ def convert(data: Any, *, to: str, output: str | os.PathLike[str] | None = None)
     tmp = out.with_name(out.name + ".part") if out else None
     fh = tmp.open("wb") if tmp else None
     try:
-        res, _ = _scan(data, plan, write=fh.write if fh else collected.append, lossy=True, target=to,
-                       purpose="convert")
+        res, _ = _scan(
+            data, plan, write=fh.write if fh else collected.append, lossy=True, target=to, purpose="convert"
+        )
     except BaseException:
         if fh:
             fh.close()
@@ -327,15 +413,27 @@ def convert(data: Any, *, to: str, output: str | os.PathLike[str] | None = None)
         records = [loads(b) for b in collected]
     problems = res.errors + res.warnings
     return ConversionReport(
-        target=to, records=res.valid, skipped=res.records - res.valid, output=out,
+        target=to,
+        records=res.valid,
+        skipped=res.records - res.valid,
+        output=out,
         errors=[p for p in res.errors if p.code not in _LOSS_CODES],
         losses=[p for p in problems if p.code in _LOSS_CODES],
-        warnings=[p for p in res.warnings if p.code not in _LOSS_CODES], data=records,
+        warnings=[p for p in res.warnings if p.code not in _LOSS_CODES],
+        data=records,
     )
 
 
-def prepare(data: Any, *, provider: Provider, model: str, method: str,
-            hyperparameters: Hyperparameters, workdir: Path, purpose: str = "train") -> PreparedData:
+def prepare(
+    data: Any,
+    *,
+    provider: Provider,
+    model: str,
+    method: str,
+    hyperparameters: Hyperparameters,
+    workdir: Path,
+    purpose: str = "train",
+) -> PreparedData:
     """Read, validate, convert and price ``data`` for ``provider``; raise
     :class:`DatasetError` with every problem found. Writes one file in ``workdir``
     (``<purpose>.jsonl`` in the provider's upload format)."""

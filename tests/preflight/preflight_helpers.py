@@ -35,21 +35,38 @@ class OpenAILike(Provider):
 
     name = "openai-test"
 
-    def __init__(self, max_tokens: int = 65536, fmt: str = "openai", min_examples: int = 10,
-                 max_file_bytes: int | None = 512 << 20) -> None:
+    def __init__(
+        self,
+        max_tokens: int = 65536,
+        fmt: str = "openai",
+        min_examples: int = 10,
+        max_file_bytes: int | None = 512 << 20,
+    ) -> None:
         super().__init__()
         self._max_tokens, self._fmt = max_tokens, fmt
         self._min, self._max_bytes = min_examples, max_file_bytes
 
     def catalog(self) -> list[ModelInfo]:
-        return [ModelInfo(provider=self.name, model="m", methods=("sft", "dpo"),
-                          max_tokens_per_example=self._max_tokens,
-                          price_per_million_tokens={"sft": 5.0, "dpo": 25.0},
-                          price_source="https://example.test/pricing", price_as_of="2026-11-01")]
+        return [
+            ModelInfo(
+                provider=self.name,
+                model="m",
+                methods=("sft", "dpo"),
+                max_tokens_per_example=self._max_tokens,
+                price_per_million_tokens={"sft": 5.0, "dpo": 25.0},
+                price_source="https://example.test/pricing",
+                price_as_of="2026-11-01",
+            )
+        ]
 
     def limits(self, model: str, method: str) -> Limits:
-        return Limits(min_examples=self._min, max_file_bytes=self._max_bytes,
-                      max_tokens_per_example=self._max_tokens, data_format=self._fmt, source="test")
+        return Limits(
+            min_examples=self._min,
+            max_file_bytes=self._max_bytes,
+            max_tokens_per_example=self._max_tokens,
+            data_format=self._fmt,
+            source="test",
+        )
 
     def tokenizer(self, model: str) -> str:
         return "tiktoken:o200k_base"
@@ -63,4 +80,3 @@ class OpenAILike(Provider):
         elif records * epochs > 25_000:
             epochs = max(1, 25_000 // records)
         return epochs
-

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from preflight_helpers import OpenAILike
 
 from anytune import validate
-from preflight_helpers import OpenAILike
 
 
 def j(obj: object) -> str:
@@ -35,9 +35,13 @@ def tool_chat(call: object, tool_msg: dict | None = None, tools: object = TOOLS)
 
 
 def pref(chosen: str, rejected: str) -> str:
-    return j({"input": {"messages": [{"role": "user", "content": "Hi"}]},
-              "preferred_output": [{"role": "assistant", "content": chosen}],
-              "non_preferred_output": [{"role": "assistant", "content": rejected}]})
+    return j(
+        {
+            "input": {"messages": [{"role": "user", "content": "Hi"}]},
+            "preferred_output": [{"role": "assistant", "content": chosen}],
+            "non_preferred_output": [{"role": "assistant", "content": rejected}],
+        }
+    )
 
 
 # (id, lines or bytes, method, provider kwargs, [(line, code, field)])
@@ -48,72 +52,244 @@ CASES = [
     ("missing_messages", [OK, j({"foo": 1})], "sft", {}, [(2, "missing_messages", "messages")]),
     ("messages_not_list", [j({"messages": "hi"})], "sft", {}, [(1, "missing_messages", "messages")]),
     ("empty_messages", [OK, j({"messages": []})], "sft", {}, [(2, "empty_messages", "messages")]),
-    ("unknown_role", [chat(("user", "a"), ("robot", "b"), ("assistant", "c"))], "sft", {},
-     [(1, "unknown_role", "messages[1].role")]),
-    ("unknown_message_key", [j({"messages": [{"role": "user", "content": "a", "foo": 1},
-                                             {"role": "assistant", "content": "b"}]})], "sft", {},
-     [(1, "unknown_key", "messages[0].foo")]),
-    ("content_not_string", [j({"messages": [{"role": "user", "content": 42},
-                                            {"role": "assistant", "content": "b"}]})], "sft", {},
-     [(1, "invalid_content", "messages[0].content")]),
-    ("missing_content", [j({"messages": [{"role": "user"}, {"role": "assistant", "content": "b"}]})],
-     "sft", {}, [(1, "missing_content", "messages[0].content")]),
-    ("missing_role", [j({"messages": [{"content": "a"}, {"role": "assistant", "content": "b"}]})],
-     "sft", {}, [(1, "missing_role", "messages[0].role")]),
-    ("no_assistant", [OK, chat(("system", "s"), ("user", "u"))], "sft", {},
-     [(2, "no_assistant_message", "messages")]),
-    ("all_weights_zero", [j({"messages": [{"role": "user", "content": "u"},
-                                          {"role": "assistant", "content": "a", "weight": 0}]})],
-     "sft", {}, [(1, "no_assistant_message", "messages")]),
-    ("bad_weight", [j({"messages": [{"role": "user", "content": "u"},
-                                    {"role": "assistant", "content": "a", "weight": 2}]})],
-     "sft", {}, [(1, "invalid_weight", "messages[1].weight")]),
-    ("weight_on_user", [j({"messages": [{"role": "user", "content": "u", "weight": 1},
-                                        {"role": "assistant", "content": "a"}]})],
-     "sft", {}, [(1, "invalid_weight", "messages[0].weight")]),
-    ("arguments_not_json", [tool_chat({**CALL, "function": {"name": "add", "arguments": "{a: 1"}})],
-     "sft", {}, [(1, "invalid_tool_call", "messages[1].tool_calls[0].function.arguments")]),
-    ("arguments_object", [tool_chat({**CALL, "function": {"name": "add", "arguments": {"a": 1}}})],
-     "sft", {}, [(1, "invalid_tool_call", "messages[1].tool_calls[0].function.arguments")]),
-    ("tool_call_id_unknown", [tool_chat(CALL, {"role": "tool", "tool_call_id": "call_9", "content": "1"})],
-     "sft", {}, [(1, "invalid_tool_call", "messages[2].tool_call_id")]),
-    ("tools_invalid", [tool_chat(CALL, tools=[{"type": "function"}])], "sft", {},
-     [(1, "invalid_tools", "tools[0]")]),
-    ("parallel_tool_calls_not_bool", [tool_chat(CALL)[:-1] + ', "parallel_tool_calls": "no"}'], "sft", {},
-     [(1, "invalid_value", "parallel_tool_calls")]),
-    ("over_token_limit", [OK, chat(("user", "word " * 200), ("assistant", "ok"))], "sft", {"max_tokens": 100},
-     [(2, "too_many_tokens", None)]),
+    (
+        "unknown_role",
+        [chat(("user", "a"), ("robot", "b"), ("assistant", "c"))],
+        "sft",
+        {},
+        [(1, "unknown_role", "messages[1].role")],
+    ),
+    (
+        "unknown_message_key",
+        [
+            j(
+                {
+                    "messages": [
+                        {"role": "user", "content": "a", "foo": 1},
+                        {"role": "assistant", "content": "b"},
+                    ]
+                }
+            )
+        ],
+        "sft",
+        {},
+        [(1, "unknown_key", "messages[0].foo")],
+    ),
+    (
+        "content_not_string",
+        [j({"messages": [{"role": "user", "content": 42}, {"role": "assistant", "content": "b"}]})],
+        "sft",
+        {},
+        [(1, "invalid_content", "messages[0].content")],
+    ),
+    (
+        "missing_content",
+        [j({"messages": [{"role": "user"}, {"role": "assistant", "content": "b"}]})],
+        "sft",
+        {},
+        [(1, "missing_content", "messages[0].content")],
+    ),
+    (
+        "missing_role",
+        [j({"messages": [{"content": "a"}, {"role": "assistant", "content": "b"}]})],
+        "sft",
+        {},
+        [(1, "missing_role", "messages[0].role")],
+    ),
+    (
+        "no_assistant",
+        [OK, chat(("system", "s"), ("user", "u"))],
+        "sft",
+        {},
+        [(2, "no_assistant_message", "messages")],
+    ),
+    (
+        "all_weights_zero",
+        [
+            j(
+                {
+                    "messages": [
+                        {"role": "user", "content": "u"},
+                        {"role": "assistant", "content": "a", "weight": 0},
+                    ]
+                }
+            )
+        ],
+        "sft",
+        {},
+        [(1, "no_assistant_message", "messages")],
+    ),
+    (
+        "bad_weight",
+        [
+            j(
+                {
+                    "messages": [
+                        {"role": "user", "content": "u"},
+                        {"role": "assistant", "content": "a", "weight": 2},
+                    ]
+                }
+            )
+        ],
+        "sft",
+        {},
+        [(1, "invalid_weight", "messages[1].weight")],
+    ),
+    (
+        "weight_on_user",
+        [
+            j(
+                {
+                    "messages": [
+                        {"role": "user", "content": "u", "weight": 1},
+                        {"role": "assistant", "content": "a"},
+                    ]
+                }
+            )
+        ],
+        "sft",
+        {},
+        [(1, "invalid_weight", "messages[0].weight")],
+    ),
+    (
+        "arguments_not_json",
+        [tool_chat({**CALL, "function": {"name": "add", "arguments": "{a: 1"}})],
+        "sft",
+        {},
+        [(1, "invalid_tool_call", "messages[1].tool_calls[0].function.arguments")],
+    ),
+    (
+        "arguments_object",
+        [tool_chat({**CALL, "function": {"name": "add", "arguments": {"a": 1}}})],
+        "sft",
+        {},
+        [(1, "invalid_tool_call", "messages[1].tool_calls[0].function.arguments")],
+    ),
+    (
+        "tool_call_id_unknown",
+        [tool_chat(CALL, {"role": "tool", "tool_call_id": "call_9", "content": "1"})],
+        "sft",
+        {},
+        [(1, "invalid_tool_call", "messages[2].tool_call_id")],
+    ),
+    (
+        "tools_invalid",
+        [tool_chat(CALL, tools=[{"type": "function"}])],
+        "sft",
+        {},
+        [(1, "invalid_tools", "tools[0]")],
+    ),
+    (
+        "parallel_tool_calls_not_bool",
+        [tool_chat(CALL)[:-1] + ', "parallel_tool_calls": "no"}'],
+        "sft",
+        {},
+        [(1, "invalid_value", "parallel_tool_calls")],
+    ),
     ("too_few_examples", [OK, OK2], "sft", {"min_examples": 10}, [(None, "too_few_examples", None)]),
     ("file_too_large", [OK, OK2], "sft", {"max_file_bytes": 100}, [(None, "file_too_large", None)]),
     ("empty_file", [], "sft", {}, [(None, "empty_dataset", None)]),
-    ("identical_preference", [pref("Hello!", "Hi there"), pref("Same", "Same")], "dpo", {},
-     [(2, "identical_preference", "preferred_output")]),
+    (
+        "identical_preference",
+        [pref("Hello!", "Hi there"), pref("Same", "Same")],
+        "dpo",
+        {},
+        [(2, "identical_preference", "preferred_output")],
+    ),
     ("chat_for_dpo", [pref("a", "b"), OK], "dpo", {}, [(2, "wrong_method", None)]),
     ("preference_for_sft", [OK, pref("a", "b")], "sft", {}, [(2, "wrong_method", None)]),
-    ("preference_side_not_assistant", [j({"input": {"messages": [{"role": "user", "content": "Hi"}]},
-                                          "preferred_output": [{"role": "user", "content": "a"}],
-                                          "non_preferred_output": [{"role": "assistant", "content": "b"}]})],
-     "dpo", {}, [(1, "invalid_preference", "preferred_output[0].role")]),
+    (
+        "preference_side_not_assistant",
+        [
+            j(
+                {
+                    "input": {"messages": [{"role": "user", "content": "Hi"}]},
+                    "preferred_output": [{"role": "user", "content": "a"}],
+                    "non_preferred_output": [{"role": "assistant", "content": "b"}],
+                }
+            )
+        ],
+        "dpo",
+        {},
+        [(1, "invalid_preference", "preferred_output[0].role")],
+    ),
     ("unknown_format", [j({"text": "free text"})], "sft", {}, [(1, "unknown_format", None)]),
-    ("alpaca_missing_output", [j({"instruction": "a", "input": "", "output": "b"}),
-                               j({"instruction": "c", "input": ""})], "sft", {},
-     [(2, "missing_content", "output")]),
-    ("gemini_unknown_role", [j({"contents": [{"role": "user", "parts": [{"text": "a"}]},
-                                             {"role": "bot", "parts": [{"text": "b"}]}]})], "sft", {},
-     [(1, "unknown_role", "contents[1].role")]),
-    ("sharegpt_unknown_speaker", [j({"conversations": [{"from": "human", "value": "a"},
-                                                       {"from": "robot", "value": "b"},
-                                                       {"from": "gpt", "value": "c"}]})], "sft", {},
-     [(1, "unknown_role", "conversations[1].from")]),
-    ("together_tool_calls", [tool_chat(CALL)], "sft", {"fmt": "together"},
-     [(1, "not_expressible", "tools"), (1, "not_expressible", "messages[1]"), (1, "not_expressible", "messages[2]")]),
-    ("together_role_order", [chat(("user", "a"), ("user", "b"), ("assistant", "c"))], "sft", {"fmt": "together"},
-     [(1, "role_order", "messages[1].role")]),
-    ("vertex_weight_zero", [j({"messages": [{"role": "user", "content": "u"},
-                                            {"role": "assistant", "content": "a", "weight": 0},
-                                            {"role": "user", "content": "u2"},
-                                            {"role": "assistant", "content": "b"}]})], "sft", {"fmt": "vertex"},
-     [(1, "not_expressible", "messages[1].weight")]),
+    (
+        "alpaca_missing_output",
+        [j({"instruction": "a", "input": "", "output": "b"}), j({"instruction": "c", "input": ""})],
+        "sft",
+        {},
+        [(2, "missing_content", "output")],
+    ),
+    (
+        "gemini_unknown_role",
+        [
+            j(
+                {
+                    "contents": [
+                        {"role": "user", "parts": [{"text": "a"}]},
+                        {"role": "bot", "parts": [{"text": "b"}]},
+                    ]
+                }
+            )
+        ],
+        "sft",
+        {},
+        [(1, "unknown_role", "contents[1].role")],
+    ),
+    (
+        "sharegpt_unknown_speaker",
+        [
+            j(
+                {
+                    "conversations": [
+                        {"from": "human", "value": "a"},
+                        {"from": "robot", "value": "b"},
+                        {"from": "gpt", "value": "c"},
+                    ]
+                }
+            )
+        ],
+        "sft",
+        {},
+        [(1, "unknown_role", "conversations[1].from")],
+    ),
+    (
+        "together_tool_calls",
+        [tool_chat(CALL)],
+        "sft",
+        {"fmt": "together"},
+        [
+            (1, "not_expressible", "tools"),
+            (1, "not_expressible", "messages[1]"),
+            (1, "not_expressible", "messages[2]"),
+        ],
+    ),
+    (
+        "together_role_order",
+        [chat(("user", "a"), ("user", "b"), ("assistant", "c"))],
+        "sft",
+        {"fmt": "together"},
+        [(1, "role_order", "messages[1].role")],
+    ),
+    (
+        "vertex_weight_zero",
+        [
+            j(
+                {
+                    "messages": [
+                        {"role": "user", "content": "u"},
+                        {"role": "assistant", "content": "a", "weight": 0},
+                        {"role": "user", "content": "u2"},
+                        {"role": "assistant", "content": "b"},
+                    ]
+                }
+            )
+        ],
+        "sft",
+        {"fmt": "vertex"},
+        [(1, "not_expressible", "messages[1].weight")],
+    ),
     ("blank_line_keeps_numbering", [OK, "", "  ", "{bad"], "sft", {}, [(4, "invalid_json", None)]),
 ]
 
@@ -185,25 +361,64 @@ def test_problem_cap_counts_what_it_does_not_list(tmp_path: Path, monkeypatch: p
 # (id, lines, method, [(line, code, field)]) for warnings, which never block.
 WARNINGS = [
     ("duplicate", [OK, OK2, OK], "sft", [(3, "duplicate", None)]),
-    ("near_duplicate", [OK, OK2, chat(("user", "what is 2 + 2"), ("assistant", "it is 4"))], "sft",
-     [(3, "near_duplicate", None)]),
-    ("missing_user", [OK, chat(("system", "s"), ("assistant", "a reply"))], "sft",
-     [(2, "missing_user_message", "messages")]),
-    ("trailing_turns", [chat(("user", "u"), ("assistant", "a reply"), ("user", "more?"))], "sft",
-     [(1, "trailing_turns", "messages[2]")]),
-    ("two_users", [chat(("user", "u"), ("user", "u2"), ("assistant", "a reply"))], "sft",
-     [(1, "role_order", "messages[1]")]),
+    (
+        "near_duplicate",
+        [OK, OK2, chat(("user", "what is 2 + 2"), ("assistant", "it is 4"))],
+        "sft",
+        [(3, "near_duplicate", None)],
+    ),
+    (
+        "missing_user",
+        [OK, chat(("system", "s"), ("assistant", "a reply"))],
+        "sft",
+        [(2, "missing_user_message", "messages")],
+    ),
+    (
+        "trailing_turns",
+        [chat(("user", "u"), ("assistant", "a reply"), ("user", "more?"))],
+        "sft",
+        [(1, "trailing_turns", "messages[2]")],
+    ),
+    (
+        "two_users",
+        [chat(("user", "u"), ("user", "u2"), ("assistant", "a reply"))],
+        "sft",
+        [(1, "role_order", "messages[1]")],
+    ),
     ("empty_reply", [chat(("user", "u"), ("assistant", ""))], "sft", [(1, "empty_content", "messages[1]")]),
-    ("model_role", [chat(("user", "u"), ("model", "a reply"))], "sft", [(1, "role_alias", "messages[1].role")]),
+    (
+        "model_role",
+        [chat(("user", "u"), ("model", "a reply"))],
+        "sft",
+        [(1, "role_alias", "messages[1].role")],
+    ),
     ("extra_key", [chat(("user", "u"), ("assistant", "a reply"), id=7)], "sft", [(1, "unknown_key", "id")]),
-    ("mixed_formats", [OK, j({"instruction": "i", "input": "", "output": "an answer"})], "sft",
-     [(2, "mixed_formats", None)]),
+    # Providers truncate over-long examples: reported with the count that would be cut.
+    (
+        "over_token_limit",
+        [OK, chat(("user", "word " * 200), ("assistant", "a reply"))],
+        "sft",
+        [(2, "too_many_tokens", None)],
+    ),
+    (
+        "near_token_limit",
+        [OK, chat(("user", "word " * 85), ("assistant", "a reply"))],
+        "sft",
+        [(2, "long_example", None)],
+    ),
+    (
+        "mixed_formats",
+        [OK, j({"instruction": "i", "input": "", "output": "an answer"})],
+        "sft",
+        [(2, "mixed_formats", None)],
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", WARNINGS, ids=[c[0] for c in WARNINGS])
 def test_warnings_are_reported_and_do_not_block(case: tuple, tmp_path: Path) -> None:
     _, lines, method, expected = case
-    report = validate(_write(tmp_path, lines), provider=OpenAILike(min_examples=1), model="m", method=method)
+    provider = OpenAILike(min_examples=1, max_tokens=100)
+    report = validate(_write(tmp_path, lines), provider=provider, model="m", method=method)
     assert report.ok, [str(p) for p in report.errors]
     assert [(p.line, p.code, p.field) for p in report.warnings] == expected

@@ -77,9 +77,9 @@ class ScanResult:
     out_bytes: int = 0
     formats: dict[str, int] = field(default_factory=dict)
     output: list[bytes] = field(default_factory=list)
-    hashes: array = field(default_factory=lambda: array("Q"))
-    near: array = field(default_factory=lambda: array("Q"))
-    hash_lines: array = field(default_factory=lambda: array("Q"))
+    hashes: array[int] = field(default_factory=lambda: array("Q"))
+    near: array[int] = field(default_factory=lambda: array("Q"))
+    hash_lines: array[int] = field(default_factory=lambda: array("Q"))
 
     def add(self, p: Problem, cap: int) -> None:
         if p.severity == "error":
@@ -120,16 +120,21 @@ def _keys(texts: list[str]) -> tuple[int, int]:
     return hash(joined) & _MASK, hash(near) & _MASK
 
 
-def _process(items: Iterable[Item], cfg: ScanConfig, counter: TokenCounter | None,
-             res: ScanResult, sink: Callable[[bytes], None] | None) -> None:
+def _process(
+    items: Iterable[Item],
+    cfg: ScanConfig,
+    counter: TokenCounter | None,
+    res: ScanResult,
+    sink: Callable[[bytes], None] | None,
+) -> None:
     """Run every per-record step on ``items``, accumulating into ``res``."""
     cap, file, target, method = cfg.max_problems, cfg.file, cfg.target, cfg.method
     max_tokens = cfg.max_tokens
     for line, obj, problem in items:
         res.records += 1
         if problem is not None:
-            if problem.code == "not_jsonl":
-                res.records -= 1  # a note about the file, not a record
+            if problem.code in ("not_jsonl", "unreadable"):
+                res.records -= 1  # about the file, not a record
             res.add(problem, cap)
             continue
         issues: Issues = []
@@ -139,7 +144,14 @@ def _process(items: Iterable[Item], cfg: ScanConfig, counter: TokenCounter | Non
             if cfg.default_format is None:
                 cfg.default_format = ex.source_format
             elif ex.source_format != cfg.default_format and detect_format(obj) is not None:
-                issues.append(("mixed_formats", None, f"a {ex.source_format} record in a {cfg.default_format} file", "warning"))
+                issues.append(
+                    (
+                        "mixed_formats",
+                        None,
+                        f"a {ex.source_format} record in a {cfg.default_format} file",
+                        "warning",
+                    )
+                )
             res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
             if not any(i[3] == "error" for i in issues):
                 # Only on records that read cleanly: one root cause, not its echoes.
@@ -154,12 +166,26 @@ def _process(items: Iterable[Item], cfg: ScanConfig, counter: TokenCounter | Non
             if counter is not None:
                 n = counter.example(ex)
                 if max_tokens is not None and n > max_tokens:
-                    issues.append(("too_many_tokens", None,
-                                   f"the example has {n} tokens, over the model's limit of {max_tokens}: "
-                                   f"{n - max_tokens} tokens would be truncated", "error"))
-                    bad = True
+                    # A warning: providers truncate such examples (OpenAI's guide: "Examples
+                    # longer than the default will be truncated"), and bill the capped count.
+                    issues.append(
+                        (
+                            "too_many_tokens",
+                            None,
+                            f"the example has {n} tokens, over the model's limit of {max_tokens}: "
+                            f"{n - max_tokens} tokens would be truncated",
+                            "warning",
+                        )
+                    )
                 elif max_tokens is not None and n > LONG_FRACTION * max_tokens:
-                    issues.append(("long_example", None, f"the example has {n} tokens, close to the limit of {max_tokens}", "warning"))
+                    issues.append(
+                        (
+                            "long_example",
+                            None,
+                            f"the example has {n} tokens, close to the limit of {max_tokens}",
+                            "warning",
+                        )
+                    )
                 res.tokens += n
                 res.capped_tokens += n if max_tokens is None else min(n, max_tokens)
             exact, near = _keys(ex.texts())
@@ -224,8 +250,13 @@ def _workers(cfg: ScanConfig) -> int:
     return (os.cpu_count() or 1) if sys.platform == "linux" else 1
 
 
-def _parallel(path: Path, cfg: ScanConfig, counter: TokenCounter | None, workers: int,
-              sink: Callable[[bytes], None] | None) -> ScanResult:
+def _parallel(
+    path: Path,
+    cfg: ScanConfig,
+    counter: TokenCounter | None,
+    workers: int,
+    sink: Callable[[bytes], None] | None,
+) -> ScanResult:
     import multiprocessing
 
     cfg.default_format = cfg.default_format or _first_format(path)
@@ -260,8 +291,12 @@ def _plain_jsonl(data: Any) -> Path | None:
     return None if first in (b"{", b"[") else path
 
 
-def scan(data: Any, cfg: ScanConfig, sink: Callable[[bytes], None] | None = None,
-         counter: TokenCounter | None = None) -> ScanResult:
+def scan(
+    data: Any,
+    cfg: ScanConfig,
+    sink: Callable[[bytes], None] | None = None,
+    counter: TokenCounter | None = None,
+) -> ScanResult:
     """Run every check on ``data`` once; converted records go to ``sink`` in order."""
     if counter is None and cfg.tokenizer:
         counter = make_counter(cfg.tokenizer)
@@ -273,27 +308,27 @@ def scan(data: Any, cfg: ScanConfig, sink: Callable[[bytes], None] | None = None
         res = ScanResult()
         _process(iter_items(data), cfg, counter, res, sink)
     _duplicates(res, cfg)
-    res.errors.sort(key=lambda p: (p.line or 0))
-    res.warnings.sort(key=lambda p: (p.line or 0))
+    res.errors.sort(key=lambda p: p.line or 0)
+    res.warnings.sort(key=lambda p: p.line or 0)
     return res
 
 
-def _dupes(keys: array, lines: array) -> Iterator[tuple[int, int]]:
+def _dupes(keys: array[int], lines: array[int]) -> Iterator[tuple[int, int]]:
     """(line, line of its first copy) for every repeated key, in no particular order."""
     try:
         import numpy as np  # sorting 1M keys in numpy takes milliseconds
     except ImportError:  # pragma: no cover
         first: dict[int, int] = {}
-        for k, ln in zip(keys, lines):
+        for k, ln in zip(keys, lines, strict=True):
             if k in first:
                 yield ln, first[k]
             else:
                 first[k] = ln
         return
-    k = np.frombuffer(keys, dtype=np.uint64)
-    ln = np.frombuffer(lines, dtype=np.uint64)
-    order = np.lexsort((ln, k))
-    ks, ls = k[order], ln[order]
+    key_arr = np.frombuffer(keys, dtype=np.uint64)
+    line_arr = np.frombuffer(lines, dtype=np.uint64)
+    order = np.lexsort((line_arr, key_arr))
+    ks, ls = key_arr[order], line_arr[order]
     same = np.flatnonzero(ks[1:] == ks[:-1]) + 1
     if not len(same):
         return
@@ -308,7 +343,21 @@ def _duplicates(res: ScanResult, cfg: ScanConfig) -> None:
     with punctuation and whitespace collapsed)."""
     exact = dict(_dupes(res.hashes, res.hash_lines))
     for line, first in sorted(exact.items()):
-        res.add(Problem("duplicate", f"the same example as line {first}", line=line, file=cfg.file, severity="warning"), cfg.max_problems)
+        res.add(
+            Problem(
+                "duplicate", f"the same example as line {first}", line=line, file=cfg.file, severity="warning"
+            ),
+            cfg.max_problems,
+        )
     for line, first in sorted(_dupes(res.near, res.hash_lines)):
         if line not in exact:
-            res.add(Problem("near_duplicate", f"nearly the same example as line {first}", line=line, file=cfg.file, severity="warning"), cfg.max_problems)
+            res.add(
+                Problem(
+                    "near_duplicate",
+                    f"nearly the same example as line {first}",
+                    line=line,
+                    file=cfg.file,
+                    severity="warning",
+                ),
+                cfg.max_problems,
+            )

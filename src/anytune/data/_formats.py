@@ -91,12 +91,21 @@ def _alpaca(obj: dict[str, Any], issues: Issues) -> Example:
         msgs.append(Message("system", system, "system"))
     history = obj.get("history")
     if history is not None:
-        if isinstance(history, list) and all(isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in history):
+        if isinstance(history, list) and all(
+            isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in history
+        ):
             for k, (q, a) in enumerate(history):
                 msgs.append(Message("user", q, f"history[{k}][0]"))
                 msgs.append(Message("assistant", a, f"history[{k}][1]"))
         else:
-            issues.append(("invalid_content", "history", "history must be a list of [instruction, response] pairs", "error"))
+            issues.append(
+                (
+                    "invalid_content",
+                    "history",
+                    "history must be a list of [instruction, response] pairs",
+                    "error",
+                )
+            )
     instruction = _text(obj, "instruction", issues)
     extra_input = _text(obj, "input", issues, required=False)
     prompt = instruction or ""
@@ -107,10 +116,14 @@ def _alpaca(obj: dict[str, Any], issues: Issues) -> Example:
     if "chosen" in obj:
         chosen = _text(obj, "chosen", issues)
         rejected = _text(obj, "rejected", issues)
-        return Example("preference", msgs, "prompt_chosen_rejected",
-                       chosen=[Message("assistant", chosen, "chosen")] if chosen is not None else [],
-                       rejected=[Message("assistant", rejected, "rejected")] if rejected is not None else [],
-                       extra=_extra(obj, known, issues))
+        return Example(
+            "preference",
+            msgs,
+            "prompt_chosen_rejected",
+            chosen=[Message("assistant", chosen, "chosen")] if chosen is not None else [],
+            rejected=[Message("assistant", rejected, "rejected")] if rejected is not None else [],
+            extra=_extra(obj, known, issues),
+        )
     output = _text(obj, "output", issues)
     if output is not None:
         msgs.append(Message("assistant", output, "output"))
@@ -123,7 +136,9 @@ def _prompt_completion(obj: dict[str, Any], issues: Issues) -> Example:
     msgs = [Message("user", prompt or "", "prompt")]
     if completion is not None:
         msgs.append(Message("assistant", completion, "completion"))
-    return Example("chat", msgs, "prompt_completion", extra=_extra(obj, frozenset({"prompt", "completion"}), issues))
+    return Example(
+        "chat", msgs, "prompt_completion", extra=_extra(obj, frozenset({"prompt", "completion"}), issues)
+    )
 
 
 def _side(obj: dict[str, Any], key: str, issues: Issues) -> list[Message]:
@@ -149,9 +164,14 @@ def _prompt_chosen_rejected(obj: dict[str, Any], issues: Issues) -> Example:
     else:
         text = _text(obj, "prompt", issues)
         prompt = [Message("user", text or "", "prompt")]
-    return Example("preference", prompt, "prompt_chosen_rejected",
-                   chosen=_side(obj, "chosen", issues), rejected=_side(obj, "rejected", issues),
-                   extra=_extra(obj, frozenset({"prompt", "chosen", "rejected"}), issues))
+    return Example(
+        "preference",
+        prompt,
+        "prompt_chosen_rejected",
+        chosen=_side(obj, "chosen", issues),
+        rejected=_side(obj, "rejected", issues),
+        extra=_extra(obj, frozenset({"prompt", "chosen", "rejected"}), issues),
+    )
 
 
 _HUMAN, _ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
@@ -167,7 +187,9 @@ def _transcript(text: str, where: str) -> list[Message]:
         if not starts:
             break
         i, marker = min(starts)
-        nxt = [j for j in (text.find(_HUMAN, i + len(marker)), text.find(_ASSISTANT, i + len(marker))) if j >= 0]
+        nxt = [
+            j for j in (text.find(_HUMAN, i + len(marker)), text.find(_ASSISTANT, i + len(marker))) if j >= 0
+        ]
         end = min(nxt) if nxt else len(text)
         role = "user" if marker == _HUMAN else "assistant"
         out.append(Message(role, text[i + len(marker) : end].strip(), where))
@@ -183,35 +205,60 @@ def _hh(obj: dict[str, Any], issues: Issues) -> Example:
     k = chosen.rfind(_ASSISTANT)
     prefix = chosen[: k + len(_ASSISTANT)] if k >= 0 else ""
     if k < 0 or not rejected.startswith(prefix):
-        issues.append(("invalid_preference", "chosen", "chosen and rejected do not share a prompt ending in 'Assistant:'", "error"))
+        issues.append(
+            (
+                "invalid_preference",
+                "chosen",
+                "chosen and rejected do not share a prompt ending in 'Assistant:'",
+                "error",
+            )
+        )
         return Example("preference", [], "hh_transcript", chosen=[], rejected=[])
     prompt = _transcript(prefix[: -len(_ASSISTANT)], "chosen")
-    return Example("preference", prompt, "hh_transcript",
-                   chosen=[Message("assistant", chosen[len(prefix):].strip(), "chosen")],
-                   rejected=[Message("assistant", rejected[len(prefix):].strip(), "rejected")],
-                   extra=_extra(obj, frozenset({"chosen", "rejected"}), issues))
+    return Example(
+        "preference",
+        prompt,
+        "hh_transcript",
+        chosen=[Message("assistant", chosen[len(prefix) :].strip(), "chosen")],
+        rejected=[Message("assistant", rejected[len(prefix) :].strip(), "rejected")],
+        extra=_extra(obj, frozenset({"chosen", "rejected"}), issues),
+    )
 
 
 def _stack_exchange(obj: dict[str, Any], issues: Issues) -> Example:
     q = _text(obj, "question", issues)
     j, k = _text(obj, "response_j", issues), _text(obj, "response_k", issues)
-    return Example("preference", [Message("user", q or "", "question")], "stack_exchange_paired",
-                   chosen=[Message("assistant", j or "", "response_j")],
-                   rejected=[Message("assistant", k or "", "response_k")],
-                   extra=_extra(obj, frozenset({"question", "response_j", "response_k"}), issues))
+    return Example(
+        "preference",
+        [Message("user", q or "", "question")],
+        "stack_exchange_paired",
+        chosen=[Message("assistant", j or "", "response_j")],
+        rejected=[Message("assistant", k or "", "response_k")],
+        extra=_extra(obj, frozenset({"question", "response_j", "response_k"}), issues),
+    )
 
 
 # [SHAREGPT] speaker names; function_call turns are assistant tool calls, observation
 # turns are tool results.
-_FROM = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-         "system": "system", "function_call": "assistant", "observation": "tool", "tool": "tool"}
+_FROM = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "function_call": "assistant",
+    "observation": "tool",
+    "tool": "tool",
+}
 
 
 def _sharegpt(obj: dict[str, Any], issues: Issues) -> Example:
     conv = obj.get("conversations")
     msgs: list[Message] = []
     if not isinstance(conv, list) or not conv:
-        issues.append(("missing_messages", "conversations", "'conversations' must be a non-empty list", "error"))
+        issues.append(
+            ("missing_messages", "conversations", "'conversations' must be a non-empty list", "error")
+        )
     else:
         system = obj.get("system")
         if isinstance(system, str) and system:
@@ -219,15 +266,31 @@ def _sharegpt(obj: dict[str, Any], issues: Issues) -> Example:
         for i, turn in enumerate(conv):
             where = f"conversations[{i}]"
             if not isinstance(turn, dict):
-                issues.append(("invalid_message", where, f"a turn must be an object, got {_kind(turn)}", "error"))
+                issues.append(
+                    ("invalid_message", where, f"a turn must be an object, got {_kind(turn)}", "error")
+                )
                 continue
             who, value = turn.get("from"), turn.get("value")
             role = _FROM.get(who) if isinstance(who, str) else None
             if role is None:
-                issues.append(("unknown_role", f"{where}.from", f"unknown speaker {who!r}; expected human, gpt, system, function_call or observation", "error"))
+                issues.append(
+                    (
+                        "unknown_role",
+                        f"{where}.from",
+                        f"unknown speaker {who!r}; expected human, gpt, system, function_call or observation",
+                        "error",
+                    )
+                )
                 continue
             if not isinstance(value, str):
-                issues.append(("invalid_content", f"{where}.value", f"value must be a string, got {_kind(value)}", "error"))
+                issues.append(
+                    (
+                        "invalid_content",
+                        f"{where}.value",
+                        f"value must be a string, got {_kind(value)}",
+                        "error",
+                    )
+                )
                 continue
             msg = Message(role, value, where)
             if who == "function_call":
@@ -235,8 +298,14 @@ def _sharegpt(obj: dict[str, Any], issues: Issues) -> Example:
             msgs.append(msg)
     known = frozenset({"conversations", "system", "tools", "chosen", "rejected"})
     if "chosen" in obj or "rejected" in obj:
-        return Example("preference", msgs, "sharegpt", chosen=_side(obj, "chosen", issues),
-                       rejected=_side(obj, "rejected", issues), extra=_extra(obj, known, issues))
+        return Example(
+            "preference",
+            msgs,
+            "sharegpt",
+            chosen=_side(obj, "chosen", issues),
+            rejected=_side(obj, "rejected", issues),
+            extra=_extra(obj, known, issues),
+        )
     tools = obj.get("tools")
     parsed_tools = None
     if isinstance(tools, str) and tools:
@@ -244,7 +313,14 @@ def _sharegpt(obj: dict[str, Any], issues: Issues) -> Example:
             decoded = json.loads(tools)
             parsed_tools = [t if "function" in t else {"type": "function", "function": t} for t in decoded]
         except (ValueError, TypeError, AttributeError):
-            issues.append(("invalid_tools", "tools", "tools must be JSON text of a list of function definitions", "error"))
+            issues.append(
+                (
+                    "invalid_tools",
+                    "tools",
+                    "tools must be JSON text of a list of function definitions",
+                    "error",
+                )
+            )
     return Example("chat", msgs, "sharegpt", tools=parsed_tools, extra=_extra(obj, known, issues))
 
 
@@ -254,7 +330,14 @@ def _sharegpt_call(value: str, where: str, issues: Issues) -> list[ToolCall] | N
         calls = call if isinstance(call, list) else [call]
         return [ToolCall(c["name"], json.dumps(c.get("arguments", {}), ensure_ascii=False)) for c in calls]
     except (ValueError, TypeError, KeyError):
-        issues.append(("invalid_tool_call", f"{where}.value", "a function_call turn must be JSON {name, arguments}", "error"))
+        issues.append(
+            (
+                "invalid_tool_call",
+                f"{where}.value",
+                "a function_call turn must be JSON {name, arguments}",
+                "error",
+            )
+        )
         return None
 
 
@@ -263,9 +346,17 @@ def _gemini_content(c: Any, where: str, issues: Issues) -> Message | None:
         issues.append(("invalid_message", where, f"a content must be an object, got {_kind(c)}", "error"))
         return None
     role = c.get("role")
-    canon = {"user": "user", "model": "assistant", "system": "system", "function": "tool", "tool": "tool"}.get(role) if isinstance(role, str) else None
+    canon = (
+        {"user": "user", "model": "assistant", "system": "system", "function": "tool", "tool": "tool"}.get(
+            role
+        )
+        if isinstance(role, str)
+        else None
+    )
     if canon is None:
-        issues.append(("unknown_role", f"{where}.role", f"unknown role {role!r}; Gemini expects user or model", "error"))
+        issues.append(
+            ("unknown_role", f"{where}.role", f"unknown role {role!r}; Gemini expects user or model", "error")
+        )
         return None
     parts = c.get("parts")
     if not isinstance(parts, list) or not parts:
@@ -279,16 +370,41 @@ def _gemini_content(c: Any, where: str, issues: Issues) -> Message | None:
             texts.append(p["text"])
         elif isinstance(p, dict) and isinstance(p.get("functionCall"), dict):
             fc = p["functionCall"]
-            msg.tool_calls = (msg.tool_calls or []) + [ToolCall(str(fc.get("name", "")), json.dumps(fc.get("args", {}), ensure_ascii=False))]
+            msg.tool_calls = (msg.tool_calls or []) + [
+                ToolCall(str(fc.get("name", "")), json.dumps(fc.get("args", {}), ensure_ascii=False))
+            ]
         elif isinstance(p, dict) and isinstance(p.get("functionResponse"), dict):
             fr = p["functionResponse"]
             msg.role, msg.name = "tool", str(fr.get("name", ""))
             texts.append(json.dumps(fr.get("response", {}), ensure_ascii=False))
         else:
-            issues.append(("invalid_content", at, "a part must hold text, functionCall or functionResponse", "error"))
+            issues.append(
+                ("invalid_content", at, "a part must hold text, functionCall or functionResponse", "error")
+            )
     if texts or not msg.tool_calls:
         msg.content = "".join(texts)
     return msg
+
+
+def _gemini_tools(raw: Any, issues: Issues) -> list[dict[str, Any]] | None:
+    """[GEMINI] ``tools: [{functionDeclarations: [{name, description, parameters}]}]``."""
+    tools: list[dict[str, Any]] = []
+    for i, t in enumerate(raw if isinstance(raw, list) else [None]):
+        decls = t.get("functionDeclarations", t.get("function_declarations")) if isinstance(t, dict) else None
+        if not isinstance(decls, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("name"), str) for d in decls
+        ):
+            issues.append(
+                (
+                    "invalid_tools",
+                    f"tools[{i}]",
+                    "a tool must be {functionDeclarations: [{name, ...}]}",
+                    "error",
+                )
+            )
+            return None
+        tools.extend({"type": "function", "function": d} for d in decls)
+    return tools
 
 
 def _gemini(obj: dict[str, Any], issues: Issues) -> Example:
@@ -297,7 +413,9 @@ def _gemini(obj: dict[str, Any], issues: Issues) -> Example:
     si = obj.get(key)
     if si is not None:
         parts = si.get("parts") if isinstance(si, dict) else None
-        if isinstance(parts, list) and all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in parts):
+        if isinstance(parts, list) and all(
+            isinstance(p, dict) and isinstance(p.get("text"), str) for p in parts
+        ):
             msgs.append(Message("system", "".join(p["text"] for p in parts), key))
         else:
             issues.append(("invalid_content", key, f"'{key}' must be {{parts: [{{text}}]}}", "error"))
@@ -310,9 +428,8 @@ def _gemini(obj: dict[str, Any], issues: Issues) -> Example:
             if m is not None:
                 msgs.append(m)
     tools = None
-    if isinstance(obj.get("tools"), list):
-        tools = [{"type": "function", "function": d} for t in obj["tools"] if isinstance(t, dict)
-                 for d in t.get("functionDeclarations", t.get("function_declarations", []))]
+    if obj.get("tools") is not None:
+        tools = _gemini_tools(obj["tools"], issues)
     known = frozenset({"systemInstruction", "system_instruction", "contents", "tools", "completions"})
     completions = obj.get("completions")
     if completions is not None:
@@ -324,11 +441,25 @@ def _gemini(obj: dict[str, Any], issues: Issues) -> Example:
                     if m is not None:
                         ranked.append((c["score"], i, m))
         if len(ranked) != 2:
-            issues.append(("invalid_preference", "completions", "completions must hold two {score, completion} entries", "error"))
+            issues.append(
+                (
+                    "invalid_preference",
+                    "completions",
+                    "completions must hold two {score, completion} entries",
+                    "error",
+                )
+            )
             return Example("preference", msgs, "gemini", tools=tools, chosen=[], rejected=[])
         ranked.sort(key=lambda r: (-r[0], r[1]))
-        return Example("preference", msgs, "gemini", tools=tools, chosen=[ranked[0][2]],
-                       rejected=[ranked[1][2]], extra=_extra(obj, known, issues))
+        return Example(
+            "preference",
+            msgs,
+            "gemini",
+            tools=tools,
+            chosen=[ranked[0][2]],
+            rejected=[ranked[1][2]],
+            extra=_extra(obj, known, issues),
+        )
     return Example("chat", msgs, "gemini", tools=tools, extra=_extra(obj, known, issues))
 
 
@@ -351,13 +482,21 @@ def parse_record(obj: Any, issues: Issues, default_format: str | None = None) ->
     first record) reads records whose keys match no format, so a record missing its
     ``messages`` is reported as exactly that."""
     if not isinstance(obj, dict):
-        issues.append(("not_an_object", None, f"each record must be a JSON object, got {_kind(obj)}", "error"))  # [COOKBOOK] data_type
+        issues.append(
+            ("not_an_object", None, f"each record must be a JSON object, got {_kind(obj)}", "error")
+        )  # [COOKBOOK] data_type
         return None
     fmt = detect_format(obj) or default_format
     if fmt is None:
         keys = ", ".join(sorted(map(str, obj))[:8]) or "none"
-        issues.append(("unknown_format", None,
-                       f"no known format has these keys ({keys}); expected messages, input/preferred_output, "
-                       "prompt/chosen/rejected, instruction/input/output, conversations or contents", "error"))
+        issues.append(
+            (
+                "unknown_format",
+                None,
+                f"no known format has these keys ({keys}); expected messages, input/preferred_output, "
+                "prompt/chosen/rejected, instruction/input/output, conversations or contents",
+                "error",
+            )
+        )
         return None
     return _PARSERS[fmt](obj, issues)

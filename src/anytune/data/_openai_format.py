@@ -56,17 +56,26 @@ def _content(value: Any, where: str, issues: Issues) -> tuple[str | None, list[s
             ptype = part.get("type") if isinstance(part, dict) else None
             if ptype == "text" and isinstance(part.get("text"), str):
                 texts.append(part["text"])
-            elif ptype == "image_url" and isinstance(part.get("image_url"), dict) and isinstance(
-                part["image_url"].get("url"), str
+            elif (
+                ptype == "image_url"
+                and isinstance(part.get("image_url"), dict)
+                and isinstance(part["image_url"].get("url"), str)
             ):
                 images.append(part["image_url"]["url"])
             else:
                 issues.append(
-                    ("invalid_content", at, "a content part must be {type: text, text} or {type: image_url, image_url: {url}}", "error")
+                    (
+                        "invalid_content",
+                        at,
+                        "a content part must be {type: text, text} or {type: image_url, image_url: {url}}",
+                        "error",
+                    )
                 )
                 return None, None, False
         return "".join(texts), images or None, True
-    issues.append(("invalid_content", f"{where}.content", f"content must be a string, got {_kind(value)}", "error"))
+    issues.append(
+        ("invalid_content", f"{where}.content", f"content must be a string, got {_kind(value)}", "error")
+    )
     return None, None, False
 
 
@@ -80,7 +89,9 @@ def _tool_calls(value: Any, where: str, issues: Issues) -> list[ToolCall] | None
     # [OAI-CHAT] tool_calls: [{id, type: "function", function: {name, arguments}}],
     # arguments being JSON text.
     if not isinstance(value, list) or not value:
-        issues.append(("invalid_tool_call", f"{where}.tool_calls", "tool_calls must be a non-empty list", "error"))
+        issues.append(
+            ("invalid_tool_call", f"{where}.tool_calls", "tool_calls must be a non-empty list", "error")
+        )
         return None
     calls: list[ToolCall] = []
     for j, call in enumerate(value):
@@ -100,20 +111,33 @@ def _tool_calls(value: Any, where: str, issues: Issues) -> list[ToolCall] | None
 def _function_call(fn: dict[str, Any], at: str, issues: Issues) -> ToolCall | None:
     name, args = fn.get("name"), fn.get("arguments")
     if not isinstance(name, str) or not name:
-        issues.append(("invalid_tool_call", f"{at}.name", "the function name must be a non-empty string", "error"))
+        issues.append(
+            ("invalid_tool_call", f"{at}.name", "the function name must be a non-empty string", "error")
+        )
         return None
     if not isinstance(args, str):
-        issues.append(("invalid_tool_call", f"{at}.arguments", f"arguments must be JSON text (a string), got {_kind(args)}", "error"))
+        issues.append(
+            (
+                "invalid_tool_call",
+                f"{at}.arguments",
+                f"arguments must be JSON text (a string), got {_kind(args)}",
+                "error",
+            )
+        )
         return None
     try:
         json.loads(args)
     except ValueError as exc:
-        issues.append(("invalid_tool_call", f"{at}.arguments", f"arguments is not valid JSON: {exc}", "error"))
+        issues.append(
+            ("invalid_tool_call", f"{at}.arguments", f"arguments is not valid JSON: {exc}", "error")
+        )
         return None
     return ToolCall(name=name, arguments=args)
 
 
-def parse_messages(value: Any, field: str, issues: Issues, *, call_ids: set[str] | None = None) -> list[Message]:
+def parse_messages(
+    value: Any, field: str, issues: Issues, *, call_ids: set[str] | None = None
+) -> list[Message]:
     """Read an OpenAI ``messages`` list; problems go to ``issues`` with field paths."""
     if value is None:
         issues.append(("missing_messages", field, f"the record has no '{field}' list", "error"))  # [COOKBOOK]
@@ -133,7 +157,9 @@ def parse_messages(value: Any, field: str, issues: Issues, *, call_ids: set[str]
             continue
         for key in m.keys() - _MESSAGE_KEYS:
             if m[key] is not None:  # Arrow-backed data fills absent keys with null
-                issues.append(("unknown_key", f"{where}.{key}", f"unknown message key '{key}'", "error"))  # [COOKBOOK]
+                issues.append(
+                    ("unknown_key", f"{where}.{key}", f"unknown message key '{key}'", "error")
+                )  # [COOKBOOK]
         role = m.get("role")
         if role is None:
             issues.append(("missing_role", f"{where}.role", "the message has no role", "error"))  # [COOKBOOK]
@@ -141,17 +167,31 @@ def parse_messages(value: Any, field: str, issues: Issues, *, call_ids: set[str]
         canon = _ROLE_MAP.get(role) if isinstance(role, str) else None
         if canon is None:
             issues.append(
-                ("unknown_role", f"{where}.role", f"unknown role {role!r}; expected system, user, assistant or tool", "error")
+                (
+                    "unknown_role",
+                    f"{where}.role",
+                    f"unknown role {role!r}; expected system, user, assistant or tool",
+                    "error",
+                )
             )  # [COOKBOOK] unrecognized_role
             continue
         if role == "model":
-            issues.append(("role_alias", f"{where}.role", "role 'model' (Gemini's name) read as 'assistant'", "warning"))
+            issues.append(
+                ("role_alias", f"{where}.role", "role 'model' (Gemini's name) read as 'assistant'", "warning")
+            )
         msg = Message(role=canon, content=None, path=where)
         raw = m.get("content")
         calls = m.get("tool_calls")
         if calls is not None:
             if canon != "assistant":
-                issues.append(("invalid_tool_call", f"{where}.tool_calls", "only assistant messages can have tool_calls", "error"))
+                issues.append(
+                    (
+                        "invalid_tool_call",
+                        f"{where}.tool_calls",
+                        "only assistant messages can have tool_calls",
+                        "error",
+                    )
+                )
             else:
                 msg.tool_calls = _tool_calls(calls, where, issues)
                 ids.update(c.id for c in msg.tool_calls or () if c.id)
@@ -162,12 +202,21 @@ def parse_messages(value: Any, field: str, issues: Issues, *, call_ids: set[str]
                 if tc is not None:
                     msg.tool_calls = (msg.tool_calls or []) + [tc]
             else:
-                issues.append(("invalid_tool_call", f"{where}.function_call", "function_call must be an object", "error"))
+                issues.append(
+                    (
+                        "invalid_tool_call",
+                        f"{where}.function_call",
+                        "function_call must be an object",
+                        "error",
+                    )
+                )
         if raw is None:
             if not (canon == "assistant" and (calls is not None or fc is not None)):
-                issues.append(("missing_content", f"{where}.content", "the message has no content", "error"))  # [COOKBOOK]
+                issues.append(
+                    ("missing_content", f"{where}.content", "the message has no content", "error")
+                )  # [COOKBOOK]
         else:
-            text, images, ok = _content(raw, where, issues)
+            text, images, _ = _content(raw, where, issues)
             msg.content, msg.images = text, images
         name = m.get("name")
         if name is not None:
@@ -179,9 +228,18 @@ def parse_messages(value: Any, field: str, issues: Issues, *, call_ids: set[str]
         if weight is not None:
             # [OAI-CHAT] spec: weight is an integer, 0 or 1, on assistant messages.
             if canon != "assistant":
-                issues.append(("invalid_weight", f"{where}.weight", "weight is only allowed on assistant messages", "error"))
+                issues.append(
+                    (
+                        "invalid_weight",
+                        f"{where}.weight",
+                        "weight is only allowed on assistant messages",
+                        "error",
+                    )
+                )
             elif type(weight) is not int or weight not in (0, 1):  # bool is excluded on purpose
-                issues.append(("invalid_weight", f"{where}.weight", f"weight must be 0 or 1, got {weight!r}", "error"))
+                issues.append(
+                    ("invalid_weight", f"{where}.weight", f"weight must be 0 or 1, got {weight!r}", "error")
+                )
             else:
                 msg.weight = weight
         if canon == "tool":
@@ -190,12 +248,26 @@ def parse_messages(value: Any, field: str, issues: Issues, *, call_ids: set[str]
                 msg.tool_call_id = tcid
                 if ids and tcid not in ids:
                     issues.append(
-                        ("invalid_tool_call", f"{where}.tool_call_id", f"tool_call_id {tcid!r} answers no earlier tool call", "error")
+                        (
+                            "invalid_tool_call",
+                            f"{where}.tool_call_id",
+                            f"tool_call_id {tcid!r} answers no earlier tool call",
+                            "error",
+                        )
                     )
             elif tcid is not None:
-                issues.append(("invalid_tool_call", f"{where}.tool_call_id", "tool_call_id must be a string", "error"))
+                issues.append(
+                    ("invalid_tool_call", f"{where}.tool_call_id", "tool_call_id must be a string", "error")
+                )
             elif role == "tool" and ids:
-                issues.append(("invalid_tool_call", f"{where}.tool_call_id", "a tool message needs the tool_call_id it answers", "error"))
+                issues.append(
+                    (
+                        "invalid_tool_call",
+                        f"{where}.tool_call_id",
+                        "a tool message needs the tool_call_id it answers",
+                        "error",
+                    )
+                )
         out.append(msg)
     return out
 
@@ -205,7 +277,9 @@ def parse_tools(obj: dict[str, Any], issues: Issues) -> list[dict[str, Any]] | N
     tools, key = obj.get("tools"), "tools"
     if tools is None and obj.get("functions") is not None:
         key = "functions"
-        issues.append(("deprecated_key", "functions", "'functions' is deprecated; read as 'tools'", "warning"))
+        issues.append(
+            ("deprecated_key", "functions", "'functions' is deprecated; read as 'tools'", "warning")
+        )
         fns = obj["functions"]
         tools = [{"type": "function", "function": f} for f in fns] if isinstance(fns, list) else fns
     if tools is None:
@@ -216,11 +290,25 @@ def parse_tools(obj: dict[str, Any], issues: Issues) -> list[dict[str, Any]] | N
     for i, t in enumerate(tools):
         fn = t.get("function") if isinstance(t, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
-            issues.append(("invalid_tools", f"{key}[{i}]", "a tool must be {type: function, function: {name, parameters}}", "error"))
+            issues.append(
+                (
+                    "invalid_tools",
+                    f"{key}[{i}]",
+                    "a tool must be {type: function, function: {name, parameters}}",
+                    "error",
+                )
+            )
             return None
         params = fn.get("parameters")
         if params is not None and not isinstance(params, dict):
-            issues.append(("invalid_tools", f"{key}[{i}].function.parameters", "parameters must be a JSON Schema object", "error"))
+            issues.append(
+                (
+                    "invalid_tools",
+                    f"{key}[{i}].function.parameters",
+                    "parameters must be a JSON Schema object",
+                    "error",
+                )
+            )
             return None
     return tools
 
@@ -228,7 +316,9 @@ def parse_tools(obj: dict[str, Any], issues: Issues) -> list[dict[str, Any]] | N
 def _extra(obj: dict[str, Any], known: frozenset[str], issues: Issues) -> dict[str, Any]:
     extra = {k: v for k, v in obj.items() if k not in known and v is not None}
     for key in extra:
-        issues.append(("unknown_key", key, f"key '{key}' is not part of the format and is not trained on", "warning"))
+        issues.append(
+            ("unknown_key", key, f"key '{key}' is not part of the format and is not trained on", "warning")
+        )
     return extra
 
 
@@ -238,10 +328,18 @@ def parse_openai_chat(obj: dict[str, Any], issues: Issues) -> Example:
     tools = parse_tools(obj, issues)
     ptc = obj.get("parallel_tool_calls")
     if ptc is not None and not isinstance(ptc, bool):
-        issues.append(("invalid_value", "parallel_tool_calls", "parallel_tool_calls must be true or false", "error"))
+        issues.append(
+            ("invalid_value", "parallel_tool_calls", "parallel_tool_calls must be true or false", "error")
+        )
         ptc = None
-    return Example("chat", messages, "openai_chat", tools=tools, parallel_tool_calls=ptc,
-                   extra=_extra(obj, _CHAT_KEYS, issues))
+    return Example(
+        "chat",
+        messages,
+        "openai_chat",
+        tools=tools,
+        parallel_tool_calls=ptc,
+        extra=_extra(obj, _CHAT_KEYS, issues),
+    )
 
 
 def parse_openai_preference(obj: dict[str, Any], issues: Issues) -> Example:
@@ -249,7 +347,9 @@ def parse_openai_preference(obj: dict[str, Any], issues: Issues) -> Example:
     "non_preferred_output": [assistant]}``."""
     inp = obj.get("input")
     if not isinstance(inp, dict):
-        issues.append(("missing_messages", "input", "'input' must be an object with a 'messages' list", "error"))
+        issues.append(
+            ("missing_messages", "input", "'input' must be an object with a 'messages' list", "error")
+        )
         inp = {}
     ids: set[str] = set()
     prompt = parse_messages(inp.get("messages"), "input.messages", issues, call_ids=ids)
@@ -259,7 +359,21 @@ def parse_openai_preference(obj: dict[str, Any], issues: Issues) -> Example:
         side = parse_messages(obj.get(key), key, issues, call_ids=ids)
         for m in side:
             if m.role != "assistant":
-                issues.append(("invalid_preference", f"{m.path}.role", f"{key} must hold assistant messages only", "error"))
+                issues.append(
+                    (
+                        "invalid_preference",
+                        f"{m.path}.role",
+                        f"{key} must hold assistant messages only",
+                        "error",
+                    )
+                )
         sides.append(side)
-    return Example("preference", prompt, "openai_preference", tools=tools, chosen=sides[0],
-                   rejected=sides[1], extra=_extra(obj, _PREF_KEYS, issues))
+    return Example(
+        "preference",
+        prompt,
+        "openai_preference",
+        tools=tools,
+        chosen=sides[0],
+        rejected=sides[1],
+        extra=_extra(obj, _PREF_KEYS, issues),
+    )

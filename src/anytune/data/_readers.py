@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,7 +23,6 @@ from anytune._types import Problem
 __all__ = [
     "BLOCK_BYTES",
     "Item",
-    "describe_input",
     "iter_items",
     "jsonl_block_items",
     "loads",
@@ -184,7 +184,11 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
             skip_ws()
             if pos >= len(buf):
                 if in_array:
-                    yield line, None, Problem("invalid_json", "the JSON array is not closed", line=line, file=file)
+                    yield (
+                        line,
+                        None,
+                        Problem("invalid_json", "the JSON array is not closed", line=line, file=file),
+                    )
                 return
             ch = buf[pos]
             if not started:
@@ -210,8 +214,15 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                         continue
                     where = line + buf.count("\n", pos, exc.pos)
                     col = exc.pos - buf.rfind("\n", 0, exc.pos)
-                    yield where, None, Problem(
-                        "invalid_json", f"{exc.msg} column {col}; reading stopped here", line=where, file=file
+                    yield (
+                        where,
+                        None,
+                        Problem(
+                            "invalid_json",
+                            f"{exc.msg} column {col}; reading stopped here",
+                            line=where,
+                            file=file,
+                        ),
                     )
                     return
             yield line, value, None
@@ -293,41 +304,67 @@ def file_kind(path: Path) -> str:
     return "json" if head.startswith(b"[") else "jsonl"
 
 
-def describe_input(data: Any) -> tuple[str | None, str]:
-    """The file name to report (``None`` for in-memory data) and the input kind."""
-    if isinstance(data, (str, os.PathLike)):
-        path = Path(data)
-        return str(path), file_kind(path)
-    if _is_dataframe(data):
-        return None, "dataframe"
-    return None, "records"
-
-
 def iter_items(data: Any) -> Iterator[Item]:
-    """Stream ``(line, value, problem)`` from any accepted input."""
-    if isinstance(data, (str, os.PathLike)):
-        path = Path(data)
-        kind = file_kind(path)
-        if kind == "parquet":
-            yield from _iter_parquet(path)
-            return
-        with _open_binary(path) as fh:
-            if kind == "jsonl" and _pretty_printed(fh):
-                # Pretty-printed objects in a .jsonl file (a real cookbook file does
-                # this): say so once, then read the objects so the rest is checked too.
-                yield 1, None, Problem(
+    """Stream ``(line, value, problem)`` from any accepted input. A file that breaks
+    while being read (corrupt gzip or Parquet) ends with an ``unreadable`` problem."""
+    if not isinstance(data, (str, os.PathLike)):
+        yield from _iter_memory(data)
+        return
+    last = 0
+    try:
+        for item in _iter_file(Path(data)):
+            last = item[0]
+            yield item
+    except (OSError, EOFError, zlib.error) as exc:
+        yield (
+            last,
+            None,
+            Problem(
+                "unreadable",
+                f"reading stopped: {exc or type(exc).__name__}",
+                line=last or None,
+                file=str(data),
+            ),
+        )
+    except Exception as exc:
+        if type(exc).__module__.startswith("pyarrow"):  # corrupt Parquet
+            yield (
+                last,
+                None,
+                Problem("unreadable", f"reading stopped: {exc}", line=last or None, file=str(data)),
+            )
+        else:
+            raise
+
+
+def _iter_file(path: Path) -> Iterator[Item]:
+    kind = file_kind(path)
+    if kind == "parquet":
+        yield from _iter_parquet(path)
+        return
+    with _open_binary(path) as fh:
+        if kind == "jsonl" and _pretty_printed(fh):
+            # Pretty-printed objects in a .jsonl file (a real cookbook file does
+            # this): say so once, then read the objects so the rest is checked too.
+            yield (
+                1,
+                None,
+                Problem(
                     "not_jsonl",
                     "the file holds JSON objects spread over several lines; JSONL needs one "
                     "object per line (`anytune convert` rewrites it)",
                     line=1,
                     file=str(path),
-                )
-                yield from _iter_json_stream(fh, str(path))
-            elif kind == "json":
-                yield from _iter_json_stream(fh, str(path))
-            else:
-                yield from _iter_jsonl(fh, str(path))
-        return
+                ),
+            )
+            yield from _iter_json_stream(fh, str(path))
+        elif kind == "json":
+            yield from _iter_json_stream(fh, str(path))
+        else:
+            yield from _iter_jsonl(fh, str(path))
+
+
+def _iter_memory(data: Any) -> Iterator[Item]:
     if _is_dataframe(data):
         yield from _iter_dataframe(data)
         return

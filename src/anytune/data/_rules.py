@@ -42,24 +42,42 @@ def _chat(ex: Example, issues: Issues) -> None:
         return  # the reader already said why
     where = container(msgs)
     if not any(m.trained for m in msgs):
-        issues.append(("no_assistant_message", where, "no assistant message to learn from", "error"))  # [COOKBOOK]
+        issues.append(
+            ("no_assistant_message", where, "no assistant message to learn from", "error")
+        )  # [COOKBOOK]
     if not any(m.role == "user" for m in msgs):
-        issues.append(("missing_user_message", where, "the example has no user message", "warning"))  # [COOKBOOK]
+        issues.append(
+            ("missing_user_message", where, "the example has no user message", "warning")
+        )  # [COOKBOOK]
     prev = None
     for i, m in enumerate(msgs):
         if m.role == "system" and i > 0:
-            issues.append(("role_order", m.path, "a system message after the first turn", "warning"))  # [ANYTUNE]
-        elif prev is not None and m.role == prev and m.role in ("user", "assistant") and not (
-            m.role == "assistant" and msgs[i - 1].tool_calls
+            issues.append(
+                ("role_order", m.path, "a system message after the first turn", "warning")
+            )  # [ANYTUNE]
+        elif (
+            prev is not None
+            and m.role == prev
+            and m.role in ("user", "assistant")
+            and not (m.role == "assistant" and msgs[i - 1].tool_calls)
         ):
             issues.append(("role_order", m.path, f"two {m.role} messages in a row", "warning"))  # [ANYTUNE]
         prev = m.role
         if m.role == "assistant" and m.trained and not m.tool_calls and not (m.content or "").strip():
-            issues.append(("empty_content", m.path, "an empty assistant reply is trained on", "warning"))  # [ANYTUNE]
+            issues.append(
+                ("empty_content", m.path, "an empty assistant reply is trained on", "warning")
+            )  # [ANYTUNE]
         elif m.trained and not m.tool_calls and len((m.content or "").strip()) < SHORT_REPLY_CHARS:
             issues.append(("short_example", m.path, "a very short assistant reply", "warning"))  # [ANYTUNE]
     if msgs[-1].role != "assistant":
-        issues.append(("trailing_turns", msgs[-1].path, "turns after the last assistant reply are not trained on", "warning"))  # [ANYTUNE]
+        issues.append(
+            (
+                "trailing_turns",
+                msgs[-1].path,
+                "turns after the last assistant reply are not trained on",
+                "warning",
+            )
+        )  # [ANYTUNE]
 
 
 def _preference(ex: Example, issues: Issues) -> None:
@@ -67,25 +85,44 @@ def _preference(ex: Example, issues: Issues) -> None:
     if not ex.messages:
         return
     if ex.messages[-1].role == "assistant":
-        issues.append(("role_order", ex.messages[-1].path, "the prompt should end with a user turn", "warning"))  # [ANYTUNE]
+        issues.append(
+            ("role_order", ex.messages[-1].path, "the prompt should end with a user turn", "warning")
+        )  # [ANYTUNE]
     if not chosen or not rejected:
         return  # missing sides were reported by the reader
     if _same(chosen, rejected):
         where = chosen[0].path.split(".", 1)[0].split("[", 1)[0]
-        issues.append(("identical_preference", where, "the preferred and non-preferred replies are identical", "error"))  # [OAI-PREF]
+        issues.append(
+            ("identical_preference", where, "the preferred and non-preferred replies are identical", "error")
+        )  # [OAI-PREF]
     for side in (chosen, rejected):
         for m in side:
             if not m.tool_calls and not (m.content or "").strip():
                 issues.append(("empty_content", m.path, "an empty reply", "warning"))  # [ANYTUNE]
 
 
-def check_example(ex: Example, method: str, issues: Issues) -> None:
-    """Append the canonical-model problems of ``ex`` for ``method`` to ``issues``."""
+def check_example(ex: Example, method: str | None, issues: Issues) -> None:
+    """Append the canonical-model problems of ``ex`` for ``method`` to ``issues``
+    (``method=None``, as in ``convert``, skips the method check)."""
     if method == "dpo" and ex.kind != "preference":
-        issues.append(("wrong_method", None, "method 'dpo' needs preference records (chosen and rejected replies)", "error"))
+        issues.append(
+            (
+                "wrong_method",
+                None,
+                "method 'dpo' needs preference records (chosen and rejected replies)",
+                "error",
+            )
+        )
         return
     if method == "sft" and ex.kind == "preference":
-        issues.append(("wrong_method", None, "a preference record cannot train with method 'sft'; use method='dpo'", "error"))
+        issues.append(
+            (
+                "wrong_method",
+                None,
+                "a preference record cannot train with method 'sft'; use method='dpo'",
+                "error",
+            )
+        )
         return
     if ex.kind == "preference":
         _preference(ex, issues)

@@ -104,8 +104,11 @@ class TokenCounter:
         tools = self._shared(_tools_json(ex.tools)) if ex.tools else 0
         prompt = self.messages(ex.messages) + tools
         if ex.kind == "preference":
-            return (2 * (prompt + _PER_EXAMPLE) + self.messages(ex.chosen or [])
-                    + self.messages(ex.rejected or []))
+            return (
+                2 * (prompt + _PER_EXAMPLE)
+                + self.messages(ex.chosen or [])
+                + self.messages(ex.rejected or [])
+            )
         return prompt + _PER_EXAMPLE
 
 
@@ -137,7 +140,9 @@ class _ChatTemplateCounter(TokenCounter):
     def example(self, ex: Example) -> int:
         try:
             if ex.kind == "preference":
-                return self._render(ex.messages + (ex.chosen or [])) + self._render(ex.messages + (ex.rejected or []))
+                return self._render(ex.messages + (ex.chosen or [])) + self._render(
+                    ex.messages + (ex.rejected or [])
+                )
             return self._render(ex.messages)
         except Exception:  # a template that rejects this role order: count plainly
             return super().example(ex)
@@ -162,7 +167,12 @@ def make_counter(spec: str) -> TokenCounter:
             encode = core.encode_ordinary
             return TokenCounter(spec, lambda s: len(encode(s)), True)
         except Exception as exc:  # no tiktoken, or its files cannot be fetched offline
-            return TokenCounter("approx", _approx_len, False, f"tiktoken {arg} unavailable ({type(exc).__name__}); approximated")
+            return TokenCounter(
+                "approx",
+                _approx_len,
+                False,
+                f"tiktoken {arg} unavailable ({type(exc).__name__}); approximated",
+            )
     if kind == "hf":
         try:
             from transformers import AutoTokenizer  # lazy: heavy
@@ -172,5 +182,10 @@ def make_counter(spec: str) -> TokenCounter:
                 return _ChatTemplateCounter(spec, tok)
             return TokenCounter(spec, lambda s: len(tok.encode(s, add_special_tokens=False)), True)
         except Exception as exc:
-            return TokenCounter("approx", _approx_len, False, f"tokenizer {arg} not available locally ({type(exc).__name__}); approximated")
+            return TokenCounter(
+                "approx",
+                _approx_len,
+                False,
+                f"tokenizer {arg} not available locally ({type(exc).__name__}); approximated",
+            )
     return TokenCounter("approx", _approx_len, False, "no tokenizer for this model: 1 token per 4 characters")

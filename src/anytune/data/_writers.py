@@ -55,7 +55,9 @@ def _openai_messages(msgs: list[Message], counter: list[int]) -> list[dict[str, 
                 else:
                     cid = c.id
                 pending.append(cid)
-                calls.append({"id": cid, "type": "function", "function": {"name": c.name, "arguments": c.arguments}})
+                calls.append(
+                    {"id": cid, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                )
             d["tool_calls"] = calls
         if m.role == "tool":
             d["tool_call_id"] = m.tool_call_id or (pending.pop(0) if pending else "call_0")
@@ -73,9 +75,11 @@ def _openai(ex: Example, issues: Issues) -> dict[str, Any]:
         inp: dict[str, Any] = {"messages": _openai_messages(ex.messages, counter)}
         if ex.tools:
             inp["tools"] = ex.tools
-        return {"input": inp,
-                "preferred_output": _openai_messages(ex.chosen or [], counter),
-                "non_preferred_output": _openai_messages(ex.rejected or [], counter)}
+        return {
+            "input": inp,
+            "preferred_output": _openai_messages(ex.chosen or [], counter),
+            "non_preferred_output": _openai_messages(ex.rejected or [], counter),
+        }
     rec: dict[str, Any] = {"messages": _openai_messages(ex.messages, counter)}
     if ex.tools:
         rec["tools"] = ex.tools
@@ -99,10 +103,21 @@ def _together_messages(msgs: list[Message], issues: Issues, check_order: bool) -
             _lost(issues, f"{m.path}.name", "together", "message names", "warning")
         if check_order:
             # [TOGETHER-DATA] optional system first, then user/assistant alternating.
-            expected = "user" if not out or out[-1]["role"] == "system" else ("assistant" if out[-1]["role"] == "user" else "user")
+            expected = (
+                "user"
+                if not out or out[-1]["role"] == "system"
+                else ("assistant" if out[-1]["role"] == "user" else "user")
+            )
             if m.role != expected and not (i == 0 and m.role == "system"):
-                issues.append(("role_order", f"{m.path}.role",
-                               f"together needs an optional system turn, then user and assistant alternating; got {m.role} where {expected} belongs", "error"))
+                issues.append(
+                    (
+                        "role_order",
+                        f"{m.path}.role",
+                        "together needs an optional system turn, then user and assistant "
+                        f"alternating; got {m.role} where {expected} belongs",
+                        "error",
+                    )
+                )
         out.append({"role": m.role, "content": m.content or ""})
     return out
 
@@ -111,9 +126,11 @@ def _together(ex: Example, issues: Issues) -> dict[str, Any]:
     if ex.tools:
         _lost(issues, "tools", "together", "tool definitions")
     if ex.kind == "preference":
-        return {"input": {"messages": _together_messages(ex.messages, issues, False)},
-                "preferred_output": _together_messages(ex.chosen or [], issues, False),
-                "non_preferred_output": _together_messages(ex.rejected or [], issues, False)}
+        return {
+            "input": {"messages": _together_messages(ex.messages, issues, False)},
+            "preferred_output": _together_messages(ex.chosen or [], issues, False),
+            "non_preferred_output": _together_messages(ex.rejected or [], issues, False),
+        }
     return {"messages": _together_messages(ex.messages, issues, True)}
 
 
@@ -133,7 +150,9 @@ def _gemini_parts(m: Message, issues: Issues) -> list[dict[str, Any]]:
             args = json.loads(c.arguments)
         except ValueError:
             args = {}
-        parts.append({"functionCall": {"name": c.name, "args": args if isinstance(args, dict) else {"value": args}}})
+        parts.append(
+            {"functionCall": {"name": c.name, "args": args if isinstance(args, dict) else {"value": args}}}
+        )
     return parts or [{"text": ""}]
 
 
@@ -151,7 +170,9 @@ def _gemini_contents(msgs: list[Message], issues: Issues, call_names: list[str])
             if not isinstance(response, dict):
                 response = {"content": m.content or ""}
             name = m.name or (call_names.pop(0) if call_names else "function")
-            out.append({"role": "user", "parts": [{"functionResponse": {"name": name, "response": response}}]})
+            out.append(
+                {"role": "user", "parts": [{"functionResponse": {"name": name, "response": response}}]}
+            )
             continue
         call_names.extend(c.name for c in m.tool_calls or ())
         out.append({"role": "model" if m.role == "assistant" else "user", "parts": _gemini_parts(m, issues)})
@@ -170,7 +191,10 @@ def _vertex(ex: Example, issues: Issues) -> dict[str, Any]:
         rec["tools"] = [{"functionDeclarations": [t.get("function", t) for t in ex.tools]}]
     if ex.kind == "preference":
         rec["completions"] = [
-            {"score": score, "completion": {"role": "model", "parts": [p for m in side for p in _gemini_parts(m, issues)]}}
+            {
+                "score": score,
+                "completion": {"role": "model", "parts": [p for m in side for p in _gemini_parts(m, issues)]},
+            }
             for score, side in ((1, ex.chosen or []), (0, ex.rejected or []))
         ]
     return rec
@@ -191,9 +215,12 @@ def _alpaca(ex: Example, issues: Issues) -> dict[str, Any]:
     if ex.kind == "preference":
         if len(users) > 1:
             _lost(issues, users[1].path, "alpaca", "a multi-turn prompt")
-        return {"instruction": instruction, "input": "",
-                "chosen": "".join(m.content or "" for m in ex.chosen or []),
-                "rejected": "".join(m.content or "" for m in ex.rejected or [])}
+        return {
+            "instruction": instruction,
+            "input": "",
+            "chosen": "".join(m.content or "" for m in ex.chosen or []),
+            "rejected": "".join(m.content or "" for m in ex.rejected or []),
+        }
     replies = [m for m in msgs if m.role == "assistant"]
     if len(users) > 1 or len(replies) > 1:
         extra = (users[1:] + replies[1:])[0]

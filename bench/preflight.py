@@ -1,0 +1,227 @@
+"""Preflight benchmark: validate + count tokens + estimate a large generated JSONL.
+
+Compares, on the same file and in the same run (each in its own process so peak RSS is
+measured separately):
+
+- ``anytune``: ``anytune._preflight.preflight`` (full validation, OpenAI token counting,
+  conversion check, duplicate detection, estimate), using every core;
+- ``cookbook``: OpenAI cookbook's method: ``json.loads`` per line and
+  ``tiktoken.encode`` per field value (3 tokens per message, +1 per name, +3 per example),
+  one process, as the notebook does;
+- ``tiktoken-floor``: ``encode_ordinary_batch`` alone on the same texts (parsing is done
+  outside the timed region): the tokenizer's own speed, the floor of any counter.
+
+The data is generated from sentences of the real datasets in ``../shared/data`` (so the
+text is English as tiktoken sees it); every record carries a unique id and a random
+mix of sentences, so no record repeats.
+
+    TIKTOKEN_CACHE_DIR=../shared/data/tiktoken .venv/bin/python bench/preflight.py --size-mb 1024
+
+Prints one JSON document with MB/s and peak RSS of each method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ANYTUNE_SHARED_DIR") or REPO / ".." / "shared").resolve()
+MODEL = "gpt-4.1-mini-2025-04-14"
+
+
+def _sentences() -> list[str]:
+    """Sentences from the shared real datasets (Alpaca, GSM8K, cookbook chats)."""
+    out: list[str] = []
+    for rel in ("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl",):
+        for line in (SHARED / "data" / rel).open(encoding="utf-8"):
+            rec = json.loads(line)
+            out.extend(
+                s.strip() + "." for s in (rec["instruction"] + " " + rec["output"]).split(".") if s.strip()
+            )
+    for rel in ("instruction_alpaca/llamafactory_alpaca_en_demo.json",):
+        for rec in json.loads((SHARED / "data" / rel).read_text(encoding="utf-8")):
+            out.extend(
+                s.strip() + "." for s in (rec["instruction"] + " " + rec["output"]).split(".") if s.strip()
+            )
+    return out
+
+
+def generate(path: Path, size_bytes: int, seed: int = 1) -> int:
+    """Write a chat JSONL of about ``size_bytes`` with no repeated record; return records."""
+    rng = random.Random(seed)
+    sents = _sentences()
+    systems = [f"You are assistant #{i}, a concise and helpful tutor." for i in range(50)]
+    n = 0
+    written = 0
+    with path.open("w", encoding="utf-8") as fh:
+        while written < size_bytes:
+            n += 1
+            user = f"[{n}] " + " ".join(rng.choices(sents, k=rng.randint(2, 12)))
+            reply = " ".join(rng.choices(sents, k=rng.randint(3, 30)))
+            rec = {
+                "messages": [
+                    {"role": "system", "content": rng.choice(systems)},
+                    {"role": "user", "content": user},
+                    {"role": "assistant", "content": reply},
+                ]
+            }
+            line = json.dumps(rec, ensure_ascii=False) + "\n"
+            fh.write(line)
+            written += len(line.encode("utf-8"))
+    return n
+
+
+# --- the three methods, each run in a child process ---------------------------------
+def run_cookbook(path: str) -> dict:
+    import tiktoken
+
+    enc = tiktoken.get_encoding("o200k_base")
+    t0 = time.perf_counter()
+    total = records = 0
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            ex = json.loads(line)
+            records += 1
+            n = 0
+            for message in ex["messages"]:
+                n += 3
+                for key, value in message.items():
+                    n += len(enc.encode(value))
+                    if key == "name":
+                        n += 1
+            total += n + 3
+    return {"seconds": time.perf_counter() - t0, "tokens": total, "records": records}
+
+
+def run_floor(path: str) -> dict:
+    import tiktoken
+
+    enc = tiktoken.get_encoding("o200k_base")
+    spent = 0.0
+    total = 0
+    batch: list[str] = []
+
+    def flush() -> None:
+        nonlocal spent, total
+        t = time.perf_counter()
+        total += sum(map(len, enc.encode_ordinary_batch(batch)))
+        spent += time.perf_counter() - t
+        batch.clear()
+
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            for m in json.loads(line)["messages"]:
+                batch.append(m["role"])
+                batch.append(m["content"])
+            if len(batch) >= 8192:
+                flush()
+    flush()
+    return {"seconds": spent, "tokens": total}
+
+
+def run_anytune(path: str) -> dict:
+    sys.path.insert(0, str(REPO / "src"))
+    from anytune._preflight import preflight
+
+    provider = _provider()
+    t0 = time.perf_counter()
+    report, est = preflight(path, provider=provider, model=MODEL, method="sft")
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "tokens": est.tokens_per_epoch,
+        "records": report.records,
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
+        "cost_usd": est.cost_usd,
+        "provider": provider.name,
+        "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def _provider():
+    """The installed OpenAI provider when there is one, else the same rules inline."""
+    try:
+        from anytune._registry import create_provider
+
+        return create_provider("openai")
+    except Exception:
+        from anytune.provider import Limits, Provider
+
+        class _OpenAIRules(Provider):
+            name = "openai-rules"
+
+            def limits(self, model: str, method: str) -> Limits:
+                return Limits(
+                    min_examples=10,
+                    max_file_bytes=512 << 20,
+                    max_tokens_per_example=65536,
+                    data_format="openai",
+                )
+
+            def tokenizer(self, model: str) -> str:
+                return "tiktoken:o200k_base"
+
+        return _OpenAIRules()
+
+
+def _child(method: str, path: str) -> None:
+    fn = {"cookbook": run_cookbook, "tiktoken-floor": run_floor, "anytune": run_anytune}[method]
+    out = fn(path)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size-mb", type=float, default=1024)
+    ap.add_argument("--file", type=Path, default=Path("/tmp/anytune-bench-preflight.jsonl"))
+    ap.add_argument("--keep", action="store_true", help="reuse the file if it has the size")
+    ap.add_argument("--methods", default="anytune,cookbook,tiktoken-floor")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(SHARED / "data" / "tiktoken"))
+    if args.child:
+        _child(*args.child)
+        return
+    size = int(args.size_mb * (1 << 20))
+    t = time.perf_counter()
+    if not (args.keep and args.file.exists() and abs(args.file.stat().st_size - size) < (1 << 20)):
+        generate(args.file, size)
+    gen_s = time.perf_counter() - t
+    file_mb = args.file.stat().st_size / (1 << 20)
+    results = {
+        "file": str(args.file),
+        "file_mb": round(file_mb, 1),
+        "generate_s": round(gen_s, 1),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+    for method in args.methods.split(","):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", method, str(args.file)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r["mb_per_s"] = round(file_mb / r["seconds"], 2)
+        results[method] = r
+        print(method, json.dumps(r), file=sys.stderr, flush=True)
+    if "anytune" in results and "cookbook" in results:
+        results["speedup_vs_cookbook"] = round(
+            results["cookbook"]["seconds"] / results["anytune"]["seconds"], 2
+        )
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
