@@ -73,7 +73,8 @@ class Profile:
 def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            doc: dict[str, Any] = tomllib.load(fh)
+            return doc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: invalid TOML: {exc}") from None
     except UnicodeDecodeError as exc:

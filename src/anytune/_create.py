@@ -128,11 +128,11 @@ def _check_budget(estimate: Estimate | None, max_cost_usd: float | None) -> None
 def _upload(provider: Provider, store: JobStore, path: Path, purpose: str) -> Flow[str]:
     digest = _sha256(path)
     scope = provider.scope()
-    ref = store.find_upload(provider=provider.name, scope=scope, sha256=digest, purpose=purpose)
-    if ref is not None:
-        logger.info("%s: reusing uploaded file %s for %s", provider.name, ref, path.name)
-        return ref
-    ref = yield Call(provider, "upload", (path,), {"purpose": purpose})
+    cached = store.find_upload(provider=provider.name, scope=scope, sha256=digest, purpose=purpose)
+    if cached is not None:
+        logger.info("%s: reusing uploaded file %s for %s", provider.name, cached, path.name)
+        return cached
+    ref: str = yield Call(provider, "upload", (path,), {"purpose": purpose})
     store.record_upload(
         provider=provider.name, scope=scope, sha256=digest, purpose=purpose, file_ref=ref
     )
@@ -246,12 +246,14 @@ def _create_with_recovery(
 ) -> Flow[JobSnapshot]:
     rng = random.Random()
     last: Exception | None = None
+    found: JobSnapshot | None
     for attempt in range(MAX_CREATE_ATTEMPTS):
         if attempt:
             retry_after = getattr(last, "retry_after", None) or 0.0
             yield Sleep(max(retry_after, backoff.delay(attempt - 1, rng)))
         try:
-            return (yield Call(provider, "create", (request,)))
+            created: JobSnapshot = yield Call(provider, "create", (request,))
+            return created
         except RateLimitError as exc:  # refused: certainly no job
             last = exc
         except ProviderConnectionError as exc:

@@ -10,6 +10,8 @@ call (``BEGIN IMMEDIATE`` where a read decides a write). The file is user-only (
 
 from __future__ import annotations
 
+import builtins
+
 import json
 import os
 import sqlite3
@@ -244,7 +246,7 @@ class JobStore:
             ).fetchone()
         return _row(row) if row else None
 
-    def list(self, *, provider: str | None = None, limit: int = 20) -> list[JobRecord]:
+    def list(self, *, provider: str | None = None, limit: int = 20) -> builtins.list[JobRecord]:
         """Recorded jobs, newest first."""
         with self._connect() as db:
             rows = db.execute(
@@ -254,7 +256,7 @@ class JobStore:
             ).fetchall()
         return [_row(r) for r in rows]
 
-    def providers(self) -> list[str]:
+    def providers(self) -> builtins.list[str]:
         """Providers that have jobs in the store."""
         with self._connect() as db:
             return [r[0] for r in db.execute("SELECT DISTINCT provider FROM jobs ORDER BY 1")]

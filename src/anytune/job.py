@@ -6,6 +6,8 @@ The two classes have the same methods; each method runs one shared flow from
 
 from __future__ import annotations
 
+import builtins
+
 import sys
 from typing import Any
 
@@ -68,7 +70,7 @@ class FineTuneJob(_JobBase):
         return run_sync(_get_flow(job_id, settings, cls))
 
     @classmethod
-    def list(cls, provider: str | None = None, limit: int = 20) -> list[FineTuneJob]:
+    def list(cls, provider: str | None = None, limit: int = 20) -> builtins.list[FineTuneJob]:
         """Recent jobs: the local job store merged with each provider's own list."""
         return run_sync(_list_flow(provider, limit, cls))
 
@@ -106,17 +108,17 @@ class FineTuneJob(_JobBase):
         run_sync(self._cancel_flow())
         return self
 
-    def events(self, limit: int = 100) -> list[JobEvent]:
+    def events(self, limit: int = 100) -> builtins.list[JobEvent]:
         """The job's events, oldest first."""
-        return run_sync(self._read_flow("events", limit=limit))  # type: ignore[no-any-return]
+        return run_sync(self._read_flow("events", limit=limit))
 
-    def metrics(self) -> list[Metric]:
+    def metrics(self) -> builtins.list[Metric]:
         """Training metrics by step (train/validation loss, ...), oldest first."""
-        return run_sync(self._read_flow("metrics"))  # type: ignore[no-any-return]
+        return run_sync(self._read_flow("metrics"))
 
-    def checkpoints(self) -> list[Checkpoint]:
+    def checkpoints(self) -> builtins.list[Checkpoint]:
         """Saved checkpoints, oldest first."""
-        return run_sync(self._read_flow("checkpoints"))  # type: ignore[no-any-return]
+        return run_sync(self._read_flow("checkpoints"))
 
 
 class AsyncFineTuneJob(_JobBase):
@@ -155,7 +157,7 @@ class AsyncFineTuneJob(_JobBase):
         return await run_async(_get_flow(job_id, settings, cls))
 
     @classmethod
-    async def list(cls, provider: str | None = None, limit: int = 20) -> list[AsyncFineTuneJob]:
+    async def list(cls, provider: str | None = None, limit: int = 20) -> builtins.list[AsyncFineTuneJob]:
         """Async twin of :meth:`FineTuneJob.list`."""
         return await run_async(_list_flow(provider, limit, cls))
 
@@ -191,14 +193,14 @@ class AsyncFineTuneJob(_JobBase):
         await run_async(self._cancel_flow())
         return self
 
-    async def events(self, limit: int = 100) -> list[JobEvent]:
+    async def events(self, limit: int = 100) -> builtins.list[JobEvent]:
         """Async twin of :meth:`FineTuneJob.events`."""
-        return await run_async(self._read_flow("events", limit=limit))  # type: ignore[no-any-return]
+        return await run_async(self._read_flow("events", limit=limit))
 
-    async def metrics(self) -> list[Metric]:
+    async def metrics(self) -> builtins.list[Metric]:
         """Async twin of :meth:`FineTuneJob.metrics`."""
-        return await run_async(self._read_flow("metrics"))  # type: ignore[no-any-return]
+        return await run_async(self._read_flow("metrics"))
 
-    async def checkpoints(self) -> list[Checkpoint]:
+    async def checkpoints(self) -> builtins.list[Checkpoint]:
         """Async twin of :meth:`FineTuneJob.checkpoints`."""
-        return await run_async(self._read_flow("checkpoints"))  # type: ignore[no-any-return]
+        return await run_async(self._read_flow("checkpoints"))

@@ -20,6 +20,8 @@ methods alone; one with a native async client overrides the twins.
 
 from __future__ import annotations
 
+import builtins
+
 import enum
 import functools
 from collections.abc import Callable, Mapping
@@ -161,7 +163,7 @@ class Provider:
             raise UnsupportedError(self.name, operation)
 
     # --- preflight: no network, no credentials ----------------------------------------
-    def catalog(self) -> list[ModelInfo]:
+    def catalog(self) -> builtins.list[ModelInfo]:
         """The tunable models, with prices from the provider's data file."""
         return []
 
@@ -213,7 +215,7 @@ class Provider:
         """The job's current state."""
         raise UnsupportedError(self.name, "get")
 
-    def list(self, *, limit: int = 20) -> list[JobSnapshot]:
+    def list(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
         """Recent jobs, newest first."""
         raise UnsupportedError(self.name, "list")
 
@@ -221,15 +223,15 @@ class Provider:
         """Ask the provider to stop the job."""
         raise UnsupportedError(self.name, "cancel")
 
-    def events(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
+    def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """The job's events, oldest first."""
         raise UnsupportedError(self.name, "events")
 
-    def metrics(self, job_id: str) -> list[Metric]:
+    def metrics(self, job_id: str) -> builtins.list[Metric]:
         """Training metrics by step, oldest first."""
         raise UnsupportedError(self.name, "metrics")
 
-    def checkpoints(self, job_id: str) -> list[Checkpoint]:
+    def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         """Saved checkpoints, oldest first."""
         raise UnsupportedError(self.name, "checkpoints")
 
@@ -269,7 +271,7 @@ class Provider:
         """Async twin of :meth:`get`."""
         return await self._in_thread(self.get, job_id)
 
-    async def alist(self, *, limit: int = 20) -> list[JobSnapshot]:
+    async def alist(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
         """Async twin of :meth:`list`."""
         return await self._in_thread(self.list, limit=limit)
 
@@ -277,15 +279,15 @@ class Provider:
         """Async twin of :meth:`cancel`."""
         return await self._in_thread(self.cancel, job_id)
 
-    async def aevents(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
+    async def aevents(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """Async twin of :meth:`events`."""
         return await self._in_thread(self.events, job_id, limit=limit)
 
-    async def ametrics(self, job_id: str) -> list[Metric]:
+    async def ametrics(self, job_id: str) -> builtins.list[Metric]:
         """Async twin of :meth:`metrics`."""
         return await self._in_thread(self.metrics, job_id)
 
-    async def acheckpoints(self, job_id: str) -> list[Checkpoint]:
+    async def acheckpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         """Async twin of :meth:`checkpoints`."""
         return await self._in_thread(self.checkpoints, job_id)
 
