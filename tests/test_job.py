@@ -199,3 +199,10 @@ def test_async_and_sync_give_the_same_job_shape(data: Path) -> None:
     a, s = async_job.to_dict(), sync_job.to_dict()
     assert a.keys() == s.keys() and a["status"] == s["status"] == "succeeded"
     assert a["estimate"] == s["estimate"]
+
+
+@pytest.mark.parametrize("suffix", ["../../etc", "a/b", "x" * 65, "has space", "-lead", "nul\x00", ""])
+def test_hostile_suffixes_are_refused_before_any_work(data: Path, suffix: str) -> None:
+    with pytest.raises(ConfigurationError, match="suffix"):
+        create(data, suffix=suffix)
+    assert calls() == {}

@@ -7,6 +7,7 @@ Every operation is a flow (:mod:`anytune._flow`) written once here or in
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ __all__ = ["open_provider", "split_id"]
 
 J = TypeVar("J", bound="_JobBase")
 
+_SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
 _SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
 
@@ -241,6 +243,13 @@ def _resolve_create(
         idempotency_key=kwargs.get("idempotency_key"),
         options=options,
     )
+    if spec.suffix is not None and not _SUFFIX.fullmatch(str(spec.suffix)):
+        # Suffixes end up in model names and, for local jobs, in folder names: a "/" or
+        # ".." must never turn into a path outside the job's folder.
+        raise ConfigurationError(
+            f"suffix {spec.suffix!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
     if spec.method not in ("sft", "dpo"):
         raise ConfigurationError(f"method must be 'sft' or 'dpo', got {spec.method!r}")
     return open_provider(name, settings, profile), spec
