@@ -206,3 +206,9 @@ def test_hostile_suffixes_are_refused_before_any_work(data: Path, suffix: str) -
     with pytest.raises(ConfigurationError, match="suffix"):
         create(data, suffix=suffix)
     assert calls() == {}
+
+
+def test_bare_ids_use_the_configured_provider(data: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    job = create(data)
+    monkeypatch.setenv("ANYTUNE_PROVIDER", "fake")
+    assert Job.get(job.id.split(":", 1)[1]).id == job.id

@@ -34,6 +34,7 @@ __all__ = ["open_provider", "split_id"]
 
 J = TypeVar("J", bound="_JobBase")
 
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 _SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
 _SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
@@ -42,10 +43,8 @@ _SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_s
 def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
     """``"together:ft-1"`` -> ``("together", "ft-1")``. A bare id uses the configured provider."""
     name, sep, native = job_id.partition(":")
-    if sep and name in _registry.available():
-        return name, native
-    if sep and not name.startswith(("projects", "ft")) and "/" not in name:
-        return name, native  # let the registry raise UnknownProviderError
+    if sep and _PROVIDER_NAME.fullmatch(name):
+        return name, native  # an unknown name gets UnknownProviderError from the registry
     return resolve_provider(None, profile or load_profile()), job_id
 
 
