@@ -61,6 +61,7 @@ CREATE_OPTIONS = frozenset(
         "chat_template",
         "attn_implementation",
         "liger",
+        "max_steps",
     }
 )
 

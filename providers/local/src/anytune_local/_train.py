@@ -118,6 +118,8 @@ def _config(spec: dict[str, Any], prec: dict[str, Any], *, has_eval: bool, assis
     kwargs: dict[str, Any] = {
         "output_dir": str(Path(spec["folder"]) / "checkpoints"),
         "num_train_epochs": hp.get("epochs") or 3,
+        # max_steps, when given, overrides the epochs (benchmarks, smoke runs).
+        "max_steps": int(opts.get("max_steps") or -1),
         "learning_rate": hp.get("learning_rate") or default_lr,
         "per_device_train_batch_size": hp.get("batch_size") or 4,
         "per_device_eval_batch_size": hp.get("batch_size") or 4,
