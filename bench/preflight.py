@@ -8,8 +8,10 @@ measured separately):
 - ``cookbook``: OpenAI cookbook's method: ``json.loads`` per line and
   ``tiktoken.encode`` per field value (3 tokens per message, +1 per name, +3 per example),
   one process, as the notebook does;
-- ``tiktoken-floor``: ``encode_ordinary_batch`` alone on the same texts (parsing is done
-  outside the timed region): the tokenizer's own speed, the floor of any counter.
+- ``tiktoken-batch``: ``encode_ordinary_batch`` alone on the same texts (parsing is done
+  outside the timed region; tiktoken spreads each batch over a thread pool);
+- ``tiktoken-single``: the tokenizer core's ``encode_ordinary`` one string at a time, one
+  core, also timed alone: the fastest exact single-core count.
 
 The data is generated from sentences of the real datasets in ``../shared/data`` (so the
 text is English as tiktoken sees it); every record carries a unique id and a random
@@ -58,7 +60,11 @@ def generate(path: Path, size_bytes: int, seed: int = 1) -> int:
     """Write a chat JSONL of about ``size_bytes`` with no repeated record; return records."""
     rng = random.Random(seed)
     sents = _sentences()
-    systems = [f"You are assistant #{i}, a concise and helpful tutor." for i in range(50)]
+    # Real fine-tuning sets repeat one system prompt (or a few) in every record, as the
+    # cookbook's drone set does: 40 prompts of 4 to 10 sentences here.
+    systems = [
+        f"You are tutor #{i}. " + " ".join(rng.choices(sents, k=rng.randint(4, 10))) for i in range(40)
+    ]
     n = 0
     written = 0
     with path.open("w", encoding="utf-8") as fh:
@@ -127,6 +133,22 @@ def run_floor(path: str) -> dict:
     return {"seconds": spent, "tokens": total}
 
 
+def run_single(path: str) -> dict:
+    """The tokenizer's core, one string at a time, one core: the fastest exact count."""
+    import tiktoken
+
+    encode = tiktoken.get_encoding("o200k_base")._core_bpe.encode_ordinary
+    spent = 0.0
+    total = 0
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            texts = [t for m in json.loads(line)["messages"] for t in (m["role"], m["content"])]
+            t = time.perf_counter()
+            total += sum(len(encode(x)) for x in texts)
+            spent += time.perf_counter() - t
+    return {"seconds": spent, "tokens": total}
+
+
 def run_anytune(path: str) -> dict:
     sys.path.insert(0, str(REPO / "src"))
     from anytune._preflight import preflight
@@ -174,9 +196,16 @@ def _provider():
 
 
 def _child(method: str, path: str) -> None:
-    fn = {"cookbook": run_cookbook, "tiktoken-floor": run_floor, "anytune": run_anytune}[method]
+    fn = {
+        "cookbook": run_cookbook,
+        "tiktoken-batch": run_floor,
+        "tiktoken-single": run_single,
+        "anytune": run_anytune,
+    }[method]
     out = fn(path)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["peak_rss_mb"] = round(me.ru_maxrss / 1024, 1)
+    out["cpu_s"] = round(me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, 1)
     print(json.dumps(out))
 
 
@@ -185,7 +214,7 @@ def main() -> None:
     ap.add_argument("--size-mb", type=float, default=1024)
     ap.add_argument("--file", type=Path, default=Path("/tmp/anytune-bench-preflight.jsonl"))
     ap.add_argument("--keep", action="store_true", help="reuse the file if it has the size")
-    ap.add_argument("--methods", default="anytune,cookbook,tiktoken-floor")
+    ap.add_argument("--methods", default="anytune,cookbook,tiktoken-batch,tiktoken-single")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(SHARED / "data" / "tiktoken"))
@@ -204,6 +233,7 @@ def main() -> None:
         "generate_s": round(gen_s, 1),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
     }
     for method in args.methods.split(","):
         proc = subprocess.run(
