@@ -212,3 +212,11 @@ def test_bare_ids_use_the_configured_provider(data: Path, monkeypatch) -> None: 
     job = create(data)
     monkeypatch.setenv("ANYTUNE_PROVIDER", "fake")
     assert Job.get(job.id.split(":", 1)[1]).id == job.id
+
+
+def test_a_job_found_later_carries_its_launch_estimate(data: Path) -> None:
+    job = create(data, hyperparameters=Hyperparameters(epochs=2))
+    again = Job.get(job.id)
+    assert again.estimate == job.estimate and again.estimate is not None
+    listed = next(j for j in Job.list() if j.id == job.id)
+    assert listed.to_dict()["estimate"] == job.to_dict()["estimate"]

@@ -6,6 +6,7 @@ Every operation is a flow (:mod:`anytune._flow`) written once here or in
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -73,8 +74,8 @@ class _JobBase:
         self._provider = provider
         self._snapshot = snapshot
         self._store = store
+        #: What was estimated at launch (from the job store for jobs found later).
         self.estimate = estimate
-        self._estimate_dict: dict[str, Any] | None = estimate.to_dict() if estimate else None
 
     # --- the snapshot, as public attributes -----------------------------------------------
     @property
@@ -138,7 +139,7 @@ class _JobBase:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "result": self.result.to_dict() if self.result else None,
             "error": self.error.to_dict() if self.error else None,
-            "estimate": self._estimate_dict,
+            "estimate": self.estimate.to_dict() if self.estimate else None,
         }
 
     def __repr__(self) -> str:
@@ -254,6 +255,19 @@ def _resolve_create(
     return open_provider(name, settings, profile), spec
 
 
+def _estimate_from(rec: JobRecord | None) -> Estimate | None:
+    """The estimate recorded with a job, if any (fields this version lacks are ignored)."""
+    if rec is None or not rec.estimate:
+        return None
+    names = {f.name for f in dataclasses.fields(Estimate)}
+    values = {k: v for k, v in rec.estimate.items() if k in names}
+    values["notes"] = tuple(values.get("notes", ()))
+    try:
+        return Estimate(**values)
+    except TypeError:  # a record from an incompatible version: show the job without it
+        return None
+
+
 def _record_to_snapshot(rec: JobRecord) -> JobSnapshot:
     native = rec.id.split(":", 1)[1] if not rec.pending else rec.id
     err = JobError(**rec.error) if rec.error else None
@@ -305,8 +319,7 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
             continue
         p = providers.get(rec.provider) or open_provider(rec.provider, {}, profile)
         job = cls(p, _record_to_snapshot(rec), store=store)
-        if rec.estimate:
-            job._estimate_dict = rec.estimate
+        job.estimate = _estimate_from(rec)
         jobs.setdefault(rec.id, job)
     ordered = sorted(jobs.values(), key=lambda j: j.created_at.timestamp() if j.created_at else 0,
                      reverse=True)
@@ -322,8 +335,7 @@ def _get_flow(job_id: str, settings: dict[str, Any], cls: type[J]) -> Flow[J]:
     snap = yield Call(p, "get", (native,))
     job = cls(p, snap, store=store)
     rec = store.get(job.id)
-    if rec is not None and rec.estimate:
-        job._estimate_dict = rec.estimate
+    job.estimate = _estimate_from(rec)
     job._set(snap)
     return job
 
@@ -333,9 +345,7 @@ def _create_job_flow(cls: type[J], provider: str | None, model: str | None,
     p, spec = _resolve_create(provider, model, kwargs)
     store = JobStore()
     outcome: CreateOutcome = yield from create_flow(spec, provider=p, store=store)
-    job = cls(p, outcome.snapshot, estimate=outcome.estimate, store=store)
-    if outcome.estimate is None:
-        rec = store.get(outcome.qualified_id)
-        job._estimate_dict = rec.estimate if rec else None
+    estimate = outcome.estimate or _estimate_from(store.get(outcome.qualified_id))
+    job = cls(p, outcome.snapshot, estimate=estimate, store=store)
     job._set(outcome.snapshot)
     return job
