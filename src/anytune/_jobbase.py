@@ -314,8 +314,10 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
             if found is not None:
                 store.confirm(provider=rec.provider, idempotency_key=rec.idempotency_key,
                               job_id=found, status=jobs[found].status.value)
+                jobs[found].estimate = _estimate_from(rec)
             continue
-        if rec.id in jobs:
+        if rec.id in jobs:  # the provider's view is fresher; the estimate is only here
+            jobs[rec.id].estimate = _estimate_from(rec)
             continue
         p = providers.get(rec.provider) or open_provider(rec.provider, {}, profile)
         job = cls(p, _record_to_snapshot(rec), store=store)
