@@ -13,11 +13,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from anytune._errors import BudgetExceededError, ConfigurationError, DatasetError
 from anytune._types import Estimate, Hyperparameters, Problem
-from anytune.data._engine import ScanConfig, ScanResult, scan
+from anytune.data._engine import ScanResult
+from anytune.data._plan import Plan, estimate_from, make_plan, run_scan
 from anytune.data._writers import TARGETS
 from anytune.provider import Limits, Provider
 
@@ -35,8 +36,6 @@ __all__ = [
     "validate",
 ]
 
-#: At most this many errors (and as many warnings) are kept; the rest are counted.
-MAX_PROBLEMS = 1000
 _LOSS_CODES = frozenset({"not_expressible", "unknown_key"})
 
 
@@ -124,150 +123,6 @@ def is_file_reference(data: Any) -> bool:
     return not Path(data).exists() and "/" not in data and "\\" not in data and "." not in data
 
 
-# --- providers ---------------------------------------------------------------------
-def _provider(provider: str | Provider | None) -> Provider | None:
-    if provider is None or isinstance(provider, Provider):
-        return provider
-    from anytune._registry import create_provider  # lazy: loads entry points
-
-    return create_provider(provider)
-
-
-@dataclass
-class _Plan:
-    provider: Provider | None
-    model: str | None
-    method: str
-    limits: Limits
-    tokenizer: str | None
-    target: str | None
-
-
-def _plan(provider: str | Provider | None, model: str | None, method: str) -> _Plan:
-    if method not in ("sft", "dpo"):
-        raise ConfigurationError(f"method must be 'sft' or 'dpo', got {method!r}")
-    p = _provider(provider)
-    if p is None:
-        return _Plan(None, model, method, Limits(), None, None)
-    if not model:
-        raise ConfigurationError(f"provider {p.name!r} needs a model to check the data against")
-    limits = p.limits(model, method)
-    target = limits.data_format if limits.data_format in TARGETS else None
-    return _Plan(p, model, method, limits, p.tokenizer(model), target)
-
-
-# --- the pass ----------------------------------------------------------------------
-def _check_input(data: Any) -> None:
-    if isinstance(data, (str, os.PathLike)):
-        path = Path(data)
-        if not path.is_file():
-            raise DatasetError(
-                f"cannot read {path}", [Problem("file_not_found", "no such file", file=str(path))]
-            )
-        return
-    if isinstance(data, (bytes, dict)) or not hasattr(data, "__iter__"):
-        raise DatasetError(
-            "unsupported data",
-            [
-                Problem(
-                    "unsupported_input",
-                    f"expected a path, a list of records, a datasets.Dataset or a "
-                    f"pandas.DataFrame, got {type(data).__name__}",
-                )
-            ],
-        )
-
-
-def _scan(
-    data: Any,
-    plan: _Plan,
-    *,
-    write: Any = None,
-    lossy: bool = False,
-    target: str | None = None,
-    purpose: str = "train",
-) -> tuple[ScanResult, str]:
-    """One pass; returns the result and the token counter's note ("" when exact)."""
-    _check_input(data)
-    file = str(data) if isinstance(data, (str, os.PathLike)) else None
-    counter = None
-    if plan.tokenizer:
-        from anytune.data._tokens import make_counter
-
-        counter = make_counter(plan.tokenizer)
-    cfg = ScanConfig(
-        method=None if target else plan.method,
-        target=target or plan.target,
-        tokenizer=plan.tokenizer,
-        max_tokens=plan.limits.max_tokens_per_example,
-        write=write is not None,
-        file=file,
-        max_problems=MAX_PROBLEMS,
-        lossy=lossy,
-    )
-    try:
-        res = scan(data, cfg, sink=write, counter=counter)
-    except OSError as exc:
-        raise DatasetError(
-            f"cannot read {file or 'the data'}", [Problem("unreadable", str(exc), file=file)]
-        ) from exc
-    _dataset_rules(res, plan, file, purpose)
-    return res, counter.note if counter else ""
-
-
-def _dataset_rules(res: ScanResult, plan: _Plan, file: str | None, purpose: str) -> None:
-    """Rules on the whole dataset. Sources: [OAI-FT] OpenAI fine-tuning guide (at least
-    10 examples; files up to 512 MB through the Files API) and each provider's
-    ``Limits.source``; the numbers themselves come from ``provider.limits``."""
-    lim = plan.limits
-    name = plan.provider.name if plan.provider else ""
-    if res.records == 0:
-        res.add(Problem("empty_dataset", "the dataset has no records", file=file), MAX_PROBLEMS)
-    elif purpose == "train" and plan.provider is not None and res.records < lim.min_examples:
-        # Counted on records, not valid ones: when records have errors, those errors
-        # are the thing to fix, and repeating them as "too few" adds nothing.
-        res.add(
-            Problem(
-                "too_few_examples",
-                f"{res.records} example(s); {name} needs at least {lim.min_examples}",
-                file=file,
-            ),
-            MAX_PROBLEMS,
-        )
-    if lim.max_examples is not None and res.valid > lim.max_examples:
-        res.add(
-            Problem(
-                "too_many_examples",
-                f"{res.valid} examples; {name} accepts at most {lim.max_examples}",
-                file=file,
-            ),
-            MAX_PROBLEMS,
-        )
-    if lim.max_file_bytes is not None and res.out_bytes > lim.max_file_bytes:
-        res.add(
-            Problem(
-                "file_too_large",
-                f"the converted file is {res.out_bytes} bytes; {name} accepts at most {lim.max_file_bytes}",
-                file=file,
-            ),
-            MAX_PROBLEMS,
-        )
-    kinds: tuple[tuple[Literal["error", "warning"], int, list[Problem]], ...] = (
-        ("error", res.n_errors, res.errors),
-        ("warning", res.n_warnings, res.warnings),
-    )
-    for kind, total, kept in kinds:
-        if total > len(kept):
-            kept.append(
-                Problem(
-                    "too_many_problems",
-                    f"{total - len(kept)} more {kind}s not listed (the first {MAX_PROBLEMS} are)",
-                    file=file,
-                    severity=kind,
-                )
-            )
-
-
 def _report(res: ScanResult, file: str | None) -> ValidationReport:
     return ValidationReport(
         records=res.records,
@@ -276,48 +131,6 @@ def _report(res: ScanResult, file: str | None) -> ValidationReport:
         valid=res.valid,
         formats=dict(res.formats),
         file=file,
-    )
-
-
-def _estimate(
-    res: ScanResult, plan: _Plan, counter_note: str, epochs: int | None, hp: Hyperparameters | None
-) -> Estimate:
-    p = plan.provider
-    assert p is not None and plan.model is not None
-    hp = hp or Hyperparameters()
-    n_epochs = epochs or hp.epochs or p.default_epochs(plan.model, res.valid)
-    trained = res.capped_tokens * n_epochs
-    info = p.model_info(plan.model)
-    notes: list[str] = []
-    if counter_note:
-        notes.append(counter_note)
-    if res.with_tools:
-        notes.append(
-            f"{res.with_tools} example(s) define tools; counted as their JSON text "
-            "(the provider does not publish its rule)"
-        )
-    if res.capped_tokens < res.tokens:
-        notes.append(
-            f"{res.tokens - res.capped_tokens} tokens over the per-example limit are not billed (truncated)"
-        )
-    if res.records > res.valid:
-        notes.append(
-            f"{res.records - res.valid} record(s) with errors are not counted; run `anytune validate`"
-        )
-    cost = p.price_usd(plan.model, plan.method, trained, hp)
-    return Estimate(
-        provider=p.name,
-        model=plan.model,
-        method=plan.method,
-        records=res.valid,
-        tokens_per_epoch=res.capped_tokens,
-        epochs=n_epochs,
-        trained_tokens=trained,
-        cost_usd=None if cost is None else round(cost, 6),
-        exact_tokens=not counter_note and (plan.tokenizer or "approx") != "approx",
-        price_source=info.price_source if info else None,
-        price_as_of=info.price_as_of if info else None,
-        notes=tuple(notes),
     )
 
 
@@ -332,12 +145,12 @@ def validate(
     number of examples, file size, and what its upload format can express. Raises
     :class:`DatasetError` only when the input cannot be opened at all.
     """
-    plan = _plan(provider, model, method)
-    res, _ = _scan(data, plan)
-    return _report(res, res_file(data))
+    plan = make_plan(provider, model, method)
+    res, _ = run_scan(data, plan)
+    return _report(res, _file_of(data))
 
 
-def res_file(data: Any) -> str | None:
+def _file_of(data: Any) -> str | None:
     """The file name reports use for ``data`` (``None`` for in-memory records)."""
     return str(data) if isinstance(data, (str, os.PathLike)) else None
 
@@ -352,11 +165,11 @@ def preflight(
     hyperparameters: Hyperparameters | None = None,
 ) -> tuple[ValidationReport, Estimate]:
     """Validate and estimate in a single pass (what ``Job.create`` and the benchmark do)."""
-    plan = _plan(provider, model, method)
+    plan = make_plan(provider, model, method)
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
-    res, note = _scan(data, plan)
-    return _report(res, res_file(data)), _estimate(res, plan, note, epochs, hyperparameters)
+    res, note = run_scan(data, plan)
+    return _report(res, _file_of(data)), estimate_from(res, plan, note, epochs, hyperparameters)
 
 
 def estimate(
@@ -389,13 +202,13 @@ def convert(data: Any, *, to: str, output: str | os.PathLike[str] | None = None)
     """
     if to not in TARGETS:
         raise ConfigurationError(f"unknown target format {to!r}; expected one of {', '.join(TARGETS)}")
-    plan = _Plan(None, None, "sft", Limits(), None, None)
+    plan = Plan(None, None, "sft", Limits(), None, None)
     collected: list[bytes] = []
     out = Path(output) if output is not None else None
     tmp = out.with_name(out.name + ".part") if out else None
     fh = tmp.open("wb") if tmp else None
     try:
-        res, _ = _scan(
+        res, _ = run_scan(
             data, plan, write=fh.write if fh else collected.append, lossy=True, target=to, purpose="convert"
         )
     except BaseException:
@@ -437,7 +250,7 @@ def prepare(
     """Read, validate, convert and price ``data`` for ``provider``; raise
     :class:`DatasetError` with every problem found. Writes one file in ``workdir``
     (``<purpose>.jsonl`` in the provider's upload format)."""
-    plan = _plan(provider, model, method)
+    plan = make_plan(provider, model, method)
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{purpose}.jsonl"
     tmp = workdir / f".{purpose}.jsonl.part"
@@ -449,18 +262,18 @@ def prepare(
             fh.write(b)
 
         try:
-            res, note = _scan(data, plan, write=sink, purpose=purpose)
+            res, note = run_scan(data, plan, write=sink, purpose=purpose)
         except BaseException:
             fh.close()
             tmp.unlink(missing_ok=True)
             raise
-    report = _report(res, res_file(data))
+    report = _report(res, _file_of(data))
     if not report.ok:
         tmp.unlink(missing_ok=True)
-        name = res_file(data) or "the data"
+        name = _file_of(data) or "the data"
         raise DatasetError(f"{name} failed validation for {provider.name}/{model}", report.errors)
     os.replace(tmp, out)
-    est = _estimate(res, plan, note, None, hyperparameters) if purpose == "train" else None
+    est = estimate_from(res, plan, note, None, hyperparameters) if purpose == "train" else None
     return PreparedData(path=out, sha256=digest.hexdigest(), records=res.valid, estimate=est, report=report)
 
 

@@ -348,9 +348,9 @@ def test_truncated_json_array_is_an_error_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_problem_cap_counts_what_it_does_not_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from anytune import _preflight
+    from anytune.data import _plan
 
-    monkeypatch.setattr(_preflight, "MAX_PROBLEMS", 5)
+    monkeypatch.setattr(_plan, "MAX_PROBLEMS", 5)
     path = _write(tmp_path, ["{bad"] * 12)
     report = validate(path, provider=OpenAILike(min_examples=1), model="m")
     assert [p.line for p in report.errors[:5]] == [1, 2, 3, 4, 5]

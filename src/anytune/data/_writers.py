@@ -190,6 +190,16 @@ def _vertex(ex: Example, issues: Issues) -> dict[str, Any]:
     if ex.tools:
         rec["tools"] = [{"functionDeclarations": [t.get("function", t) for t in ex.tools]}]
     if ex.kind == "preference":
+        # [GEMINI] preference tuning: "multi-turn text data that needs to end with a user turn".
+        if ex.messages and ex.messages[-1].role != "user":
+            issues.append(
+                (
+                    "role_order",
+                    ex.messages[-1].path,
+                    "vertex needs the prompt to end with a user turn",
+                    "error",
+                )
+            )
         rec["completions"] = [
             {
                 "score": score,
