@@ -44,7 +44,7 @@ class ProgressDisplay:
                               refresh_per_second=2)
             self._live.start()
         else:
-            self._live.update(self._render(snap))
+            self._live.update(self._render(snap), refresh=True)  # polls are seconds apart
 
     def close(self) -> None:
         """Stop redrawing, leaving the last line on screen."""
