@@ -42,7 +42,7 @@ class ProgressDisplay:
 
             self._live = Live(self._render(snap), console=Console(), transient=False,
                               refresh_per_second=2)
-            self._live.start()
+            self._live.start(refresh=True)
         else:
             self._live.update(self._render(snap), refresh=True)  # polls are seconds apart
 
