@@ -43,7 +43,7 @@ def _memory() -> dict[str, float]:
     return {"peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
-class StreamCallback(TrainerCallback):  # type: ignore[misc]
+class StreamCallback(TrainerCallback):
     """Streams metrics and events, honours cancel requests, stops early on validation loss.
 
     ``patience``: stop after that many evaluations without the validation loss improving

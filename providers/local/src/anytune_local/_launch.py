@@ -81,15 +81,11 @@ def worker_command(
         python,
         "-m",
         "accelerate.commands.launch",
-        "--num_processes",
-        str(processes),
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        mixed_precision,
+        *("--num_processes", str(processes)),
+        *("--num_machines", "1"),
+        *("--mixed_precision", mixed_precision),
         # Port 0 lets torch.distributed pick a free port, so two jobs can run side by side.
-        "--main_process_port",
-        "0",
+        *("--main_process_port", "0"),
     ]
     if fsdp:
         cmd += [
@@ -98,8 +94,9 @@ def worker_command(
             "2",
             "--fsdp_auto_wrap_policy",
             "TRANSFORMER_BASED_WRAP",
+            # A full state dict at save time: the adapter and checkpoints load anywhere.
             "--fsdp_state_dict_type",
-            "SHARDED_STATE_DICT",
+            "FULL_STATE_DICT",
             "--fsdp_cpu_ram_efficient_loading",
             "true",
             "--fsdp_reshard_after_forward",

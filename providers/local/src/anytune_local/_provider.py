@@ -7,6 +7,7 @@ here imports torch unless a GPU question must be answered (4-bit, several GPUs).
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 import shutil
@@ -196,6 +197,9 @@ class LocalProvider(Provider):
                 "local: early_stopping_patience needs validation data "
                 "(validation_file=... or validation_split=...)"
             )
+        template = opts.get("chat_template")
+        if template is not None and not Path(template).expanduser().is_file():
+            raise ConfigurationError(f"local: chat_template {template!r} is not a file")
         gpus = 0 if opts.get("devices") == "cpu" else _launch.gpu_count()
         processes, env = _launch.resolve_devices(opts.get("devices"), gpus)
         if opts.get("quantization") == "4bit":
@@ -279,7 +283,7 @@ class LocalProvider(Provider):
         """The job's state, from its folder; a dead worker is reported failed."""
         return _jobs.snapshot(job_id)
 
-    def list(self, *, limit: int = 20) -> list[JobSnapshot]:
+    def list(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
         """Local jobs, newest first."""
         return [_jobs.snapshot(job_id) for job_id in _jobs.job_ids()[:limit]]
 
@@ -287,15 +291,15 @@ class LocalProvider(Provider):
         """Ask the worker to stop at the next step boundary (it saves, then ends cancelled)."""
         return _jobs.cancel(job_id)
 
-    def events(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
+    def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """The job's events, oldest first (the last ``limit``)."""
         return _jobs.events(job_id, limit=limit)
 
-    def metrics(self, job_id: str) -> list[Metric]:
+    def metrics(self, job_id: str) -> builtins.list[Metric]:
         """Training metrics by step, oldest first, while training and after."""
         return _jobs.metrics(job_id)
 
-    def checkpoints(self, job_id: str) -> list[Checkpoint]:
+    def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         """Saved checkpoints that still exist, oldest first."""
         return _jobs.checkpoints(job_id)
 

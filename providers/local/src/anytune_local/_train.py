@@ -13,8 +13,9 @@ import gc
 from pathlib import Path
 from typing import Any
 
-from anytune_local._callback import JobRecorder, StreamCallback
+from anytune_local._callback import StreamCallback
 from anytune_local._data import load_records, split_prompt_completion
+from anytune_local._state import JobRecorder
 
 __all__ = ["train"]
 
@@ -61,7 +62,7 @@ def _load(spec: dict[str, Any], prec: dict[str, Any]) -> tuple[Any, Any]:
     if opts.get("quantization") == "4bit":
         from transformers import BitsAndBytesConfig
 
-        kwargs["quantization_config"] = BitsAndBytesConfig(
+        kwargs["quantization_config"] = BitsAndBytesConfig(  # type: ignore[no-untyped-call]
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
@@ -74,7 +75,7 @@ def _load(spec: dict[str, Any], prec: dict[str, Any]) -> tuple[Any, Any]:
     if opts.get("quantization") == "4bit":
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(
+        model = prepare_model_for_kbit_training(  # type: ignore[no-untyped-call]
             model, use_gradient_checkpointing=bool(opts.get("gradient_checkpointing", True))
         )
     return model, tokenizer
@@ -104,13 +105,13 @@ def _config(spec: dict[str, Any], prec: dict[str, Any], *, has_eval: bool, assis
     hp, opts = spec["hyperparameters"], spec["options"]
     full = bool(opts.get("full"))
     dpo = spec["method"] == "dpo"
-    if dpo:
-        from trl import DPOConfig as Config
+    # trl's lazy top-level module hides its names from type checkers.
+    from trl import DPOConfig, SFTConfig  # type: ignore[attr-defined]
 
+    config_class = DPOConfig if dpo else SFTConfig
+    if dpo:
         default_lr = 5e-6 if full else 5e-5
     else:
-        from trl import SFTConfig as Config
-
         default_lr = 2e-5 if full else 2e-4
     on_cpu = prec["device"] == "cpu"
     save_steps = opts.get("save_steps")
@@ -151,7 +152,7 @@ def _config(spec: dict[str, Any], prec: dict[str, Any], *, has_eval: bool, assis
     else:
         kwargs["packing"] = bool(opts.get("packing"))
         kwargs["assistant_only_loss"] = assistant_only
-    return Config(**kwargs)
+    return config_class(**kwargs)
 
 
 def _peft_config(spec: dict[str, Any]) -> Any:
@@ -215,11 +216,9 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
         raise ValueError(
             "early_stopping_patience needs validation data (validation_file or validation_split)"
         )
-    if method == "dpo":
-        from trl import DPOTrainer as Trainer
-    else:
-        from trl import SFTTrainer as Trainer  # type: ignore[assignment]
-    trainer = Trainer(
+    from trl import DPOTrainer, SFTTrainer  # type: ignore[attr-defined]
+
+    trainer = (DPOTrainer if method == "dpo" else SFTTrainer)(
         model=model,
         args=config,
         train_dataset=train_ds,
@@ -228,8 +227,10 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
         peft_config=_peft_config(spec),
         callbacks=[cb],
     )
-    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in trainer.model.parameters())
+    assert trainer.model is not None
+    params = list(trainer.model.parameters())
+    trainable = sum(int(p.numel()) for p in params if p.requires_grad)
+    total = sum(int(p.numel()) for p in params)
     rec.event(
         f"{method} on {len(train_ds)} records ({len(eval_ds) if eval_ds else 0} validation); "
         f"{trainable:,} of {total:,} parameters trainable",

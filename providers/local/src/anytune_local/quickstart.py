@@ -42,8 +42,8 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
     from anytune_local._tiny import FORMAT_PATTERN, build_tiny_model, format_dataset, write_jsonl
 
     # Keep the output to what the user should read: no download-style progress bars.
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
+    transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     con = console or Console(stderr=True, soft_wrap=True)
     start = time.monotonic()
     root = Path(workdir) if workdir else anytune_home() / "quickstart"
