@@ -68,3 +68,17 @@ def test_parallel_prepare_writes_the_same_file(tmp_path: Path, monkeypatch: pyte
     two = prepare(src, workdir=tmp_path / "b", **kwargs)
     assert one.sha256 == two.sha256 == hashlib.sha256(two.path.read_bytes()).hexdigest()
     assert one.records == two.records == 2000
+
+
+def test_no_fork_from_a_threaded_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.delenv("ANYTUNE_PREFLIGHT_WORKERS", raising=False)
+    cfg = _engine.ScanConfig()
+    got: list[int] = []
+    worker = threading.Thread(target=lambda: got.append(_engine._workers(cfg)))
+    worker.start()
+    worker.join()
+    assert got == [1]
+    monkeypatch.setattr(_engine.os, "cpu_count", lambda: 2)
+    assert _engine._workers(cfg) == (2 if threading.active_count() == 1 else 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -245,9 +246,13 @@ def _workers(cfg: ScanConfig) -> int:
     env = os.environ.get("ANYTUNE_PREFLIGHT_WORKERS")
     if env:
         return max(1, int(env))
-    # Forked workers only: spawn would re-import the user's __main__, which breaks
-    # scripts without an ``if __name__ == "__main__"`` guard.
-    return (os.cpu_count() or 1) if sys.platform == "linux" else 1
+    # Forked workers only: spawn and forkserver re-import the user's __main__, which
+    # breaks scripts without an ``if __name__ == "__main__"`` guard. And fork only from
+    # a single-threaded process (not from AsyncJob's worker thread, for one): a fork
+    # copies locks other threads may hold.
+    if sys.platform != "linux" or threading.active_count() > 1:
+        return 1
+    return os.cpu_count() or 1
 
 
 def _parallel(
