@@ -194,6 +194,8 @@ def estimate_from(
     notes: list[str] = []
     if counter_note:
         notes.append(counter_note)
+    if plan.method == "dpo":
+        notes.append("preference pairs counted as prompt + preferred and prompt + non-preferred sequences")
     if res.with_tools:
         notes.append(
             f"{res.with_tools} example(s) define tools; counted as their JSON text "
