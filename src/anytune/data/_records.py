@@ -74,9 +74,13 @@ class Example:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def texts(self) -> list[str]:
-        """Every text the model reads or writes, for duplicate detection and sizes."""
-        out = [m.content or "" for m in self.messages]
-        for side in (self.chosen, self.rejected):
-            if side:
-                out.extend(m.content or "" for m in side)
+        """Every text the model reads or writes (contents and tool calls), in order,
+        for duplicate detection."""
+        out: list[str] = []
+        for msgs in (self.messages, self.chosen, self.rejected):
+            for m in msgs or ():
+                out.append(m.content or "")
+                for c in m.tool_calls or ():
+                    out.append(c.name)
+                    out.append(c.arguments)
         return out
