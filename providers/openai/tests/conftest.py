@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import RECORD_ENV, OpenAIEmulator
 from openai_helpers import TEST_KEY, FakeClock, write_chat
@@ -70,8 +69,12 @@ def clock() -> FakeClock:
 def emulator(request: pytest.FixtureRequest) -> Iterator[OpenAIEmulator]:
     """A running emulator; ``@pytest.mark.emulator(job_seconds=..., faults=...)`` tunes it."""
     marker = request.node.get_closest_marker("emulator")
-    kwargs: dict[str, Any] = {"job_seconds": 1.0, "api_key": TEST_KEY, "slow_seconds": 2.0,
-                              "retry_after": 0.05}
+    kwargs: dict[str, Any] = {
+        "job_seconds": 1.0,
+        "api_key": TEST_KEY,
+        "slow_seconds": 2.0,
+        "retry_after": 0.05,
+    }
     if marker is not None:
         kwargs.update(marker.kwargs)
     if kwargs.pop("fake_clock", False):

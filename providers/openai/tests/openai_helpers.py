@@ -28,11 +28,18 @@ def write_chat(path: Path, n: int = 12, *, tag: str = "") -> Path:
     """``n`` valid chat examples."""
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
-            fh.write(json.dumps({"messages": [
-                {"role": "system", "content": "Answer briefly."},
-                {"role": "user", "content": f"What is {i} times 3?{tag}"},
-                {"role": "assistant", "content": f"{i} times 3 is {3 * i}."},
-            ]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "messages": [
+                            {"role": "system", "content": "Answer briefly."},
+                            {"role": "user", "content": f"What is {i} times 3?{tag}"},
+                            {"role": "assistant", "content": f"{i} times 3 is {3 * i}."},
+                        ]
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -40,11 +47,16 @@ def write_preference(path: Path, n: int = 12) -> Path:
     """``n`` valid DPO examples in OpenAI's preference format."""
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
-            fh.write(json.dumps({
-                "input": {"messages": [{"role": "user", "content": f"Greet person {i}."}]},
-                "preferred_output": [{"role": "assistant", "content": f"Hello, person {i}!"}],
-                "non_preferred_output": [{"role": "assistant", "content": "Go away."}],
-            }) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "input": {"messages": [{"role": "user", "content": f"Greet person {i}."}]},
+                        "preferred_output": [{"role": "assistant", "content": f"Hello, person {i}!"}],
+                        "non_preferred_output": [{"role": "assistant", "content": "Go away."}],
+                    }
+                )
+                + "\n"
+            )
     return path
 
 

@@ -49,7 +49,7 @@ def spec() -> dict[str, Any]:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with SPEC_PATH.open("rb") as fh:
-        document: dict[str, Any] = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+        document: dict[str, Any] = yaml.load(fh, Loader=loader)
     _to_2020_12(document)
     return document
 
@@ -62,7 +62,7 @@ def _registry() -> Any:
     return Registry().with_resource(URN, Resource.from_contents(spec(), DRAFT202012))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(pointer: str) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -125,7 +125,9 @@ def validate_exchange(ex: dict[str, Any]) -> list[str]:
         index, param = params[base]
         if base == name:  # deepObject members (metadata[k]) are free-form strings
             instance = _coerce(value, param.get("schema", {}))
-            problems += [f"{where} ?{name}: {e}" for e in _errors(f"{pointer}/parameters/{index}/schema", instance)]
+            problems += [
+                f"{where} ?{name}: {e}" for e in _errors(f"{pointer}/parameters/{index}/schema", instance)
+            ]
     # A request the emulator refused (4xx) may break the spec: refusing it was the point.
     refused = ex.get("status") is not None and 400 <= int(ex["status"]) < 500
     request = None if refused else ex.get("request")
@@ -133,7 +135,9 @@ def validate_exchange(ex: dict[str, Any]) -> list[str]:
     ctype = (ex.get("content_type") or "").split(";")[0].strip()
     if request is not None and ctype in content:
         media = ctype.replace("~", "~0").replace("/", "~1")
-        problems += [f"{where} request: {e}" for e in _errors(f"{pointer}/requestBody/content/{media}/schema", request)]
+        problems += [
+            f"{where} request: {e}" for e in _errors(f"{pointer}/requestBody/content/{media}/schema", request)
+        ]
     elif content and ex["method"] == "POST" and request is None and ctype and not refused:
         problems.append(f"{where}: request body of type {ctype!r} is not one the spec accepts")
     if ex.get("dropped") or ex.get("status") is None:

@@ -8,10 +8,10 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
+from anytune_openai import OpenAIProvider, TrainingUnavailableError
 
 from anytune._errors import UnsupportedError
 from anytune._types import Hyperparameters
-from anytune_openai import OpenAIProvider, TrainingUnavailableError
 
 UTC = timezone.utc
 BEFORE = datetime(2026, 12, 1, tzinfo=UTC)
@@ -19,8 +19,13 @@ BEFORE = datetime(2026, 12, 1, tzinfo=UTC)
 
 def test_catalog_lists_tunable_models_with_prices_and_sources() -> None:
     infos = {m.model: m for m in OpenAIProvider().catalog()}
-    for model in ("gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14",
-                  "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18"):
+    for model in (
+        "gpt-4.1-2025-04-14",
+        "gpt-4.1-mini-2025-04-14",
+        "gpt-4.1-nano-2025-04-14",
+        "gpt-4o-2024-08-06",
+        "gpt-4o-mini-2024-07-18",
+    ):
         info = infos[model]
         assert info.provider == "openai"
         assert set(info.methods) == {"sft", "dpo"}
@@ -85,8 +90,9 @@ def test_shutdown_uses_the_utc_date_of_an_aware_clock() -> None:
 
     eastern = timezone(timedelta(hours=-5))
     with pytest.raises(TrainingUnavailableError):
-        OpenAIProvider().check_create("gpt-4o-2024-08-06", "sft",
-                                      now=datetime(2027, 1, 5, 20, 0, tzinfo=eastern))
+        OpenAIProvider().check_create(
+            "gpt-4o-2024-08-06", "sft", now=datetime(2027, 1, 5, 20, 0, tzinfo=eastern)
+        )
 
 
 def test_retired_model_is_refused_with_its_substitute() -> None:
@@ -101,8 +107,7 @@ def test_retired_model_is_refused_with_its_substitute() -> None:
 
 def test_method_the_model_lacks_is_refused() -> None:
     with pytest.raises(UnsupportedError, match="dpo"):
-        OpenAIProvider().check_create("gpt-3.5-turbo-0125", "dpo",
-                                      now=datetime(2026, 1, 1, tzinfo=UTC))
+        OpenAIProvider().check_create("gpt-3.5-turbo-0125", "dpo", now=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_construction_reads_no_credentials_and_import_is_cheap() -> None:

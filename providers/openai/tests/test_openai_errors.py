@@ -10,6 +10,10 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
+from anytune_openai import OpenAIProvider
+from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai._errors import map_error, retry_after_seconds, translating
+from openai_helpers import MODEL, TEST_KEY
 
 from anytune._errors import (
     AnytuneError,
@@ -25,10 +29,6 @@ from anytune._errors import (
     ServerError,
 )
 from anytune._types import CreateRequest
-from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
-from anytune_openai._errors import map_error, retry_after_seconds, translating
-from openai_helpers import MODEL, TEST_KEY
 
 _REQUEST = httpx2.Request("GET", "https://api.openai.com/v1/fine_tuning/jobs")
 
@@ -65,8 +65,10 @@ def _sdk_exception_classes() -> list[type[BaseException]]:
     found = set()
     for module in (openai, exc_module):
         for value in list(vars(module).values()):
-            if inspect.isclass(value) and issubclass(value, BaseException) and (
-                value.__module__.startswith("openai")
+            if (
+                inspect.isclass(value)
+                and issubclass(value, BaseException)
+                and (value.__module__.startswith("openai"))
             ):
                 found.add(value)
     return sorted(found, key=lambda c: c.__name__)
@@ -87,11 +89,18 @@ def test_every_openai_exception_class_is_mapped() -> None:
 
 @pytest.mark.parametrize(
     ("cls", "expected"),
-    [(openai.BadRequestError, InvalidRequestError), (openai.AuthenticationError, AuthenticationError),
-     (openai.PermissionDeniedError, PermissionDeniedError), (openai.NotFoundError, NotFoundError),
-     (openai.ConflictError, ConflictError), (openai.UnprocessableEntityError, InvalidRequestError),
-     (openai.RateLimitError, RateLimitError), (openai.InternalServerError, ServerError),
-     (openai.APITimeoutError, ProviderTimeoutError), (openai.APIConnectionError, ProviderConnectionError)],
+    [
+        (openai.BadRequestError, InvalidRequestError),
+        (openai.AuthenticationError, AuthenticationError),
+        (openai.PermissionDeniedError, PermissionDeniedError),
+        (openai.NotFoundError, NotFoundError),
+        (openai.ConflictError, ConflictError),
+        (openai.UnprocessableEntityError, InvalidRequestError),
+        (openai.RateLimitError, RateLimitError),
+        (openai.InternalServerError, ServerError),
+        (openai.APITimeoutError, ProviderTimeoutError),
+        (openai.APIConnectionError, ProviderConnectionError),
+    ],
 )
 def test_sdk_classes_map_to_the_hierarchy(cls: type[BaseException], expected: type[Exception]) -> None:
     assert type(map_error(_instance(cls))) is expected
@@ -104,20 +113,30 @@ def test_retry_after_is_read_in_both_forms() -> None:
 
 
 def test_secrets_are_scrubbed_from_messages() -> None:
-    body = {"message": "Incorrect API key provided: sk-live-abcdef1234. Also sk-proj-xyz987.",
-            "type": "invalid_request_error", "param": None, "code": None}
-    err = map_error(openai.BadRequestError("x", response=_response(400), body=body),
-                    secrets=("abcdef1234",))
+    body = {
+        "message": "Incorrect API key provided: sk-live-abcdef1234. Also sk-proj-xyz987.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    err = map_error(openai.BadRequestError("x", response=_response(400), body=body), secrets=("abcdef1234",))
     assert "abcdef1234" not in str(err) and "xyz987" not in str(err)
 
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [(403, PermissionDeniedError), (409, ConflictError), (429, RateLimitError),
-     (500, ServerError), (503, ServerError), (404, NotFoundError)],
+    [
+        (403, PermissionDeniedError),
+        (409, ConflictError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (503, ServerError),
+        (404, NotFoundError),
+    ],
 )
-def test_status_codes_from_the_emulator(emulator: OpenAIEmulator, status: int,
-                                        expected: type[Exception], chat_file: Path) -> None:
+def test_status_codes_from_the_emulator(
+    emulator: OpenAIEmulator, status: int, expected: type[Exception], chat_file: Path
+) -> None:
     p = OpenAIProvider(api_key=TEST_KEY, base_url=emulator.env["OPENAI_BASE_URL"], max_retries=0)
     emulator.faults.add(f"list:{status}")
     with pytest.raises(expected) as info:
@@ -166,8 +185,7 @@ def test_unreachable_endpoint_is_a_connection_error() -> None:
 
 @pytest.mark.emulator(slow_seconds=1.5)
 def test_slow_answer_is_a_timeout(emulator: OpenAIEmulator) -> None:
-    p = OpenAIProvider(api_key=TEST_KEY, base_url=emulator.env["OPENAI_BASE_URL"],
-                       timeout=0.3, max_retries=0)
+    p = OpenAIProvider(api_key=TEST_KEY, base_url=emulator.env["OPENAI_BASE_URL"], timeout=0.3, max_retries=0)
     emulator.faults.add("get:slow")
     with pytest.raises(ProviderTimeoutError):
         p.get("ftjob-x")

@@ -6,6 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from anytune_openai import OpenAIProvider
+from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai._emulator_faults import parse_faults
+from openai_helpers import MODEL
 
 from anytune._errors import (
     ProviderConnectionError,
@@ -14,24 +18,26 @@ from anytune._errors import (
     ServerError,
 )
 from anytune._types import CreateRequest
-from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
-from anytune_openai._emulator_faults import parse_faults
-from openai_helpers import MODEL
 
 
 @pytest.mark.parametrize(
     ("kind", "error", "created"),
-    [("drop", ProviderConnectionError, 1), ("slow", ProviderTimeoutError, 1),
-     ("500", ServerError, 0), ("503", ServerError, 0), ("429", RateLimitError, 0)],
+    [
+        ("drop", ProviderConnectionError, 1),
+        ("slow", ProviderTimeoutError, 1),
+        ("500", ServerError, 0),
+        ("503", ServerError, 0),
+        ("429", RateLimitError, 0),
+    ],
 )
 @pytest.mark.emulator(slow_seconds=2.0)
 def test_create_fault_gives_a_typed_error_and_at_most_one_job(
     emulator: OpenAIEmulator, chat_file: Path, kind: str, error: type[Exception], created: int
 ) -> None:
     # Default SDK retries (2) on the client: create must still send exactly one request.
-    p = OpenAIProvider(api_key=emulator.env["OPENAI_API_KEY"],
-                       base_url=emulator.env["OPENAI_BASE_URL"], timeout=1.0)
+    p = OpenAIProvider(
+        api_key=emulator.env["OPENAI_API_KEY"], base_url=emulator.env["OPENAI_BASE_URL"], timeout=1.0
+    )
     file_id = p.upload(chat_file, purpose="train")
     emulator.faults.add(f"create:{kind}")
     with pytest.raises(error):
@@ -47,8 +53,7 @@ def test_create_fault_gives_a_typed_error_and_at_most_one_job(
 def test_async_create_has_retries_off_too(emulator: OpenAIEmulator, chat_file: Path) -> None:
     import asyncio
 
-    p = OpenAIProvider(api_key=emulator.env["OPENAI_API_KEY"],
-                       base_url=emulator.env["OPENAI_BASE_URL"])
+    p = OpenAIProvider(api_key=emulator.env["OPENAI_API_KEY"], base_url=emulator.env["OPENAI_BASE_URL"])
     file_id = p.upload(chat_file, purpose="train")
     emulator.faults.add("create:drop")
     with pytest.raises(ProviderConnectionError):
@@ -58,8 +63,9 @@ def test_async_create_has_retries_off_too(emulator: OpenAIEmulator, chat_file: P
 
 @pytest.mark.parametrize("operation", ["get", "list", "events", "cancel"])
 @pytest.mark.parametrize("kind", ["429", "500", "503", "drop"])
-def test_reads_and_cancel_survive_one_fault(provider: OpenAIProvider, emulator: OpenAIEmulator,
-                                            chat_file: Path, operation: str, kind: str) -> None:
+def test_reads_and_cancel_survive_one_fault(
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path, operation: str, kind: str
+) -> None:
     file_id = provider.upload(chat_file, purpose="train")
     job = provider.create(CreateRequest(model=MODEL, training_file=file_id))
     emulator.faults.add(f"{operation}:{kind}")
@@ -77,8 +83,12 @@ def test_reads_and_cancel_survive_one_fault(provider: OpenAIProvider, emulator: 
 def test_fault_spec_parsing() -> None:
     faults = parse_faults("upload:429, create:drop:2 ,get:slow,list:503:3,events:409")
     assert [(f.operation, f.kind, f.remaining) for f in faults] == [
-        ("upload", "429", 1), ("create", "drop", 2), ("get", "slow", 1), ("list", "503", 3),
-        ("events", "409", 1)]
+        ("upload", "429", 1),
+        ("create", "drop", 2),
+        ("get", "slow", 1),
+        ("list", "503", 3),
+        ("events", "409", 1),
+    ]
     assert faults[0].status == 429 and faults[1].status is None
     for bad in ("upload", "teleport:500", "get:explode", "get:500:0", "get:200", "a:b:c:d"):
         with pytest.raises(ValueError):

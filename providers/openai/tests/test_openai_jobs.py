@@ -6,22 +6,25 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 import anytune_openai._mapping as mapping
-from anytune._types import CreateRequest, Hyperparameters, JobStatus
+import pytest
 from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import OpenAIEmulator
 from openai_helpers import MODEL, FakeClock, write_chat, write_preference
+
+from anytune._types import CreateRequest, Hyperparameters, JobStatus
 
 fake_clock = pytest.mark.emulator(job_seconds=100.0, fake_clock=True)
 
 
 def _create(provider: OpenAIProvider, path: Path, **kwargs: object) -> str:
     file_id = provider.upload(path, purpose="train")
-    request = CreateRequest(model=kwargs.pop("model", MODEL), training_file=file_id,  # type: ignore[arg-type]
-                            hyperparameters=kwargs.pop("hyperparameters", Hyperparameters(epochs=2)),  # type: ignore[arg-type]
-                            **kwargs)  # type: ignore[arg-type]
+    request = CreateRequest(
+        model=kwargs.pop("model", MODEL),
+        training_file=file_id,  # type: ignore[arg-type]
+        hyperparameters=kwargs.pop("hyperparameters", Hyperparameters(epochs=2)),  # type: ignore[arg-type]
+        **kwargs,
+    )  # type: ignore[arg-type]
     return provider.create(request).id
 
 
@@ -58,8 +61,7 @@ def test_trained_tokens_follow_openais_billing_rule(
     per_epoch = 0
     for line in chat_file.read_text().splitlines():
         messages = json.loads(line)["messages"]
-        per_epoch += 3 + sum(3 + len(enc.encode(m["role"])) + len(enc.encode(m["content"]))
-                             for m in messages)
+        per_epoch += 3 + sum(3 + len(enc.encode(m["role"])) + len(enc.encode(m["content"])) for m in messages)
     result = provider.get(job_id).result
     assert result is not None and result.trained_tokens == per_epoch * 3
 
@@ -82,8 +84,7 @@ def test_invalid_training_data_fails_the_job_with_openais_error(
 
 
 @fake_clock
-def test_too_few_examples_fail_validation(provider: OpenAIProvider, clock: FakeClock,
-                                          tmp_path: Path) -> None:
+def test_too_few_examples_fail_validation(provider: OpenAIProvider, clock: FakeClock, tmp_path: Path) -> None:
     job_id = _create(provider, write_chat(tmp_path / "few.jsonl", 9))
     clock.advance(20)
     snap = provider.get(job_id)
@@ -91,8 +92,7 @@ def test_too_few_examples_fail_validation(provider: OpenAIProvider, clock: FakeC
 
 
 @fake_clock
-def test_cancel_stops_a_running_job(provider: OpenAIProvider, clock: FakeClock,
-                                    chat_file: Path) -> None:
+def test_cancel_stops_a_running_job(provider: OpenAIProvider, clock: FakeClock, chat_file: Path) -> None:
     job_id = _create(provider, chat_file)
     clock.advance(50)
     assert provider.get(job_id).status is JobStatus.RUNNING
@@ -104,11 +104,16 @@ def test_cancel_stops_a_running_job(provider: OpenAIProvider, clock: FakeClock,
 
 
 @fake_clock
-def test_dpo_job_sends_method_and_beta(provider: OpenAIProvider, emulator: OpenAIEmulator,
-                                       clock: FakeClock, tmp_path: Path) -> None:
-    job_id = _create(provider, write_preference(tmp_path / "pref.jsonl"), method="dpo",
-                     model="gpt-4o-mini-2024-07-18",
-                     hyperparameters=Hyperparameters(epochs=1, beta=0.25))
+def test_dpo_job_sends_method_and_beta(
+    provider: OpenAIProvider, emulator: OpenAIEmulator, clock: FakeClock, tmp_path: Path
+) -> None:
+    job_id = _create(
+        provider,
+        write_preference(tmp_path / "pref.jsonl"),
+        method="dpo",
+        model="gpt-4o-mini-2024-07-18",
+        hyperparameters=Hyperparameters(epochs=1, beta=0.25),
+    )
     raw = provider.get(job_id).raw
     assert raw["method"]["type"] == "dpo"
     assert raw["method"]["dpo"]["hyperparameters"]["beta"] == 0.25
@@ -143,8 +148,11 @@ def test_metrics_come_from_the_result_file_with_a_falling_loss(
 ) -> None:
     train = provider.upload(write_chat(tmp_path / "t.jsonl", 20), purpose="train")
     valid = provider.upload(write_chat(tmp_path / "v.jsonl", 10, tag=" (v)"), purpose="validation")
-    job_id = provider.create(CreateRequest(model=MODEL, training_file=train, validation_file=valid,
-                                           hyperparameters=Hyperparameters(epochs=2))).id
+    job_id = provider.create(
+        CreateRequest(
+            model=MODEL, training_file=train, validation_file=valid, hyperparameters=Hyperparameters(epochs=2)
+        )
+    ).id
     clock.advance(200)
     assert provider.get(job_id).raw["result_files"]
     metrics = provider.metrics(job_id)
@@ -153,12 +161,12 @@ def test_metrics_come_from_the_result_file_with_a_falling_loss(
     assert all(m.valid_loss is not None and m.token_accuracy is not None for m in metrics)
 
 
-def test_list_and_events_follow_pagination(provider: OpenAIProvider, chat_file: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_and_events_follow_pagination(
+    provider: OpenAIProvider, chat_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("anytune_openai._provider.PAGE", 4)
     file_id = provider.upload(chat_file, purpose="train")
-    ids = [provider.create(CreateRequest(model=MODEL, training_file=file_id, seed=i)).id
-           for i in range(11)]
+    ids = [provider.create(CreateRequest(model=MODEL, training_file=file_id, seed=i)).id for i in range(11)]
     listed = provider.list(limit=10)
     assert [s.id for s in listed] == ids[::-1][:10]  # newest first, across 3 pages
     assert [s.id for s in provider.list(limit=50)] == ids[::-1]
@@ -166,8 +174,7 @@ def test_list_and_events_follow_pagination(provider: OpenAIProvider, chat_file: 
 
 
 def test_events_pagination_returns_the_latest_oldest_first(
-    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path,
-    monkeypatch: pytest.MonkeyPatch
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job_id = _create(provider, chat_file)
     import time
@@ -191,13 +198,13 @@ def test_find_by_idempotency_key(provider: OpenAIProvider, chat_file: Path) -> N
 
 
 @fake_clock
-def test_async_twins_agree_with_sync(provider: OpenAIProvider, clock: FakeClock,
-                                     chat_file: Path) -> None:
+def test_async_twins_agree_with_sync(provider: OpenAIProvider, clock: FakeClock, chat_file: Path) -> None:
     file_id = provider.upload(chat_file, purpose="train")
 
     async def run() -> tuple[object, ...]:
-        created = await provider.acreate(CreateRequest(model=MODEL, training_file=file_id,
-                                                       idempotency_key="async-1"))
+        created = await provider.acreate(
+            CreateRequest(model=MODEL, training_file=file_id, idempotency_key="async-1")
+        )
         clock.advance(200)
         got = await provider.aget(created.id)
         listed = await provider.alist(limit=5)

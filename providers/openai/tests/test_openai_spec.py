@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
-
-from anytune._types import CreateRequest
 from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import RECORD_ENV, OpenAIEmulator
 from openai_helpers import MODEL, TEST_KEY
 from openai_spec import SPEC_PATH, validate_exchange
+
+from anytune._types import CreateRequest
 
 pytestmark = pytest.mark.skipif(not SPEC_PATH.is_file(), reason="OpenAI spec not available")
 
@@ -32,32 +32,64 @@ def _mark() -> int:
 
 
 def test_the_validator_catches_broken_answers_and_requests() -> None:
-    good_job = {"method": "GET", "path": "/v1/fine_tuning/jobs/ftjob-1", "query": "",
-                "status": 200, "response": {"object": "fine_tuning.job", "id": "x"}}
+    good_job = {
+        "method": "GET",
+        "path": "/v1/fine_tuning/jobs/ftjob-1",
+        "query": "",
+        "status": 200,
+        "response": {"object": "fine_tuning.job", "id": "x"},
+    }
     assert any("required" in p for p in validate_exchange(good_job))
-    accepted_bad = {"method": "POST", "path": "/v1/fine_tuning/jobs", "query": "",
-                    "content_type": "application/json",
-                    "request": {"model": "m", "training_file": "f", "method": {
-                        "type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}}},
-                    "status": 500, "response": {"error": {"message": "x"}}}
+    accepted_bad = {
+        "method": "POST",
+        "path": "/v1/fine_tuning/jobs",
+        "query": "",
+        "content_type": "application/json",
+        "request": {
+            "model": "m",
+            "training_file": "f",
+            "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}},
+        },
+        "status": 500,
+        "response": {"error": {"message": "x"}},
+    }
     problems = validate_exchange(accepted_bad)
     assert any("beta" in p for p in problems)  # beta must be in (0, 2]
     assert any("500" in p and "required" in p for p in problems)  # error without type/param/code
-    refused = {**accepted_bad, "status": 400,
-               "response": {"error": {"message": "x", "type": "t", "param": None, "code": None}}}
+    refused = {
+        **accepted_bad,
+        "status": 400,
+        "response": {"error": {"message": "x", "type": "t", "param": None, "code": None}},
+    }
     assert validate_exchange(refused) == []  # refusing a bad request is right
     assert validate_exchange({"method": "GET", "path": "/v1/nowhere", "query": ""})
-    assert validate_exchange({"method": "GET", "path": "/v1/fine_tuning/jobs",
-                              "query": "limit=abc", "status": 200,
-                              "response": {"object": "list", "data": [], "has_more": False}})
+    assert validate_exchange(
+        {
+            "method": "GET",
+            "path": "/v1/fine_tuning/jobs",
+            "query": "limit=abc",
+            "status": 200,
+            "response": {"object": "list", "data": [], "has_more": False},
+        }
+    )
 
 
 def test_beta_and_multipliers_below_one_are_valid() -> None:
     # OpenAPI 3.0's boolean exclusiveMinimum must not be read as "greater than 1".
-    ex = {"method": "POST", "path": "/v1/fine_tuning/jobs", "query": "",
-          "content_type": "application/json",
-          "request": {"model": "m", "training_file": "f", "method": {"type": "dpo", "dpo": {
-              "hyperparameters": {"beta": 0.1, "learning_rate_multiplier": 0.05}}}}}
+    ex = {
+        "method": "POST",
+        "path": "/v1/fine_tuning/jobs",
+        "query": "",
+        "content_type": "application/json",
+        "request": {
+            "model": "m",
+            "training_file": "f",
+            "method": {
+                "type": "dpo",
+                "dpo": {"hyperparameters": {"beta": 0.1, "learning_rate_multiplier": 0.05}},
+            },
+        },
+    }
     assert validate_exchange(ex) == []
 
 
@@ -72,8 +104,16 @@ def test_every_endpoint_the_provider_uses_follows_the_spec(tmp_path: Path) -> No
         small = p.upload(write_chat(tmp_path / "a.jsonl"), purpose="train")
         p.upload_threshold_bytes, p.upload_part_bytes = 100, 700
         big = p.upload(write_chat(tmp_path / "b.jsonl", tag="!"), purpose="train")
-        job = p.create(CreateRequest(model=MODEL, training_file=small, validation_file=big,
-                                     idempotency_key="spec-1", suffix="spec", seed=3))
+        job = p.create(
+            CreateRequest(
+                model=MODEL,
+                training_file=small,
+                validation_file=big,
+                idempotency_key="spec-1",
+                suffix="spec",
+                seed=3,
+            )
+        )
         import time
 
         time.sleep(0.4)
@@ -85,8 +125,9 @@ def test_every_endpoint_the_provider_uses_follows_the_spec(tmp_path: Path) -> No
         client.files.retrieve(small)
         client.files.list(purpose="fine-tune", limit=1)
         client.files.delete(big)
-        upload = client.uploads.create(bytes=10, filename="x.jsonl", mime_type="text/jsonl",
-                                       purpose="fine-tune")
+        upload = client.uploads.create(
+            bytes=10, filename="x.jsonl", mime_type="text/jsonl", purpose="fine-tune"
+        )
         client.uploads.cancel(upload.id)
         # error answers: unknown job, bad model, bad hyperparameter, finished job, bad key
         from anytune._errors import AuthenticationError, InvalidRequestError, NotFoundError
@@ -98,21 +139,31 @@ def test_every_endpoint_the_provider_uses_follows_the_spec(tmp_path: Path) -> No
         import openai
 
         with pytest.raises(openai.BadRequestError):
-            client.fine_tuning.jobs.create(model=MODEL, training_file=small,
-                                           method={"type": "supervised", "supervised": {
-                                               "hyperparameters": {"n_epochs": 99}}})
+            client.fine_tuning.jobs.create(
+                model=MODEL,
+                training_file=small,
+                method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 99}}},
+            )
         with pytest.raises(InvalidRequestError):
             p.cancel(job.id)
         with pytest.raises(AuthenticationError):
-            OpenAIProvider(api_key="sk-wrong-key-000000", base_url=emu.env["OPENAI_BASE_URL"],
-                           max_retries=0).list()
+            OpenAIProvider(
+                api_key="sk-wrong-key-000000", base_url=emu.env["OPENAI_BASE_URL"], max_retries=0
+            ).list()
         p.close()
     finally:
         emu.stop()
     exchanges = _exchanges_since(mark)
     operations = {(e["method"], e["operation"]) for e in exchanges}
-    assert {("POST", "upload"), ("POST", "create"), ("GET", "get"), ("GET", "list"),
-            ("POST", "cancel"), ("GET", "events"), ("GET", "checkpoints")} <= operations
+    assert {
+        ("POST", "upload"),
+        ("POST", "create"),
+        ("GET", "get"),
+        ("GET", "list"),
+        ("POST", "cancel"),
+        ("GET", "events"),
+        ("GET", "checkpoints"),
+    } <= operations
     paths = {e["path"].rsplit("/", 1)[-1] for e in exchanges}  # type: ignore[union-attr]
     assert {"parts", "complete", "cancel", "content", "uploads", "files", "jobs"} <= paths
     statuses = {e["status"] for e in exchanges}

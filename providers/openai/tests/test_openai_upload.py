@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from anytune._errors import ProviderConnectionError, RateLimitError, ServerError
 from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import OpenAIEmulator
 from anytune_openai._upload import Uploader
 from openai_helpers import TEST_KEY, write_chat
+
+from anytune._errors import ProviderConnectionError, RateLimitError, ServerError
 
 
 def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,8 +22,9 @@ def _stored(emulator: OpenAIEmulator, file_id: str) -> bytes:
     return emulator.state.contents[file_id]
 
 
-def test_small_file_goes_through_the_files_api(provider: OpenAIProvider, emulator: OpenAIEmulator,
-                                               chat_file: Path) -> None:
+def test_small_file_goes_through_the_files_api(
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path
+) -> None:
     seen: list[tuple[int, int]] = []
     provider.upload_progress = lambda done, total: seen.append((done, total))
     file_id = provider.upload(chat_file, purpose="train")
@@ -60,8 +61,11 @@ def test_the_default_thresholds_are_openais() -> None:
 
 @pytest.mark.parametrize("kind", ["drop", "500", "503"])
 def test_a_lost_answer_never_stores_the_file_twice(
-    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path, kind: str,
-    monkeypatch: pytest.MonkeyPatch
+    provider: OpenAIProvider,
+    emulator: OpenAIEmulator,
+    chat_file: Path,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _fast(monkeypatch)
     emulator.faults.add(f"upload:{kind}")
@@ -72,8 +76,7 @@ def test_a_lost_answer_never_stores_the_file_twice(
 
 @pytest.mark.emulator(slow_seconds=1.5)
 def test_a_slow_answer_is_recovered_not_resent(
-    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path,
-    monkeypatch: pytest.MonkeyPatch
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fast(monkeypatch)
     provider.config["timeout"] = 0.5
@@ -82,8 +85,9 @@ def test_a_slow_answer_is_recovered_not_resent(
     assert emulator.counts["files_created"] == 1 and file_id in emulator.state.files
 
 
-def test_rate_limited_upload_is_retried(provider: OpenAIProvider, emulator: OpenAIEmulator,
-                                        chat_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rate_limited_upload_is_retried(
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fast(monkeypatch)
     emulator.faults.add("upload:429:2")
     provider.upload(chat_file, purpose="train")
@@ -91,8 +95,7 @@ def test_rate_limited_upload_is_retried(provider: OpenAIProvider, emulator: Open
 
 
 def test_persistent_failure_ends_in_a_typed_error(
-    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path,
-    monkeypatch: pytest.MonkeyPatch
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fast(monkeypatch)
     emulator.faults.add("upload:500:10")
@@ -106,8 +109,7 @@ def test_persistent_failure_ends_in_a_typed_error(
 
 
 def test_when_the_lookup_fails_too_the_upload_is_not_resent(
-    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path,
-    monkeypatch: pytest.MonkeyPatch
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fast(monkeypatch)
     provider.config["max_retries"] = 0
@@ -118,8 +120,7 @@ def test_when_the_lookup_fails_too_the_upload_is_not_resent(
 
 
 def test_dropped_complete_of_a_multipart_upload_is_recovered(
-    provider: OpenAIProvider, emulator: OpenAIEmulator, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch
+    provider: OpenAIProvider, emulator: OpenAIEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fast(monkeypatch)
     data = write_chat(tmp_path / "big.jsonl", 30)
@@ -145,8 +146,9 @@ def test_dropped_complete_of_a_multipart_upload_is_recovered(
     assert _stored(emulator, file_id) == data.read_bytes()
 
 
-def test_upload_reads_credentials_lazily(monkeypatch: pytest.MonkeyPatch, emulator: OpenAIEmulator,
-                                         chat_file: Path) -> None:
+def test_upload_reads_credentials_lazily(
+    monkeypatch: pytest.MonkeyPatch, emulator: OpenAIEmulator, chat_file: Path
+) -> None:
     for key, value in emulator.env.items():
         monkeypatch.setenv(key, value)
     provider = OpenAIProvider()  # nothing given: OPENAI_API_KEY and OPENAI_BASE_URL are read now

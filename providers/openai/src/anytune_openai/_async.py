@@ -12,7 +12,6 @@ from typing import Any
 
 from anytune._errors import InvalidRequestError
 from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot, JobStatus, Metric
-
 from anytune_openai._errors import translating
 from anytune_openai._mapping import (
     IDEMPOTENCY_METADATA_KEY,
@@ -54,9 +53,7 @@ class AsyncTwins:
         with translating(self._secrets()):
             return snapshot_from(await self.async_client().fine_tuning.jobs.retrieve(job_id))
 
-    async def alist(
-        self, *, limit: int = 20, metadata: dict[str, str] | None = None
-    ) -> list[JobSnapshot]:
+    async def alist(self, *, limit: int = 20, metadata: dict[str, str] | None = None) -> list[JobSnapshot]:
         """Async twin of ``list``."""
         jobs = self.async_client().fine_tuning.jobs
         out: list[JobSnapshot] = []

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from anytune._errors import ConfigurationError
 from anytune_openai._emulator_faults import FaultPlan
 from anytune_openai._emulator_routes import Answer, route
 from anytune_openai._emulator_state import ApiError, State, new_id
@@ -54,7 +55,10 @@ class OpenAIEmulator:
     ) -> None:
         self.port = port
         self.api_key = api_key
-        self.faults = FaultPlan(faults)
+        try:
+            self.faults = FaultPlan(faults)
+        except ValueError as exc:  # the CLI's --faults: a usage error, not a crash
+            raise ConfigurationError(f"faults: {exc}") from None
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
         self.state = State(job_seconds, clock)
@@ -86,7 +90,14 @@ class OpenAIEmulator:
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="openai-emulator", daemon=True)
+        # A short poll interval: stop() waits for the serving loop to notice, and tests
+        # start and stop hundreds of emulators.
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="openai-emulator",
+            daemon=True,
+        )
         self._thread.start()
         no_proxy = os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
         hosts_list = [h for h in no_proxy.split(",") if h.strip()]
@@ -142,21 +153,21 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     emu: OpenAIEmulator
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: tests and the sandbox print what matters themselves
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._serve("POST")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._serve("DELETE")
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().strip().split(b";")[0], 16)
                 if size == 0:
@@ -178,15 +189,23 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         path, _, query = self.path.partition("?")
         operation, handler, params = route(method, path)
-        exchange: dict[str, Any] = {"method": method, "path": path, "query": query,
-                                    "content_type": self.headers.get("Content-Type", ""),
-                                    "operation": operation}
+        exchange: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "query": query,
+            "content_type": self.headers.get("Content-Type", ""),
+            "operation": operation,
+        }
         fault = None
         if not self._authorized():
             # The message never repeats the key it was given.
-            answer = _error(401, "Incorrect API key provided. You can find your API key at "
-                            "https://platform.openai.com/account/api-keys.",
-                            type="invalid_request_error", code="invalid_api_key")
+            answer = _error(
+                401,
+                "Incorrect API key provided. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                type="invalid_request_error",
+                code="invalid_api_key",
+            )
         elif handler is None:
             answer = _error(404, f"Invalid URL ({method} {path})", type="invalid_request_error")
         else:
@@ -200,8 +219,11 @@ class _Handler(BaseHTTPRequestHandler):
                 except ApiError as exc:
                     answer = Answer(exc.status, exc.body)
         if os.environ.get(RECORD_ENV):
-            exchange.update(request=_loggable_request(body, exchange["content_type"]),
-                            status=answer.status, response=answer.json)
+            exchange.update(
+                request=_loggable_request(body, exchange["content_type"]),
+                status=answer.status,
+                response=answer.json,
+            )
         if fault is not None and fault.kind == "drop":
             exchange["dropped"] = True
             self.emu.record(exchange)
@@ -214,8 +236,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault_answer(self, status: int) -> Answer:
         if status == 429:
-            answer = _error(429, "Rate limit reached for requests (emulated).", type="requests",
-                            code="rate_limit_exceeded")
+            answer = _error(
+                429,
+                "Rate limit reached for requests (emulated).",
+                type="requests",
+                code="rate_limit_exceeded",
+            )
             answer.headers["Retry-After"] = f"{self.emu.retry_after:g}"
             return answer
         kind = "server_error" if status >= 500 else "invalid_request_error"
@@ -253,6 +279,9 @@ def _loggable_request(body: bytes, content_type: str) -> Any:
         from anytune_openai._emulator_routes import parse_multipart
 
         fields = parse_multipart(body, content_type)
-        return {k: (v if isinstance(v, str) else "<binary>")
-                for k, v in fields.items() if not k.endswith(".filename")}
+        return {
+            k: (v if isinstance(v, str) else "<binary>")
+            for k, v in fields.items()
+            if not k.endswith(".filename")
+        }
     return None

@@ -73,7 +73,9 @@ def _query(query: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(query).items()}
 
 
-def _page(items: list[dict[str, Any]], query: dict[str, str], default: int) -> tuple[list[dict[str, Any]], bool]:
+def _page(
+    items: list[dict[str, Any]], query: dict[str, str], default: int
+) -> tuple[list[dict[str, Any]], bool]:
     try:
         limit = int(query.get("limit", default))
     except ValueError:
@@ -111,8 +113,16 @@ def list_files(state: State, p: dict[str, str], q: str, body: bytes, headers: An
     if query.get("order", "desc") == "desc":
         files.reverse()
     page, more = _page(files, query, 10_000)
-    return Answer(200, {"object": "list", "data": page, "has_more": more,
-                        "first_id": page[0]["id"] if page else "", "last_id": page[-1]["id"] if page else ""})
+    return Answer(
+        200,
+        {
+            "object": "list",
+            "data": page,
+            "has_more": more,
+            "first_id": page[0]["id"] if page else "",
+            "last_id": page[-1]["id"] if page else "",
+        },
+    )
 
 
 def get_file(state: State, p: dict[str, str], q: str, body: bytes, headers: Any) -> Answer:
@@ -143,17 +153,27 @@ def create_upload(state: State, p: dict[str, str], q: str, body: bytes, headers:
     if req["purpose"] not in ("assistants", "batch", "fine-tune", "vision"):
         raise ApiError(400, f"Invalid value for 'purpose': {req['purpose']!r}.", param="purpose")
     if req["purpose"] == "fine-tune" and req["mime_type"] not in _UPLOAD_MIME:
-        raise ApiError(400, f"Invalid mime_type {req['mime_type']!r} for purpose fine-tune.", param="mime_type")
+        raise ApiError(
+            400, f"Invalid mime_type {req['mime_type']!r} for purpose fine-tune.", param="mime_type"
+        )
     size = req["bytes"]
     if not isinstance(size, int) or not 0 < size <= _catalog.catalog_data()["max_file_bytes"]:
         raise ApiError(400, "'bytes' must be between 1 and 8 GB.", param="bytes")
     with state.lock:
         uid = new_id("upload_")
         now = int(state.clock())
-        state.uploads[uid] = {"id": uid, "object": "upload", "bytes": size, "created_at": now,
-                              "filename": req["filename"], "purpose": req["purpose"],
-                              "status": "pending", "expires_at": now + 3600, "file": None,
-                              "_parts": {}}
+        state.uploads[uid] = {
+            "id": uid,
+            "object": "upload",
+            "bytes": size,
+            "created_at": now,
+            "filename": req["filename"],
+            "purpose": req["purpose"],
+            "status": "pending",
+            "expires_at": now + 3600,
+            "file": None,
+            "_parts": {},
+        }
         state.counts["uploads_created"] += 1
         return Answer(200, _public(state.uploads[uid]))
 
@@ -182,8 +202,9 @@ def add_part(state: State, p: dict[str, str], q: str, body: bytes, headers: Any)
         upload = _pending(state, p["id"])
         pid = new_id("part_")
         upload["_parts"][pid] = data
-        return Answer(200, {"id": pid, "object": "upload.part", "created_at": int(state.clock()),
-                            "upload_id": p["id"]})
+        return Answer(
+            200, {"id": pid, "object": "upload.part", "created_at": int(state.clock()), "upload_id": p["id"]}
+        )
 
 
 def complete_upload(state: State, p: dict[str, str], q: str, body: bytes, headers: Any) -> Answer:
@@ -195,8 +216,11 @@ def complete_upload(state: State, p: dict[str, str], q: str, body: bytes, header
             raise ApiError(400, "'part_ids' must list parts of this Upload.", param="part_ids")
         content = b"".join(upload["_parts"][i] for i in ids)
         if len(content) != upload["bytes"]:
-            raise ApiError(400, f"The parts hold {len(content)} bytes; the Upload expects "
-                           f"{upload['bytes']}.", param="part_ids")
+            raise ApiError(
+                400,
+                f"The parts hold {len(content)} bytes; the Upload expects {upload['bytes']}.",
+                param="part_ids",
+            )
         md5 = req.get("md5")
         if md5 and hashlib.md5(content, usedforsecurity=False).hexdigest() != md5:
             raise ApiError(400, "The md5 checksum does not match the parts.", param="md5")
@@ -245,9 +269,16 @@ def list_events(state: State, p: dict[str, str], q: str, body: bytes, headers: A
 
 def list_checkpoints(state: State, p: dict[str, str], q: str, body: bytes, headers: Any) -> Answer:
     page, more = _page(checkpoints(state, state.job(p["id"])), _query(q), 10)
-    return Answer(200, {"object": "list", "data": page, "has_more": more,
-                        "first_id": page[0]["id"] if page else None,
-                        "last_id": page[-1]["id"] if page else None})
+    return Answer(
+        200,
+        {
+            "object": "list",
+            "data": page,
+            "has_more": more,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+        },
+    )
 
 
 _ID = r"(?P<id>[A-Za-z0-9_\-]+)"

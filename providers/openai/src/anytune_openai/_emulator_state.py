@@ -37,7 +37,12 @@ class ApiError(Exception):
     """An error answer in OpenAI's shape."""
 
     def __init__(
-        self, status: int, message: str, *, param: str | None = None, code: str | None = None,
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
         type: str = "invalid_request_error",
     ) -> None:
         super().__init__(message)
@@ -99,8 +104,13 @@ class State:
         with self.lock:
             fid = new_id("file-", 22)
             self.files[fid] = {
-                "id": fid, "object": "file", "bytes": len(content), "created_at": int(self.clock()),
-                "filename": filename, "purpose": purpose, "status": "processed",
+                "id": fid,
+                "object": "file",
+                "bytes": len(content),
+                "created_at": int(self.clock()),
+                "filename": filename,
+                "purpose": purpose,
+                "status": "processed",
             }
             self.contents[fid] = content
             if purpose == "fine-tune":
@@ -124,7 +134,9 @@ class State:
             content = self.contents[spec["training_file"]]
             entry = spec["entry"]
             check = check_training_data(
-                content, method=spec["method"], encoding=entry["tokenizer"].split(":", 1)[1],
+                content,
+                method=spec["method"],
+                encoding=entry["tokenizer"].split(":", 1)[1],
                 max_tokens=entry["max_tokens_per_example"],
                 min_examples=_catalog.catalog_data()["min_examples"],
             )
@@ -138,10 +150,17 @@ class State:
             if spec["method"] == "dpo" and hp.get("beta", "auto") == "auto":
                 hp["beta"] = 0.1
             job = Job(
-                id=new_id("ftjob-"), created=self.clock(), model=spec["model"],
-                method=spec["method"], training_file=spec["training_file"],
-                validation_file=spec["validation_file"], hp=hp, suffix=spec["suffix"],
-                seed=spec["seed"], metadata=spec["metadata"], check=check,
+                id=new_id("ftjob-"),
+                created=self.clock(),
+                model=spec["model"],
+                method=spec["method"],
+                training_file=spec["training_file"],
+                validation_file=spec["validation_file"],
+                hp=hp,
+                suffix=spec["suffix"],
+                seed=spec["seed"],
+                metadata=spec["metadata"],
+                check=check,
             )
             self.jobs[job.id] = job
             self.counts["jobs_created"] += 1
@@ -151,8 +170,12 @@ class State:
         """The job, or OpenAI's 404."""
         with self.lock:
             if job_id not in self.jobs:
-                raise ApiError(404, f"No such fine-tuning job: {job_id}.", param="fine_tune_id",
-                               code="fine_tune_not_found")
+                raise ApiError(
+                    404,
+                    f"No such fine-tuning job: {job_id}.",
+                    param="fine_tune_id",
+                    code="fine_tune_not_found",
+                )
             return self.jobs[job_id]
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
@@ -161,8 +184,9 @@ class State:
             job = self.job(job_id)
             status = self.phase(job)[0]
             if status in ("succeeded", "failed", "cancelled"):
-                raise ApiError(400, f"Job has already completed with status {status}.",
-                               code="job_already_completed")
+                raise ApiError(
+                    400, f"Job has already completed with status {status}.", code="job_already_completed"
+                )
             job.cancelled_at = self.clock()
             return self.job_json(job)
 
@@ -219,20 +243,32 @@ class State:
                 method_hp["beta"] = job.hp["beta"]
             error = None
             if status == "failed":
-                error = {"code": "invalid_training_file", "param": "training_file",
-                         "message": f"The job failed due to an invalid training file. {job.check.error}."}
+                error = {
+                    "code": "invalid_training_file",
+                    "param": "training_file",
+                    "message": f"The job failed due to an invalid training file. {job.check.error}.",
+                }
             return {
-                "object": "fine_tuning.job", "id": job.id, "model": job.model,
-                "created_at": int(job.created), "finished_at": finished,
+                "object": "fine_tuning.job",
+                "id": job.id,
+                "model": job.model,
+                "created_at": int(job.created),
+                "finished_at": finished,
                 "fine_tuned_model": job.fine_tuned_model if status == "succeeded" else None,
-                "organization_id": ORG, "status": status, "error": error,
+                "organization_id": ORG,
+                "status": status,
+                "error": error,
                 "result_files": [job.result_file] if status == "succeeded" and job.result_file else [],
                 "trained_tokens": job.check.tokens * job.epochs if status == "succeeded" else None,
-                "training_file": job.training_file, "validation_file": job.validation_file,
-                "hyperparameters": hp, "seed": job.seed, "metadata": job.metadata,
+                "training_file": job.training_file,
+                "validation_file": job.validation_file,
+                "hyperparameters": hp,
+                "seed": job.seed,
+                "metadata": job.metadata,
                 "method": {"type": job.method, job.method: {"hyperparameters": method_hp}},
                 "estimated_finish": self._at(job, 1.0) if status in ("queued", "running") else None,
-                "integrations": [], "user_provided_suffix": job.suffix,
+                "integrations": [],
+                "user_provided_suffix": job.suffix,
             }
 
     def _ensure_result_file(self, job: Job) -> None:

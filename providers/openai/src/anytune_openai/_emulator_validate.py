@@ -8,7 +8,7 @@ the job is ``validating_files``, and makes the job fail, as on OpenAI.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from anytune_openai import _catalog
 from anytune_openai._emulator_state import ApiError
@@ -29,27 +29,37 @@ _RANGES: dict[str, tuple[type | tuple[type, ...], float, float, bool]] = {
 
 def _model_entry(model: Any) -> dict[str, Any]:
     if not isinstance(model, str) or not model:
-        raise ApiError(400, "Missing required parameter: 'model'.", param="model",
-                       code="missing_required_parameter")
+        raise ApiError(
+            400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
+        )
     base = model[3:].split(":", 1)[0] if model.startswith("ft:") else model
     for entry in _catalog.catalog_data()["models"]:
         if entry["model"] == base and not entry.get("retired"):
             return dict(entry)
-    raise ApiError(400, f"Model {model} is not available for fine-tuning or does not exist.",
-                   param="model", code="model_not_available")
+    raise ApiError(
+        400,
+        f"Model {model} is not available for fine-tuning or does not exist.",
+        param="model",
+        code="model_not_available",
+    )
 
 
 def _file(state: State, fid: Any, param: str) -> str:
     if not isinstance(fid, str) or not fid:
-        raise ApiError(400, f"Missing required parameter: '{param}'.", param=param,
-                       code="missing_required_parameter")
+        raise ApiError(
+            400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
+        )
     with state.lock:
         meta = state.files.get(fid)
     if meta is None:
         raise ApiError(400, f"invalid {param}: {fid}", param=param, code="invalid_file")
     if meta["purpose"] != "fine-tune":
-        raise ApiError(400, f"File {fid} has purpose {meta['purpose']!r}; fine-tuning needs "
-                       "purpose 'fine-tune'.", param=param, code="invalid_file_purpose")
+        raise ApiError(
+            400,
+            f"File {fid} has purpose {meta['purpose']!r}; fine-tuning needs purpose 'fine-tune'.",
+            param=param,
+            code="invalid_file_purpose",
+        )
     return fid
 
 
@@ -62,43 +72,69 @@ def _hyperparameters(raw: Any, where: str, allowed: tuple[str, ...]) -> dict[str
     for name, value in raw.items():
         param = f"{where}.{name}"
         if name not in allowed:
-            raise ApiError(400, f"Unrecognized hyperparameter: '{name}'.", param=param,
-                           code="invalid_hyperparameters")
+            raise ApiError(
+                400, f"Unrecognized hyperparameter: '{name}'.", param=param, code="invalid_hyperparameters"
+            )
         if value == "auto":
             out[name] = value
             continue
         kind, low, high, exclusive = _RANGES[name]
         if isinstance(value, bool) or not isinstance(value, kind):
-            raise ApiError(400, f"Invalid type for '{param}': expected {'an integer' if kind is int else 'a number'} or 'auto'.",
-                           param=param, code="invalid_hyperparameters")
-        if (value <= low if exclusive else value < low) or value > high:
+            expected = "an integer" if kind is int else "a number"
+            raise ApiError(
+                400,
+                f"Invalid type for '{param}': expected {expected} or 'auto'.",
+                param=param,
+                code="invalid_hyperparameters",
+            )
+        number = float(cast(float, value))  # checked just above
+        if (number <= low if exclusive else number < low) or number > high:
             bound = f"greater than {low:g}" if exclusive else f"at least {low:g}"
-            raise ApiError(400, f"Invalid value for '{param}': must be {bound} and at most {high:g}.",
-                           param=param, code="invalid_hyperparameters")
+            raise ApiError(
+                400,
+                f"Invalid value for '{param}': must be {bound} and at most {high:g}.",
+                param=param,
+                code="invalid_hyperparameters",
+            )
         out[name] = value
     return out
 
 
 def _method(body: dict[str, Any], entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     method = body.get("method")
-    legacy = _hyperparameters(body.get("hyperparameters"), "hyperparameters",
-                              ("n_epochs", "batch_size", "learning_rate_multiplier"))
+    legacy = _hyperparameters(
+        body.get("hyperparameters"), "hyperparameters", ("n_epochs", "batch_size", "learning_rate_multiplier")
+    )
     if method is None:
         return "supervised", legacy
     if not isinstance(method, dict) or method.get("type") not in ("supervised", "dpo", "reinforcement"):
-        raise ApiError(400, "Invalid value for 'method.type': expected 'supervised', 'dpo' or "
-                       "'reinforcement'.", param="method.type")
+        raise ApiError(
+            400,
+            "Invalid value for 'method.type': expected 'supervised', 'dpo' or 'reinforcement'.",
+            param="method.type",
+        )
     kind = method["type"]
     if kind == "reinforcement":
-        raise ApiError(400, f"Model {entry['model']} does not support reinforcement fine-tuning.",
-                       param="method.type", code="unsupported_method")
+        raise ApiError(
+            400,
+            f"Model {entry['model']} does not support reinforcement fine-tuning.",
+            param="method.type",
+            code="unsupported_method",
+        )
     if kind == "dpo" and "dpo" not in entry["methods"]:
-        raise ApiError(400, f"Model {entry['model']} does not support DPO fine-tuning.",
-                       param="method.type", code="unsupported_method")
+        raise ApiError(
+            400,
+            f"Model {entry['model']} does not support DPO fine-tuning.",
+            param="method.type",
+            code="unsupported_method",
+        )
     section = method.get(kind) or {}
     allowed = ("n_epochs", "batch_size", "learning_rate_multiplier") + (("beta",) if kind == "dpo" else ())
-    hp = _hyperparameters(section.get("hyperparameters") if isinstance(section, dict) else None,
-                          f"method.{kind}.hyperparameters", allowed)
+    hp = _hyperparameters(
+        section.get("hyperparameters") if isinstance(section, dict) else None,
+        f"method.{kind}.hyperparameters",
+        allowed,
+    )
     return kind, {**legacy, **hp}
 
 
@@ -109,8 +145,11 @@ def _metadata(raw: Any) -> dict[str, str] | None:
         raise ApiError(400, "'metadata' must be an object of at most 16 pairs.", param="metadata")
     for key, value in raw.items():
         if not isinstance(value, str) or len(key) > 64 or len(value) > 512:
-            raise ApiError(400, "metadata keys are at most 64 characters and values strings of at "
-                           "most 512.", param=f"metadata.{key}")
+            raise ApiError(
+                400,
+                "metadata keys are at most 64 characters and values strings of at most 512.",
+                param=f"metadata.{key}",
+            )
     return {str(k): v for k, v in raw.items()}
 
 
@@ -133,7 +172,13 @@ def validate_create(body: Any, state: State) -> dict[str, Any]:
     elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2147483647:
         raise ApiError(400, "'seed' must be an integer between 0 and 2147483647.", param="seed")
     return {
-        "entry": entry, "model": body["model"], "training_file": training,
-        "validation_file": validation, "method": kind, "hp": hp, "suffix": suffix,
-        "seed": seed, "metadata": _metadata(body.get("metadata")),
+        "entry": entry,
+        "model": body["model"],
+        "training_file": training,
+        "validation_file": validation,
+        "method": kind,
+        "hp": hp,
+        "suffix": suffix,
+        "seed": seed,
+        "metadata": _metadata(body.get("metadata")),
     }

@@ -72,9 +72,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: a subclass
         return ProviderTimeoutError("the request timed out", provider=PROVIDER)
     if isinstance(exc, openai.APIConnectionError):
-        return ProviderConnectionError(
-            "could not reach the API or the connection dropped", provider=PROVIDER
-        )
+        return ProviderConnectionError("could not reach the API or the connection dropped", provider=PROVIDER)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         cls = status_error_class(status)
@@ -95,9 +93,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
             retry_after=retry_after_seconds(getattr(exc.response, "headers", None)),
         )
     if isinstance(exc, openai.APIResponseValidationError):
-        return ProviderError(
-            f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER
-        )
+        return ProviderError(f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER)
     # OpenAIError and the few SDK errors outside that tree (e.g. webhook signatures).
     return ProviderError(scrub(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
 

@@ -86,9 +86,7 @@ def create_params(request: CreateRequest) -> dict[str, Any]:
     """Keyword arguments for ``client.fine_tuning.jobs.create`` built from ``request``."""
     hp = request.hyperparameters
     if hp.lora is not None:
-        raise UnsupportedError(
-            "openai", "LoRA settings", "OpenAI chooses how it tunes; leave lora=None"
-        )
+        raise UnsupportedError("openai", "LoRA settings", "OpenAI chooses how it tunes; leave lora=None")
     if hp.warmup_ratio is not None:
         raise UnsupportedError("openai", "warmup_ratio", "OpenAI does not expose a warmup setting")
     if hp.beta is not None and request.method != "dpo":
@@ -143,9 +141,7 @@ def snapshot_from(job: Any) -> JobSnapshot:
     err = d.get("error")
     error = None
     if status is JobStatus.FAILED and isinstance(err, dict) and (err.get("message") or err.get("code")):
-        error = JobError(
-            message=str(err.get("message") or ""), code=err.get("code"), param=err.get("param")
-        )
+        error = JobError(message=str(err.get("message") or ""), code=err.get("code"), param=err.get("param"))
     result = None
     if status is JobStatus.SUCCEEDED and d.get("fine_tuned_model"):
         result = JobResult(model=str(d["fine_tuned_model"]), trained_tokens=d.get("trained_tokens"))
@@ -252,9 +248,7 @@ def metrics_from_events(events: list[JobEvent]) -> list[Metric]:
     return [by_step[s] for s in sorted(by_step)]
 
 
-def page_kwargs(
-    after: str | None, limit: int, metadata: dict[str, str] | None = None
-) -> dict[str, Any]:
+def page_kwargs(after: str | None, limit: int, metadata: dict[str, str] | None = None) -> dict[str, Any]:
     """Keyword arguments for one page of a cursor-paginated list."""
     kwargs: dict[str, Any] = {"limit": max(1, limit)}
     if after:

@@ -12,6 +12,7 @@ recovers through :meth:`find_by_idempotency_key` instead.
 
 from __future__ import annotations
 
+import builtins
 import os
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,6 @@ from anytune._types import (
     ModelInfo,
 )
 from anytune.provider import Capability, Limits, Provider
-
 from anytune_openai import _catalog
 from anytune_openai._async import AsyncTwins
 from anytune_openai._errors import translating
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from anytune_openai._emulator import OpenAIEmulator
 
 __all__ = ["OpenAIProvider"]
+
 
 class OpenAIProvider(AsyncTwins, Provider):
     """Fine-tuning on OpenAI (``provider="openai"``).
@@ -165,7 +166,8 @@ class OpenAIProvider(AsyncTwins, Provider):
     def price_usd(
         self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
     ) -> float | None:
-        return super().price_usd(model, method, trained_tokens, hyperparameters)
+        price: float | None = super().price_usd(model, method, trained_tokens, hyperparameters)
+        return price
 
     def check_create(self, model: str, method: str, *, now: datetime) -> None:
         _catalog.check_create(model, method, now=now)
@@ -221,10 +223,10 @@ class OpenAIProvider(AsyncTwins, Provider):
                 return snap
             raise
 
-    def events(self, job_id: str, *, limit: int = 100) -> list[JobEvent]:
+    def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """The latest ``limit`` events, oldest first (OpenAI pages them newest first)."""
         jobs = self.client().fine_tuning.jobs
-        raw: list[Any] = []
+        raw: builtins.list[Any] = []
         after: str | None = None
         with translating(self._secrets()):
             while len(raw) < limit:
@@ -235,9 +237,9 @@ class OpenAIProvider(AsyncTwins, Provider):
                 after = page.data[-1].id
         return oldest_first([event_from(e) for e in raw[:limit]])
 
-    def checkpoints(self, job_id: str) -> list[Checkpoint]:
+    def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         pages = self.client().fine_tuning.jobs.checkpoints
-        raw: list[Any] = []
+        raw: builtins.list[Any] = []
         after: str | None = None
         with translating(self._secrets()):
             while True:
@@ -248,7 +250,7 @@ class OpenAIProvider(AsyncTwins, Provider):
                 after = page.data[-1].id
         return sorted((checkpoint_from(c) for c in raw), key=lambda c: c.step or 0)
 
-    def metrics(self, job_id: str) -> list[Metric]:
+    def metrics(self, job_id: str) -> builtins.list[Metric]:
         """From the result file once the job has one; from metrics events before."""
         snap = self.get(job_id)
         result_files = (snap.raw or {}).get("result_files") or []

@@ -25,7 +25,6 @@ from anytune._errors import (
     RateLimitError,
     ServerError,
 )
-
 from anytune_openai._errors import translating
 
 __all__ = ["Uploader", "upload_name"]
@@ -114,9 +113,7 @@ class Uploader:
             no_retry = self.client.with_options(max_retries=0)
 
             def complete() -> str:
-                done_upload = no_retry.uploads.complete(
-                    upload.id, part_ids=part_ids, md5=md5.hexdigest()
-                )
+                done_upload = no_retry.uploads.complete(upload.id, part_ids=part_ids, md5=md5.hexdigest())
                 if done_upload.file is None:
                     raise ProviderError("the Upload completed without a file", provider="openai")
                 return str(done_upload.file.id)
