@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
+import math
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from anytune._errors import ConfigurationError, UnsupportedError
+from anytune._errors import ConfigurationError, ProviderError, UnsupportedError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -64,6 +67,29 @@ STATUS_MAP: dict[str, JobStatus] = {
     "cancelled": JobStatus.CANCELLED,
     "paused": JobStatus.QUEUED,
 }
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _strict(what: str) -> Callable[[F], F]:
+    """Turn a malformed answer (a missing id, a timestamp that is not a number) into a
+    typed ``ProviderError`` instead of a bare ``KeyError`` from deep inside a mapper."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+                raise ProviderError(
+                    f"unexpected {what} in the answer ({type(exc).__name__}: {exc})",
+                    provider="openai",
+                ) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
@@ -128,6 +154,7 @@ def create_params(request: CreateRequest) -> dict[str, Any]:
     return params
 
 
+@_strict("fine-tuning job")
 def snapshot_from(job: Any) -> JobSnapshot:
     """A :class:`JobSnapshot` from an OpenAI ``fine_tuning.job`` object."""
     d = as_dict(job)
@@ -146,6 +173,8 @@ def snapshot_from(job: Any) -> JobSnapshot:
     if status is JobStatus.SUCCEEDED and d.get("fine_tuned_model"):
         result = JobResult(model=str(d["fine_tuned_model"]), trained_tokens=d.get("trained_tokens"))
     metadata = d.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        metadata = {}
     return JobSnapshot(
         id=str(d["id"]),
         status=status,
@@ -160,6 +189,7 @@ def snapshot_from(job: Any) -> JobSnapshot:
     )
 
 
+@_strict("job event")
 def event_from(event: Any) -> JobEvent:
     """A :class:`JobEvent` from a ``fine_tuning.job.event``."""
     d = as_dict(event)
@@ -168,15 +198,18 @@ def event_from(event: Any) -> JobEvent:
         message=str(d.get("message") or ""),
         level=str(d.get("level") or "info"),
         type=str(d.get("type") or "message"),
-        data=dict(d.get("data") or {}),
+        data=dict(d["data"]) if isinstance(d.get("data"), dict) else {},
         id=d.get("id"),
     )
 
 
+@_strict("checkpoint")
 def checkpoint_from(ckpt: Any) -> Checkpoint:
     """A :class:`Checkpoint` from a ``fine_tuning.job.checkpoint``."""
     d = as_dict(ckpt)
-    metrics = {k: float(v) for k, v in (d.get("metrics") or {}).items() if v is not None}
+    raw_metrics = d.get("metrics")
+    raw_metrics = raw_metrics if isinstance(raw_metrics, dict) else {}
+    metrics = {str(k): n for k, v in raw_metrics.items() if (n := _number(v)) is not None}
     return Checkpoint(
         id=str(d["id"]),
         step=d.get("step_number"),
@@ -198,12 +231,13 @@ _COLUMNS = {
 
 
 def _number(value: Any) -> float | None:
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _metric(row: dict[str, Any]) -> Metric | None:
@@ -233,7 +267,10 @@ def parse_result_file(content: bytes | str) -> list[Metric]:
             text = base64.b64decode(text.strip(), validate=False).decode("utf-8", "replace")
         except ValueError:
             return []
-    metrics = [m for m in map(_metric, csv.DictReader(io.StringIO(text))) if m is not None]
+    try:
+        metrics = [m for m in map(_metric, csv.DictReader(io.StringIO(text))) if m is not None]
+    except csv.Error as exc:
+        raise ProviderError(f"unreadable result file ({exc})", provider="openai") from None
     return sorted(metrics, key=lambda m: m.step)
 
 
@@ -241,7 +278,7 @@ def metrics_from_events(events: list[JobEvent]) -> list[Metric]:
     """Metrics from ``type == "metrics"`` events (available while the job still runs)."""
     by_step: dict[int, Metric] = {}
     for event in events:
-        if event.type == "metrics" and event.data:
+        if event.type == "metrics" and isinstance(event.data, dict) and event.data:
             metric = _metric(event.data)
             if metric is not None:
                 by_step[metric.step] = metric
