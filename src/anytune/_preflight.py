@@ -87,6 +87,7 @@ class ConversionReport:
         return not self.errors and not any(p.severity == "error" for p in self.losses)
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape of ``anytune convert``."""
         return {
             "ok": self.ok,
             "target": self.target,
@@ -164,7 +165,8 @@ def preflight(
     epochs: int | None = None,
     hyperparameters: Hyperparameters | None = None,
 ) -> tuple[ValidationReport, Estimate]:
-    """Validate and estimate in a single pass (what ``Job.create`` and the benchmark do)."""
+    """Validate and estimate in a single pass (``prepare`` does the same and also writes
+    the upload file); ``bench/preflight.py`` measures this."""
     plan = make_plan(provider, model, method)
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
