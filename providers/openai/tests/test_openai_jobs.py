@@ -226,6 +226,16 @@ def test_async_twins_agree_with_sync(provider: OpenAIProvider, clock: FakeClock,
 
 
 @fake_clock
+def test_cancelling_a_finished_job_returns_it_as_it_ended(
+    provider: OpenAIProvider, clock: FakeClock, chat_file: Path
+) -> None:
+    job_id = _create(provider, chat_file)
+    clock.advance(200)
+    assert provider.cancel(job_id).status is JobStatus.SUCCEEDED
+    assert asyncio.run(provider.acancel(job_id)).status is JobStatus.SUCCEEDED
+
+
+@fake_clock
 def test_async_cancel(provider: OpenAIProvider, chat_file: Path) -> None:
     job_id = _create(provider, chat_file)
     snap = asyncio.run(provider.acancel(job_id))

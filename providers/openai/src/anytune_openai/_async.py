@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from anytune._errors import InvalidRequestError
-from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot, JobStatus, Metric
+from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot, Metric
 from anytune_openai._errors import translating
 from anytune_openai._mapping import (
     IDEMPOTENCY_METADATA_KEY,
@@ -74,7 +74,7 @@ class AsyncTwins:
                 return snapshot_from(await self.async_client().fine_tuning.jobs.cancel(job_id))
         except InvalidRequestError:
             snap = await self.aget(job_id)
-            if snap.status is JobStatus.CANCELLED:
+            if snap.status.terminal:
                 return snap
             raise
 

@@ -25,7 +25,6 @@ from anytune._types import (
     Hyperparameters,
     JobEvent,
     JobSnapshot,
-    JobStatus,
     Metric,
     ModelInfo,
 )
@@ -212,14 +211,15 @@ class OpenAIProvider(AsyncTwins, Provider):
         return out[:limit]
 
     def cancel(self, job_id: str) -> JobSnapshot:
-        """Cancel the job. Idempotent: cancelling a cancelled job returns it (the SDK may
-        resend a cancel whose answer was lost, and OpenAI refuses the second with a 400)."""
+        """Cancel the job. Idempotent: cancelling a job that has already ended returns it
+        as it ended (the SDK may resend a cancel whose answer was lost, or the job may
+        finish first; OpenAI refuses either with a 400)."""
         try:
             with translating(self._secrets()):
                 return snapshot_from(self.client().fine_tuning.jobs.cancel(job_id))
         except InvalidRequestError:
             snap = self.get(job_id)
-            if snap.status is JobStatus.CANCELLED:
+            if snap.status.terminal:
                 return snap
             raise
 
