@@ -31,6 +31,7 @@ __all__ = ["DEFAULT_API_KEY", "OpenAIEmulator"]
 
 DEFAULT_API_KEY = "sk-anytune-emulator"
 RECORD_ENV = "ANYTUNE_EMULATOR_RECORD"
+SLOW_ENV = "ANYTUNE_EMULATOR_SLOW_SECONDS"
 
 
 class OpenAIEmulator:
@@ -40,7 +41,9 @@ class OpenAIEmulator:
 
     ``api_key=None`` accepts any key (and advertises :data:`DEFAULT_API_KEY`); a given
     key makes every other key a 401. ``slow_seconds`` is how late a ``slow`` fault
-    answers; ``retry_after`` the ``Retry-After`` of a 429. ``clock`` is injectable."""
+    answers (default ``ANYTUNE_EMULATOR_SLOW_SECONDS``, else 5 s: set the client's
+    timeout below it); ``retry_after`` the ``Retry-After`` of a 429. ``clock`` is
+    injectable."""
 
     def __init__(
         self,
@@ -49,7 +52,7 @@ class OpenAIEmulator:
         job_seconds: float = 30.0,
         faults: str = "",
         api_key: str | None = None,
-        slow_seconds: float = 5.0,
+        slow_seconds: float | None = None,
         retry_after: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -59,6 +62,11 @@ class OpenAIEmulator:
             self.faults = FaultPlan(faults)
         except ValueError as exc:  # the CLI's --faults: a usage error, not a crash
             raise ConfigurationError(f"faults: {exc}") from None
+        if slow_seconds is None:
+            try:
+                slow_seconds = float(os.environ.get(SLOW_ENV) or 5.0)
+            except ValueError:
+                raise ConfigurationError(f"{SLOW_ENV} must be a number of seconds") from None
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
         self.state = State(job_seconds, clock)
