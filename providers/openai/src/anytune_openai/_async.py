@@ -62,8 +62,8 @@ class AsyncTwins:
             while len(out) < limit:
                 page = await jobs.list(**page_kwargs(after, min(PAGE, limit - len(out)), metadata))
                 out.extend(snapshot_from(j) for j in page.data)
-                if not page.has_more or not page.data:
-                    break
+                if not page.has_more or not page.data or page.data[-1].id == after:
+                    break  # the last test guards against a server repeating a page
                 after = page.data[-1].id
         return out[:limit]
 
@@ -88,8 +88,8 @@ class AsyncTwins:
                 kwargs = page_kwargs(after, min(PAGE, limit - len(raw)))
                 page = await jobs.list_events(job_id, **kwargs)
                 raw.extend(page.data)
-                if not page.has_more or not page.data:
-                    break
+                if not page.has_more or not page.data or page.data[-1].id == after:
+                    break  # the last test guards against a server repeating a page
                 after = page.data[-1].id
         return oldest_first([event_from(e) for e in raw[:limit]])
 
@@ -102,8 +102,8 @@ class AsyncTwins:
             while True:
                 page = await pages.list(job_id, **page_kwargs(after, PAGE))
                 raw.extend(page.data)
-                if not page.has_more or not page.data:
-                    break
+                if not page.has_more or not page.data or page.data[-1].id == after:
+                    break  # the last test guards against a server repeating a page
                 after = page.data[-1].id
         return sorted((checkpoint_from(c) for c in raw), key=lambda c: c.step or 0)
 

@@ -22,7 +22,6 @@ from anytune._errors import InvalidRequestError, MissingCredentialsError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
-    Hyperparameters,
     JobEvent,
     JobSnapshot,
     Metric,
@@ -162,12 +161,6 @@ class OpenAIProvider(AsyncTwins, Provider):
     def default_epochs(self, model: str, records: int) -> int:
         return _catalog.default_epochs(records)
 
-    def price_usd(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
-    ) -> float | None:
-        price: float | None = super().price_usd(model, method, trained_tokens, hyperparameters)
-        return price
-
     def check_create(self, model: str, method: str, *, now: datetime) -> None:
         _catalog.check_create(model, method, now=now)
 
@@ -205,8 +198,8 @@ class OpenAIProvider(AsyncTwins, Provider):
                 kwargs = page_kwargs(after, min(PAGE, limit - len(out)), metadata)
                 page = jobs.list(**kwargs)
                 out.extend(snapshot_from(j) for j in page.data)
-                if not page.has_more or not page.data:
-                    break
+                if not page.has_more or not page.data or page.data[-1].id == after:
+                    break  # the last test guards against a server repeating a page
                 after = page.data[-1].id
         return out[:limit]
 
@@ -232,8 +225,8 @@ class OpenAIProvider(AsyncTwins, Provider):
             while len(raw) < limit:
                 page = jobs.list_events(job_id, **page_kwargs(after, min(PAGE, limit - len(raw))))
                 raw.extend(page.data)
-                if not page.has_more or not page.data:
-                    break
+                if not page.has_more or not page.data or page.data[-1].id == after:
+                    break  # the last test guards against a server repeating a page
                 after = page.data[-1].id
         return oldest_first([event_from(e) for e in raw[:limit]])
 
@@ -245,8 +238,8 @@ class OpenAIProvider(AsyncTwins, Provider):
             while True:
                 page = pages.list(job_id, **page_kwargs(after, PAGE))
                 raw.extend(page.data)
-                if not page.has_more or not page.data:
-                    break
+                if not page.has_more or not page.data or page.data[-1].id == after:
+                    break  # the last test guards against a server repeating a page
                 after = page.data[-1].id
         return sorted((checkpoint_from(c) for c in raw), key=lambda c: c.step or 0)
 
