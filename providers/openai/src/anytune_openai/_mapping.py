@@ -81,7 +81,7 @@ def _strict(what: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
                 raise ProviderError(
                     f"unexpected {what} in the answer ({type(exc).__name__}: {exc})",
                     provider="openai",
