@@ -100,3 +100,17 @@ def test_fault_counts_are_consumed_in_order(emulator: OpenAIEmulator) -> None:
     taken = [emulator.faults.take("get") for _ in range(3)]
     assert [f.kind if f else None for f in taken] == ["500", "500", "503"]
     assert emulator.faults.take("get") is None
+
+
+def test_a_taken_port_is_a_configuration_error(emulator: OpenAIEmulator) -> None:
+    from anytune._errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=str(emulator.port)):
+        OpenAIEmulator(port=emulator.port).start()
+
+
+def test_a_bad_fault_spec_is_a_configuration_error() -> None:
+    from anytune._errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="teleport"):
+        OpenAIProvider.emulator(faults="teleport:500")

@@ -94,7 +94,12 @@ class OpenAIEmulator:
         """Bind 127.0.0.1 and serve in a daemon thread."""
         if self._server is not None:
             return
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
+        except OSError as exc:  # e.g. --port already taken: a usage error, not a crash
+            raise ConfigurationError(
+                f"cannot listen on 127.0.0.1:{self.port}: {exc.strerror or exc}"
+            ) from None
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
