@@ -19,6 +19,7 @@ Prints one JSON document on stdout.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -26,11 +27,22 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 #: Model shapes: "tiny" is built by anytune_local._tiny; the others are Llama configs.
 SHAPES: dict[str, dict[str, Any]] = {
+    # ~19M parameters: big enough on a CPU that the step, not the overhead, dominates.
+    "cpu-small": dict(
+        hidden_size=256,
+        intermediate_size=688,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        vocab_size=32000,
+        max_position_embeddings=2048,
+    ),
     "llama3-8b": dict(
         hidden_size=4096,
         intermediate_size=14336,
@@ -96,10 +108,17 @@ def write_data(path: Path, rows: int, seq_len: int, seed: int) -> Path:
     return path
 
 
-def _throughput(points: list[tuple[float, float]], warmup: int) -> float:
-    """Tokens/s between the end of step ``warmup`` and the last step."""
-    (t0, n0), (t1, n1) = points[min(warmup, len(points) - 2)], points[-1]
-    return (n1 - n0) / (t1 - t0)
+def _throughput(points: list[tuple[float, float]], warmup: int) -> dict[str, float]:
+    """Tokens/s from (time, tokens seen) at the end of each step, leaving out the first
+    ``warmup`` steps: over the whole span, and the median of the steps (robust to a noisy
+    neighbour slowing a few steps down)."""
+    points = points[min(warmup, len(points) - 2) :]
+    (t0, n0), (t1, n1) = points[0], points[-1]
+    per_step = sorted((b[1] - a[1]) / (b[0] - a[0]) for a, b in itertools.pairwise(points))
+    return {
+        "tokens_per_s": (n1 - n0) / (t1 - t0),
+        "median_step_tokens_per_s": per_step[len(per_step) // 2],
+    }
 
 
 # --- the plain TRL script (runs in its own process) ----------------------------------------
@@ -175,7 +194,7 @@ def plain(args: argparse.Namespace) -> dict[str, Any]:
         if gpu
         else {"peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
     )
-    return {"tokens_per_s": _throughput(points, args.warmup), "steps": len(points), **memory}
+    return {**_throughput(points, args.warmup), "steps": len(points), **memory}
 
 
 # --- anytune's local provider ---------------------------------------------------------------
@@ -192,6 +211,7 @@ def anytune_run(args: argparse.Namespace) -> dict[str, Any]:
         model=args.model,
         training_file=args.data,
         seed=args.seed,
+        idempotency_key=f"bench-{uuid.uuid4().hex}",  # each repeat is a new job
         hyperparameters=Hyperparameters(
             epochs=1, learning_rate=2e-4, batch_size=args.batch_size, lora=LoRA(r=16, alpha=32, dropout=0.0)
         ),
@@ -200,20 +220,21 @@ def anytune_run(args: argparse.Namespace) -> dict[str, Any]:
     job.wait(progress=False)
     job.raise_for_status()
     rows = [m for m in job.metrics() if m.train_loss is not None]
-    # Each row's tokens_per_s covers the interval since the previous row (one step each).
-    after = rows[args.warmup :]
-    tokens = after[-1].extra["tokens_seen"] - rows[args.warmup - 1].extra["tokens_seen"]
-    seconds = sum(
-        (b.extra["tokens_seen"] - a.extra["tokens_seen"]) / b.extra["tokens_per_s"]
-        for a, b in zip(rows[args.warmup - 1 :], after, strict=False)
-    )
+    # Each row's tokens_per_s covers the one step since the previous row (logging_steps=1):
+    # rebuild (time, tokens seen) at the end of each step, as the plain run records them.
+    points, clock, seen = [], 0.0, 0.0
+    for m in rows:
+        step_tokens = m.extra["tokens_seen"] - seen
+        clock += step_tokens / m.extra["tokens_per_s"]
+        seen = m.extra["tokens_seen"]
+        points.append((clock, seen))
     last = rows[-1].extra
     memory = (
         {"peak_gpu_memory_gb": last["gpu_memory_gb"]}
         if "gpu_memory_gb" in last
         else {"peak_rss_gb": last["peak_rss_gb"]}
     )
-    return {"tokens_per_s": tokens / seconds, "steps": len(rows), "job": job.id, **memory}
+    return {**_throughput(points, args.warmup), "steps": len(rows), "job": job.id, **memory}
 
 
 def _params(model: str) -> int:
@@ -286,8 +307,12 @@ def main() -> None:
             samples["plain_trl"].append(json.loads(out.stdout.strip().splitlines()[-1]))
     for run, runs in samples.items():
         if runs:
-            best = max(runs, key=lambda r: r["tokens_per_s"])
-            report[run] = {**best, "tokens_per_s_samples": [r["tokens_per_s"] for r in runs]}
+            best = max(runs, key=lambda r: r["median_step_tokens_per_s"])
+            report[run] = {
+                **best,
+                "tokens_per_s_samples": [round(r["tokens_per_s"], 1) for r in runs],
+                "median_step_samples": [round(r["median_step_tokens_per_s"], 1) for r in runs],
+            }
     import torch
 
     if torch.cuda.is_available():
@@ -300,7 +325,11 @@ def main() -> None:
     else:
         report["device"] = f"cpu ({os.cpu_count()} cores)"
     if "anytune" in report and "plain_trl" in report:
-        report["speed_ratio"] = report["anytune"]["tokens_per_s"] / report["plain_trl"]["tokens_per_s"]
+        a, p = report["anytune"], report["plain_trl"]
+        report["speed_ratio"] = a["tokens_per_s"] / p["tokens_per_s"]
+        report["speed_ratio_median_step"] = (
+            a["median_step_tokens_per_s"] / p["median_step_tokens_per_s"]
+        )
     report["wall_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, indent=2))
 
