@@ -152,3 +152,36 @@ def test_dpo_runs_with_the_frozen_base_as_reference(home: Path, tiny_model: Path
     margins = [m.extra["rewards/margins"] for m in metrics]
     assert margins[-1] > margins[0]
     assert (Path(job.result.model) / "adapter_model.safetensors").exists()
+
+
+_FROM_CACHE = """
+import sys
+from anytune import Hyperparameters, Job
+job = Job.create(provider="local", model="acme/tiny-chat", training_file=sys.argv[1],
+                 hyperparameters=Hyperparameters(epochs=1, batch_size=4), max_steps=2,
+                 devices="cpu")
+job.wait(timeout=120, progress=False)
+print(job.status.value, job.result.model if job.result else job.error)
+"""
+
+
+def test_model_id_from_the_local_hugging_face_cache(home: Path, tiny_model: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    # The layout huggingface_hub writes: models--ORG--NAME/{refs/main, snapshots/REV/...}.
+    cache = home.parent / "hf-cache"
+    repo = cache / "models--acme--tiny-chat"
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(tiny_model, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
+    data = write_jsonl(format_dataset(8), home.parent / "few.jsonl")
+    out = subprocess.run(
+        [sys.executable, "-c", _FROM_CACHE, str(data)], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    status, adapter = out.stdout.split()
+    assert status == "succeeded" and (Path(adapter) / "adapter_model.safetensors").exists()
