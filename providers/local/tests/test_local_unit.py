@@ -203,3 +203,11 @@ def test_template_without_markers_trains_on_the_last_assistant_turn() -> None:
     split = split_prompt_completion(rec)
     assert split["prompt"] == rec["messages"][:2]
     assert split["completion"] == rec["messages"][2:]
+
+
+def test_missing_model_is_refused_before_any_upload(home: Path, tmp_path: Path) -> None:
+    data = write_jsonl(format_dataset(4), tmp_path / "t.jsonl")
+    with pytest.raises(NotFoundError, match="neither a local folder nor in the Hugging Face cache"):
+        Job.create(provider="local", model="acme/missing-7b", training_file=data)
+    assert not list((home / "local" / "_files").glob("*")), "nothing was staged"
+    assert _no_jobs(home)

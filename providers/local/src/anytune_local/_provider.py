@@ -160,6 +160,10 @@ class LocalProvider(Provider):
             for r in repos
         ]
 
+    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+        """A model that is neither a folder nor cached is refused before any upload."""
+        resolve_model(model)
+
     # --- files ----------------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:
         """Stage a prepared JSONL file; returns ``file-<hex>`` for ``CreateRequest``."""
