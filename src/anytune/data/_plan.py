@@ -134,6 +134,7 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
     ``Limits.source``; the numbers themselves come from ``provider.limits``."""
     lim = plan.limits
     name = plan.provider.name if plan.provider else ""
+    cite = f" (source: {lim.source})" if lim.source else ""
     if res.records == 0:
         res.add(Problem("empty_dataset", "the dataset has no records", file=file), MAX_PROBLEMS)
     elif purpose == "train" and plan.provider is not None and res.records < lim.min_examples:
@@ -142,7 +143,7 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
         res.add(
             Problem(
                 "too_few_examples",
-                f"{res.records} example(s); {name} needs at least {lim.min_examples}",
+                f"{res.records} example(s); {name} needs at least {lim.min_examples}{cite}",
                 file=file,
             ),
             MAX_PROBLEMS,
@@ -151,7 +152,7 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
         res.add(
             Problem(
                 "too_many_examples",
-                f"{res.valid} examples; {name} accepts at most {lim.max_examples}",
+                f"{res.valid} examples; {name} accepts at most {lim.max_examples}{cite}",
                 file=file,
             ),
             MAX_PROBLEMS,
@@ -160,7 +161,8 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
         res.add(
             Problem(
                 "file_too_large",
-                f"the converted file is {res.out_bytes} bytes; {name} accepts at most {lim.max_file_bytes}",
+                f"the converted file is {res.out_bytes} bytes; {name} accepts at most "
+                f"{lim.max_file_bytes}{cite}",
                 file=file,
             ),
             MAX_PROBLEMS,
