@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from anytune._errors import (
-    BudgetExceededError,
     ConfigurationError,
     ProviderConnectionError,
     ProviderTimeoutError,
@@ -113,16 +112,15 @@ def _sha256(path: Path) -> str:
 
 
 def _check_budget(estimate: Estimate | None, max_cost_usd: float | None) -> None:
-    if max_cost_usd is None:
-        return
-    if estimate is None or estimate.cost_usd is None:
+    from anytune._preflight import check_budget
+
+    if max_cost_usd is not None and estimate is None:
         raise ConfigurationError(
-            "max_cost_usd was given but the cost of this job cannot be estimated "
-            "(no price for the model, or the data is a provider file id); "
-            "drop max_cost_usd or pass local data"
+            "max_cost_usd was given but the data is a provider file id, which cannot be "
+            "priced before upload; drop max_cost_usd or pass local data"
         )
-    if estimate.cost_usd > max_cost_usd:
-        raise BudgetExceededError(estimate.cost_usd, max_cost_usd, estimate)
+    if estimate is not None:
+        check_budget(estimate, max_cost_usd)
 
 
 def _upload(provider: Provider, store: JobStore, path: Path, purpose: str) -> Flow[str]:
