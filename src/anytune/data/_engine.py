@@ -113,12 +113,12 @@ _MASK = (1 << 64) - 1
 
 
 def _keys(texts: list[str]) -> tuple[int, int]:
-    """(exact, near) 64-bit keys of an example's texts. Python's own string hash is
-    used: it is consistent within a run (forked workers share its seed), which is all
-    duplicate detection needs, and it is several times cheaper than a digest."""
-    joined = "\x00".join(texts)
-    near = joined.lower().encode("utf-8", "surrogatepass").translate(None, _STRIP)
-    return hash(joined) & _MASK, hash(near) & _MASK
+    """(exact, near) 64-bit keys of an example's texts. Python's own hash is used: it is
+    consistent within a run (forked workers share its seed), which is all duplicate
+    detection needs, and it is several times cheaper than a digest. Near keys fold
+    ASCII case only (``bytes.lower``, much cheaper than ``str.lower``)."""
+    data = "\x00".join(texts).encode("utf-8", "surrogatepass")
+    return hash(data) & _MASK, hash(data.lower().translate(None, _STRIP)) & _MASK
 
 
 def _process(
@@ -154,12 +154,14 @@ def _process(
                     )
                 )
             res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
-            if not any(i[3] == "error" for i in issues):
+            if not issues or not any(i[3] == "error" for i in issues):
                 # Only on records that read cleanly: one root cause, not its echoes.
                 check_example(ex, method, issues)
             if target is not None:
                 rec = write_example(ex, target, issues)
-        if cfg.lossy:
+        if not issues:
+            bad = False
+        elif cfg.lossy:
             bad = any(i[3] == "error" and i[0] != "not_expressible" for i in issues)
         else:
             bad = any(i[3] == "error" for i in issues)

@@ -36,6 +36,8 @@ _ROLE_MAP = {
     "function": "tool",
     "model": "assistant",
 }
+# Roles that are already canonical (no alias warning, no mapping).
+_PLAIN_ROLES = frozenset({"system", "user", "assistant"})
 # [COOKBOOK] recognised message keys, plus the tool-calling keys of [OAI-CHAT].
 _MESSAGE_KEYS = frozenset(
     {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
@@ -150,8 +152,15 @@ def parse_messages(
         return []
     out: list[Message] = []
     ids = call_ids if call_ids is not None else set()
+    plain = _PLAIN_ROLES
     for i, m in enumerate(value):
         where = f"{field}[{i}]"
+        # Fast path for the common {"role", "content"} message: nothing else to check.
+        if type(m) is dict and len(m) == 2:
+            role, content = m.get("role"), m.get("content")
+            if type(content) is str and role in plain:
+                out.append(Message(role, content, where))
+                continue
         if not isinstance(m, dict):
             issues.append(("invalid_message", where, f"a message must be an object, got {_kind(m)}", "error"))
             continue
