@@ -139,3 +139,26 @@ def test_registered_as_an_entry_point() -> None:
 
     eps = {ep.name: ep for ep in entry_points(group="anytune.providers")}
     assert eps["openai"].load() is OpenAIProvider
+
+
+def test_after_the_shutdown_create_fails_before_any_upload(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Through the core's create flow with an injected clock: nothing reaches OpenAI."""
+    from anytune_openai._emulator import OpenAIEmulator
+    from openai_helpers import TEST_KEY, write_chat
+
+    from anytune._create import CreateSpec, create_flow
+    from anytune._flow import run_sync
+    from anytune._store import JobStore
+
+    with OpenAIEmulator(api_key=TEST_KEY) as emu:
+        provider = OpenAIProvider(api_key=TEST_KEY, base_url=emu.env["OPENAI_BASE_URL"])
+        spec = CreateSpec(model="gpt-4.1-mini-2025-04-14", training_file=write_chat(tmp_path / "d.jsonl"))
+        flow = create_flow(
+            spec,
+            provider=provider,
+            store=JobStore(tmp_path / "store.db"),
+            now=datetime(2027, 2, 1, tzinfo=UTC),
+        )
+        with pytest.raises(TrainingUnavailableError, match="2027-01-06"):
+            run_sync(flow)
+        assert sum(emu.requests.values()) == 0  # not even a list: it failed before the network

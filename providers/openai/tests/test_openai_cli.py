@@ -107,3 +107,15 @@ def test_wrong_key_is_an_auth_error_naming_the_variable(sandbox: dict[str, str],
     assert run.returncode == 3
     assert "OPENAI_API_KEY" in run.stdout + run.stderr
     assert wrong not in run.stdout + run.stderr
+
+
+def test_a_retired_model_fails_before_anything_is_sent(tmp_path: Path) -> None:
+    # gpt-3.5-turbo-0125 was retired on 2026-10-23: the refusal needs no key, no network.
+    data = write_chat(tmp_path / "data.jsonl", 12)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["ANYTUNE_HOME"] = str(tmp_path / "home")
+    env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens there
+    run = _run(["create", str(data), "--provider", "openai", "--model", "gpt-3.5-turbo-0125"], env, tmp_path)
+    out = run.stdout + run.stderr
+    assert run.returncode == 2, out
+    assert "2026-10-23" in out and 'provider="together"' in out and "gpt-4.1-mini" in out
