@@ -133,6 +133,12 @@ def test_every_openai_status_maps(raw: str, status: JobStatus) -> None:
         assert not snap.status.terminal
 
 
+def test_running_job_shows_openais_estimated_finish() -> None:
+    snap = snapshot_from(_job("running", estimated_finish=1_700_003_600))
+    assert snap.message == "OpenAI estimates it finishes at 2023-11-14 23:13 UTC"
+    assert snapshot_from(_job("succeeded", estimated_finish=1_700_003_600)).message is None
+
+
 def test_failed_job_carries_openais_error_object() -> None:
     snap = snapshot_from(
         _job(

@@ -165,6 +165,12 @@ def snapshot_from(job: Any) -> JobSnapshot:
         message = "paused on OpenAI; resume it there to continue"
     elif raw_status not in STATUS_MAP:
         message = f"unknown OpenAI status {raw_status!r}"
+    elif status in (JobStatus.QUEUED, JobStatus.RUNNING) and d.get("estimated_finish"):
+        try:
+            finish = _ts(d["estimated_finish"])
+            message = f"OpenAI estimates it finishes at {finish:%Y-%m-%d %H:%M} UTC"
+        except (TypeError, ValueError, OverflowError, OSError):
+            pass  # a hint only: a malformed one must not fail the whole snapshot
     err = d.get("error")
     error = None
     if status is JobStatus.FAILED and isinstance(err, dict) and (err.get("message") or err.get("code")):
