@@ -211,3 +211,12 @@ def test_missing_model_is_refused_before_any_upload(home: Path, tmp_path: Path) 
         Job.create(provider="local", model="acme/missing-7b", training_file=data)
     assert not list((home / "local" / "_files").glob("*")), "nothing was staged"
     assert _no_jobs(home)
+
+
+def test_time_estimate_from_a_measured_warmup(tiny_model: Path) -> None:
+    p = LocalProvider()
+    seconds = p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, batch_size=4)
+    # The tiny model trains thousands of tokens per second even on a busy 2-core machine.
+    assert 0 < seconds < 100
+    more = p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, batch_size=4, full=True)
+    assert 0 < more < 200

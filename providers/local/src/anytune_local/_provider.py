@@ -164,6 +164,31 @@ class LocalProvider(Provider):
         """A model that is neither a folder nor cached is refused before any upload."""
         resolve_model(model)
 
+    def estimate_seconds(
+        self,
+        model: str,
+        trained_tokens: int,
+        *,
+        max_seq_length: int = 1024,
+        batch_size: int = 4,
+        quantization: str | None = None,
+        full: bool = False,
+    ) -> float:
+        """Seconds this machine needs to train ``trained_tokens`` (e.g. ``estimate(...)
+        .trained_tokens``), from a short measured warm-up: loads the model in this process
+        and times a few training steps of the planned shape (seconds on small models,
+        a minute or more on large ones). Job start-up (about 5 s) is not included."""
+        from anytune_local._warmup import measure_tokens_per_s
+
+        rate = measure_tokens_per_s(
+            str(resolve_model(model)),
+            max_seq_length=max_seq_length,
+            batch_size=batch_size,
+            quantization=quantization,
+            full=full,
+        )
+        return trained_tokens / rate
+
     # --- files ----------------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:
         """Stage a prepared JSONL file; returns ``file-<hex>`` for ``CreateRequest``."""
