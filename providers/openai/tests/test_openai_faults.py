@@ -114,3 +114,9 @@ def test_a_bad_fault_spec_is_a_configuration_error() -> None:
 
     with pytest.raises(ConfigurationError, match="teleport"):
         OpenAIProvider.emulator(faults="teleport:500")
+
+
+def test_emulator_options_reach_the_emulator() -> None:
+    emu = OpenAIProvider.emulator(job_seconds=3, slow_seconds=0.2, retry_after=2)
+    assert (emu.slow_seconds, emu.faults.pending(), emu.retry_after) == (0.2, 0, 2)
+    assert emu.state.job_seconds == 3

@@ -155,3 +155,15 @@ def test_upload_reads_credentials_lazily(
     assert provider.upload(chat_file, purpose="train").startswith("file-")
     assert provider.scope() == emulator.env["OPENAI_BASE_URL"]
     assert TEST_KEY not in provider.scope()
+
+
+def test_the_threshold_itself_still_uses_the_files_api(
+    provider: OpenAIProvider, emulator: OpenAIEmulator, chat_file: Path
+) -> None:
+    size = chat_file.stat().st_size
+    provider.upload_threshold_bytes = size  # "512 MB" exactly: one request
+    provider.upload(chat_file, purpose="train")
+    assert emulator.counts["uploads_created"] == 0
+    provider.upload_threshold_bytes = size - 1  # one byte more than the limit: parts
+    provider.upload(chat_file, purpose="validation")
+    assert emulator.counts["uploads_created"] == 1

@@ -134,11 +134,14 @@ class OpenAIProvider(AsyncTwins, Provider):
         job_seconds: float = 30.0,
         faults: str = "",
         api_key: str | None = None,
+        **options: Any,
     ) -> OpenAIEmulator:
-        """A local emulator of OpenAI's fine-tuning API (``anytune sandbox openai``)."""
+        """A local emulator of OpenAI's fine-tuning API (``anytune sandbox openai``).
+        ``options`` go to :class:`OpenAIEmulator` (``slow_seconds``, ``retry_after``,
+        ``clock``), for test harnesses."""
         from anytune_openai._emulator import OpenAIEmulator
 
-        return OpenAIEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key)
+        return OpenAIEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key, **options)
 
     # --- preflight ------------------------------------------------------------------------
     def catalog(self) -> list[ModelInfo]:
