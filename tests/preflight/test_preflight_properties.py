@@ -101,3 +101,14 @@ def test_arbitrary_records_convert(records: list, target: str) -> None:
     assert report.records + report.skipped == len(records)
     json.dumps(report.to_dict())
     json.dumps(report.data)
+
+
+@SETTINGS
+@given(st.lists(json_values | shaped, max_size=6), st.sampled_from(["sft", "dpo"]))
+def test_arbitrary_records_estimate(records: list, method: str) -> None:
+    from anytune import estimate
+
+    est = estimate(records, provider=PROVIDER, model="m", method=method, epochs=2)
+    assert est.records <= len(records)
+    assert est.trained_tokens == 2 * est.tokens_per_epoch >= 0
+    json.dumps(est.to_dict())

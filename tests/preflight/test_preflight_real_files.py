@@ -170,3 +170,11 @@ def test_estimate_on_real_file_matches_cookbook_count() -> None:
     est = estimate(path, provider=OpenAILike(min_examples=1), model="m", epochs=2)
     assert est.tokens_per_epoch == expected == 43 + 106 + 26 + 27 + 8031
     assert est.trained_tokens == 2 * expected and est.exact_tokens
+
+
+def test_without_a_provider_only_the_format_and_method_are_checked() -> None:
+    report = validate(shared("preference/llamafactory_dpo_en_demo.json"), method="dpo")
+    assert report.ok and report.valid == 300
+    toy = validate(shared("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl"))
+    assert toy.ok  # no minimum count and no token limit without a provider
+    assert codes(toy.warnings) == [(4, "missing_user_message")]
