@@ -205,3 +205,24 @@ def test_file_references() -> None:
     assert not is_file_reference("train.jsonl")
     assert not is_file_reference("data/train")
     assert not is_file_reference(["x"])
+
+
+def test_dpo_limit_applies_to_each_sequence() -> None:
+    counter = make_counter("tiktoken:o200k_base")
+    long_reply = "word " * 60
+    rec = {"prompt": "Say hi", "chosen": long_reply, "rejected": "Hello."}
+    prompt = 3 + counter.text("user") + counter.text("Say hi") + 3
+    chosen_seq = prompt + 3 + counter.text("assistant") + counter.text(long_reply)
+    rejected_seq = prompt + 3 + counter.text("assistant") + counter.text("Hello.")
+    limit = chosen_seq - 5  # only the chosen sequence is over; the pair's sum is far over
+    provider = OpenAILike(min_examples=1, max_tokens=limit)
+    report = validate([rec], provider=provider, model="m", method="dpo")
+    assert [(p.code, p.message) for p in report.warnings] == [
+        (
+            "too_many_tokens",
+            f"the example has {chosen_seq} tokens, over the model's limit of {limit}: "
+            "5 tokens would be truncated",
+        )
+    ]
+    est = estimate([rec], provider=provider, model="m", method="dpo", epochs=1)
+    assert est.tokens_per_epoch == limit + rejected_seq

@@ -167,30 +167,31 @@ def _process(
             bad = any(i[3] == "error" for i in issues)
         if ex is not None and not bad:
             if counter is not None:
-                n = counter.example(ex)
-                if max_tokens is not None and n > max_tokens:
+                seqs = counter.sequences(ex)
+                n, longest = sum(seqs), max(seqs)
+                if max_tokens is not None and longest > max_tokens:
                     # A warning: providers truncate such examples (OpenAI's guide: "Examples
                     # longer than the default will be truncated"), and bill the capped count.
                     issues.append(
                         (
                             "too_many_tokens",
                             None,
-                            f"the example has {n} tokens, over the model's limit of {max_tokens}: "
-                            f"{n - max_tokens} tokens would be truncated",
+                            f"the example has {longest} tokens, over the model's limit of {max_tokens}: "
+                            f"{longest - max_tokens} tokens would be truncated",
                             "warning",
                         )
                     )
-                elif max_tokens is not None and n > LONG_FRACTION * max_tokens:
+                elif max_tokens is not None and longest > LONG_FRACTION * max_tokens:
                     issues.append(
                         (
                             "long_example",
                             None,
-                            f"the example has {n} tokens, close to the limit of {max_tokens}",
+                            f"the example has {longest} tokens, close to the limit of {max_tokens}",
                             "warning",
                         )
                     )
                 res.tokens += n
-                res.capped_tokens += n if max_tokens is None else min(n, max_tokens)
+                res.capped_tokens += n if max_tokens is None else sum(min(q, max_tokens) for q in seqs)
             exact, near = _keys(ex.texts())
             res.hashes.append(exact)
             res.near.append(near)

@@ -13,8 +13,8 @@ A tokenizer spec comes from ``Provider.tokenizer(model)``:
 - ``"approx"``: no tokenizer available: 1 token per 4 characters of each field plus the
   same per-message overhead; reported as ``exact_tokens: false``.
 
-Preference examples are counted as the two sequences a DPO step processes: prompt +
-chosen and prompt + rejected.
+Preference examples are counted as the two sequences a DPO step processes, prompt +
+chosen and prompt + rejected; the model's per-example limit applies to each sequence.
 """
 
 from __future__ import annotations
@@ -99,17 +99,18 @@ class TokenCounter:
                     total += short(c.name) + enc(c.arguments)
         return total
 
-    def example(self, ex: Example) -> int:
-        """Tokens of one example (see the module docstring for the rule)."""
+    def sequences(self, ex: Example) -> tuple[int, ...]:
+        """Tokens of each sequence the model trains on: one for a chat example, two
+        (prompt + chosen, prompt + rejected) for a preference pair. Limits apply to each."""
         tools = self._shared(_tools_json(ex.tools)) if ex.tools else 0
-        prompt = self.messages(ex.messages) + tools
+        prompt = self.messages(ex.messages) + tools + _PER_EXAMPLE
         if ex.kind == "preference":
-            return (
-                2 * (prompt + _PER_EXAMPLE)
-                + self.messages(ex.chosen or [])
-                + self.messages(ex.rejected or [])
-            )
-        return prompt + _PER_EXAMPLE
+            return prompt + self.messages(ex.chosen or []), prompt + self.messages(ex.rejected or [])
+        return (prompt,)
+
+    def example(self, ex: Example) -> int:
+        """Tokens of one example: the sum of its sequences (see the module docstring)."""
+        return sum(self.sequences(ex))
 
 
 try:
@@ -137,15 +138,16 @@ class _ChatTemplateCounter(TokenCounter):
             ids = ids["input_ids"]
         return len(ids)
 
-    def example(self, ex: Example) -> int:
+    def sequences(self, ex: Example) -> tuple[int, ...]:
         try:
             if ex.kind == "preference":
-                return self._render(ex.messages + (ex.chosen or [])) + self._render(
-                    ex.messages + (ex.rejected or [])
+                return (
+                    self._render(ex.messages + (ex.chosen or [])),
+                    self._render(ex.messages + (ex.rejected or [])),
                 )
-            return self._render(ex.messages)
+            return (self._render(ex.messages),)
         except Exception:  # a template that rejects this role order: count plainly
-            return super().example(ex)
+            return super().sequences(ex)
 
 
 def _approx_len(s: str) -> int:
