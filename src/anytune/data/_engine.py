@@ -347,8 +347,9 @@ def _dupes(keys: array[int], lines: array[int]) -> Iterator[tuple[int, int]]:
 
 
 def _duplicates(res: ScanResult, cfg: ScanConfig) -> None:
-    """[ANYTUNE] warnings: exact duplicates, and near-duplicates (equal once lower-cased
-    with punctuation and whitespace collapsed)."""
+    """[ANYTUNE] warnings: exact duplicates, and near-duplicates: examples whose texts are
+    equal once ASCII letters are lower-cased and ASCII punctuation and whitespace removed
+    (cheap enough for 1 GB; paraphrases are not caught)."""
     exact = dict(_dupes(res.hashes, res.hash_lines))
     for line, first in sorted(exact.items()):
         res.add(
