@@ -120,3 +120,7 @@ def test_emulator_options_reach_the_emulator() -> None:
     emu = OpenAIProvider.emulator(job_seconds=3, slow_seconds=0.2, retry_after=2)
     assert (emu.slow_seconds, emu.faults.pending(), emu.retry_after) == (0.2, 0, 2)
     assert emu.state.job_seconds == 3
+
+    from anytune.provider import Emulator
+
+    assert isinstance(emu, Emulator)  # the SPI's protocol: env, start(), stop()
