@@ -224,6 +224,8 @@ def anytune_run(args: argparse.Namespace) -> dict[str, Any]:
     # rebuild (time, tokens seen) at the end of each step, as the plain run records them.
     points, clock, seen = [], 0.0, 0.0
     for m in rows:
+        if "tokens_per_s" not in m.extra:  # no new tokens counted in that interval
+            continue
         step_tokens = m.extra["tokens_seen"] - seen
         clock += step_tokens / m.extra["tokens_per_s"]
         seen = m.extra["tokens_seen"]
