@@ -119,3 +119,35 @@ def test_a_retired_model_fails_before_anything_is_sent(tmp_path: Path) -> None:
     out = run.stdout + run.stderr
     assert run.returncode == 2, out
     assert "2026-10-23" in out and 'provider="together"' in out and "gpt-4.1-mini" in out
+
+
+def test_estimate_equals_billed_tokens_for_dpo_and_real_data(sandbox: dict[str, str], tmp_path: Path) -> None:
+    from openai_helpers import write_preference
+    from openai_spec import SHARED
+
+    env = {**os.environ, **sandbox, "ANYTUNE_HOME": str(tmp_path / "home")}
+    cases = [(write_preference(tmp_path / "pref.jsonl"), "gpt-4o-mini-2024-07-18", "dpo")]
+    drone = SHARED / "data" / "chat_sft" / "openai_cookbook_drone_training.jsonl"
+    if drone.is_file():  # real data, read in place
+        cases.append((drone, "gpt-4.1-nano-2025-04-14", "sft"))
+    for data, model, method in cases:
+        run = _run(
+            [
+                "create",
+                str(data),
+                "--provider",
+                "openai",
+                "--model",
+                model,
+                "--method",
+                method,
+                "--wait",
+                "--json",
+            ],
+            env,
+            tmp_path,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        job = json.loads(run.stdout)
+        assert job["status"] == "succeeded"
+        assert job["estimate"]["trained_tokens"] == job["result"]["trained_tokens"], data.name

@@ -50,23 +50,50 @@ def _count(text: str, encoding: str) -> int:
     return len(enc.encode_ordinary(text))
 
 
+_PER_MESSAGE = 3  # cookbook: <|start|>{role}\n{content}<|end|> around every message
+_PER_NAME = 1  # cookbook: a name costs one token more
+_PER_EXAMPLE = 3  # cookbook: the reply is primed with <|start|>assistant<|message|>
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: only their text is read
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return "" if content is None else json.dumps(content)
+
+
 def _message_tokens(messages: list[Any], encoding: str) -> int:
-    # The cookbook's rule: 3 tokens of framing per message, the role and content, 3 more
-    # to prime the reply.
-    total = 3
+    """The cookbook's count of a message list (without the reply priming)."""
+    total = 0
     for m in messages:
         if not isinstance(m, dict):
             continue
-        total += 3
-        for key in ("role", "content", "name"):
-            value = m.get(key)
-            if isinstance(value, str):
-                total += _count(value, encoding)
-            elif value is not None:
-                total += _count(json.dumps(value), encoding)
-        if m.get("tool_calls"):
-            total += _count(json.dumps(m["tool_calls"]), encoding)
+        total += _PER_MESSAGE + _count(str(m.get("role") or ""), encoding)
+        total += _count(_text(m.get("content")), encoding)
+        if isinstance(m.get("name"), str):
+            total += _count(m["name"], encoding) + _PER_NAME
+        for call in m.get("tool_calls") or []:
+            fn = call.get("function", {}) if isinstance(call, dict) else {}
+            total += _count(str(fn.get("name") or ""), encoding)
+            total += _count(str(fn.get("arguments") or ""), encoding)
     return total
+
+
+def _sequences(record: dict[str, Any], method: str, encoding: str) -> tuple[int, ...]:
+    """Tokens of each sequence trained on: the conversation for SFT; prompt + preferred
+    and prompt + non-preferred for DPO (each is capped on its own)."""
+    messages = record["input"]["messages"] if method == "dpo" else record["messages"]
+    tools = record.get("tools") or (record["input"].get("tools") if method == "dpo" else None)
+    prompt = _message_tokens(messages, encoding) + _PER_EXAMPLE
+    if tools:
+        prompt += _count(json.dumps(tools, ensure_ascii=False, separators=(",", ":")), encoding)
+    if method != "dpo":
+        return (prompt,)
+    return (
+        prompt + _message_tokens(record["preferred_output"], encoding),
+        prompt + _message_tokens(record["non_preferred_output"], encoding),
+    )
 
 
 @dataclass(frozen=True)
@@ -105,8 +132,8 @@ def _dpo_problem(record: dict[str, Any]) -> str | None:
 def check_training_data(
     content: bytes, *, method: str, encoding: str, max_tokens: int, min_examples: int
 ) -> DataCheck:
-    """Check JSONL ``content`` for ``method`` ("supervised" or "dpo"); count its tokens
-    per example, each capped at ``max_tokens`` (what OpenAI bills)."""
+    """Check JSONL ``content`` for ``method`` ("supervised" or "dpo"); count the tokens
+    OpenAI bills per epoch: each sequence's, capped at ``max_tokens``."""
     examples = 0
     tokens = 0
     for n, line in enumerate(content.decode("utf-8", "replace").splitlines(), 1):
@@ -121,14 +148,8 @@ def check_training_data(
         problem = _dpo_problem(record) if method == "dpo" else _sft_problem(record)
         if problem:
             return DataCheck(error=f"line {n}: {problem}")
-        if method == "dpo":
-            count = _message_tokens(record["input"]["messages"], encoding)
-            count += _message_tokens(record["preferred_output"], encoding)
-            count += _message_tokens(record["non_preferred_output"], encoding)
-        else:
-            count = _message_tokens(record["messages"], encoding)
         examples += 1
-        tokens += min(count, max_tokens)
+        tokens += sum(min(n, max_tokens) for n in _sequences(record, method, encoding))
     if examples < min_examples:
         return DataCheck(
             examples, tokens, f"the file has {examples} examples; at least {min_examples} are required"
