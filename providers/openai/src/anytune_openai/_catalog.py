@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from datetime import date, datetime, timezone
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from anytune._errors import UnsupportedError
@@ -51,7 +51,8 @@ class TrainingUnavailableError(UnsupportedError):
 @functools.lru_cache(maxsize=1)
 def catalog_data() -> dict[str, Any]:
     """The parsed ``models.json`` (cached: it never changes while running)."""
-    text = resources.files("anytune_openai").joinpath("models.json").read_text("utf-8")
+    # A plain path, not importlib.resources: that import alone costs ~20 ms at startup.
+    text = Path(__file__).with_name("models.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
