@@ -19,7 +19,9 @@ def plot_losses(metrics: Sequence[Metric], output: Path, *, title: str = "") -> 
         matplotlib.use("Agg")  # no display needed
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigurationError("anytune plot needs matplotlib: pip install matplotlib") from None
+        raise ConfigurationError(
+            'anytune plot needs matplotlib: pip install "anytune[plot]"'
+        ) from None
     train = [(m.step, m.train_loss) for m in metrics if m.train_loss is not None]
     valid = [(m.step, m.valid_loss) for m in metrics if m.valid_loss is not None]
     if not train and not valid:
