@@ -270,9 +270,12 @@ def sandbox(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a local emulator of a provider's API until Ctrl-C."""
+    import signal
     import threading
 
     from anytune import _registry
+
+    stop = threading.Event()
 
     def body() -> tuple[Any, int]:
         emu = _registry.provider_class(provider).emulator(
@@ -284,8 +287,12 @@ def sandbox(
             for key, value in emu.env.items():
                 print(f"export {key}={value}")
         sys.stdout.flush()
+        # SIGTERM as well as Ctrl-C: a sandbox started in the background of a script
+        # ignores SIGINT (shells do that to background jobs), so `kill` must stop it.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            threading.Event().wait()
+            while not stop.wait(0.5):
+                pass
         except KeyboardInterrupt:
             pass
         finally:
