@@ -125,6 +125,7 @@ def _config(spec: dict[str, Any], prec: dict[str, Any], *, has_eval: bool, assis
         "per_device_train_batch_size": hp.get("batch_size") or 4,
         "per_device_eval_batch_size": hp.get("batch_size") or 4,
         "gradient_accumulation_steps": int(opts.get("gradient_accumulation_steps") or 1),
+        # transformers 5 reads a float below 1 as a fraction of the total steps.
         "warmup_steps": hp.get("warmup_ratio") or 0.0,
         "max_length": int(opts.get("max_seq_length") or 1024),
         "logging_steps": int(opts.get("logging_steps") or 1),
@@ -228,6 +229,14 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
         callbacks=[cb],
     )
     assert trainer.model is not None
+    kept = len(trainer.train_dataset) if trainer.train_dataset is not None else 0
+    if kept == 0:
+        # TRL drops examples whose trained tokens were all cut by truncation; without this
+        # the user would see torch's "num_samples=0" instead of what to change.
+        raise ValueError(
+            f"none of the {len(train_ds)} training examples has tokens left to learn from "
+            f"after truncation to max_seq_length={config.max_length}; raise max_seq_length"
+        )
     params = list(trainer.model.parameters())
     trainable = sum(int(p.numel()) for p in params if p.requires_grad)
     total = sum(int(p.numel()) for p in params)
