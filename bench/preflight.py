@@ -212,6 +212,47 @@ def _child(method: str, path: str) -> None:
     print(json.dumps(out))
 
 
+def _tree(pid: int) -> list[int]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid] + [p for k in kids for p in _tree(int(k))]
+
+
+def _proc_kb(pid: int, path: str, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _run_child(method: str, file: Path) -> dict:
+    """Run one method in a child process; on Linux, sample the memory of its whole
+    process tree every 0.1 s: PSS (shared pages split between the processes that share
+    them, so forked workers are not counted twice) and the plain sum of RSS."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", method, str(file)], stdout=subprocess.PIPE, text=True
+    )
+    pss = rss = 0
+    while proc.poll() is None:
+        pids = _tree(proc.pid)
+        pss = max(pss, sum(_proc_kb(p, "smaps_rollup", "Pss:") for p in pids))
+        rss = max(rss, sum(_proc_kb(p, "status", "VmRSS:") for p in pids))
+        time.sleep(0.1)
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode:
+        raise SystemExit(f"{method} failed with exit code {proc.returncode}")
+    r = json.loads(out.strip().splitlines()[-1])
+    if pss:
+        r["tree_peak_pss_mb"] = round(pss / 1024, 1)
+        r["tree_peak_rss_sum_mb"] = round(rss / 1024, 1)
+    return r
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size-mb", type=float, default=1024)
@@ -248,13 +289,7 @@ def main() -> None:
     # the best run of each is reported, with every run's wall time alongside.
     for _ in range(args.repeat):
         for method in args.methods.split(","):
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", method, str(args.file)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = _run_child(method, args.file)
             r["mb_per_s"] = round(file_mb / r["seconds"], 2)
             r["loadavg_after"] = round(os.getloadavg()[0], 2)
             print(method, json.dumps(r), file=sys.stderr, flush=True)
