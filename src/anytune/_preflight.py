@@ -8,6 +8,7 @@ converts, counts tokens and hashes for duplicates, in parallel on large JSONL fi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -188,11 +189,20 @@ def estimate(
     ``tokens_per_epoch`` sums each valid example's tokens, capped at the model's limit;
     ``epochs`` is ``epochs``, else ``hyperparameters.epochs``, else the provider's default
     for this dataset size; the price comes from the provider's catalog. Records with
-    errors are left out and said so in ``notes``.
+    errors are left out and said so in ``notes``, followed by the provider's own
+    ``estimate_notes`` when it has that hook (e.g. how long a local run would take).
     """
-    return preflight(
-        data, provider=provider, model=model, method=method, epochs=epochs, hyperparameters=hyperparameters
-    )[1]
+    plan = make_plan(provider, model, method)
+    if plan.provider is None:
+        raise ConfigurationError("an estimate needs a provider")
+    res, note = run_scan(data, plan)
+    est = estimate_from(res, plan, note, epochs, hyperparameters)
+    hook = getattr(plan.provider, "estimate_notes", None)
+    if hook is not None:
+        extra = hook(model, method, est.trained_tokens, hyperparameters or Hyperparameters())
+        if extra:
+            est = dataclasses.replace(est, notes=(*est.notes, *extra))
+    return est
 
 
 def convert(data: Any, *, to: str, output: str | os.PathLike[str] | None = None) -> ConversionReport:

@@ -226,3 +226,13 @@ def test_dpo_limit_applies_to_each_sequence() -> None:
     ]
     est = estimate([rec], provider=provider, model="m", method="dpo", epochs=1)
     assert est.tokens_per_epoch == limit + rejected_seq
+
+
+class WithNotes(OpenAILike):
+    def estimate_notes(self, model: str, method: str, trained_tokens: int, hp: Hyperparameters) -> list[str]:
+        return [f"{trained_tokens} tokens would take about 1 hour here"]
+
+
+def test_estimate_appends_the_providers_own_notes() -> None:
+    est = estimate(records(), provider=WithNotes(), model="m", epochs=1)
+    assert est.notes[-1] == f"{est.trained_tokens} tokens would take about 1 hour here"
