@@ -4,47 +4,14 @@ the exact code and field, and nothing else may be reported as an error."""
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 
 import pytest
 from preflight_helpers import OpenAILike
+from preflight_records import CALL, OK, OK2, chat, j, pref, tool_chat, write_lines
 
 from anytune import validate
 
-
-def j(obj: object) -> str:
-    return json.dumps(obj)
-
-
-def chat(*turns: tuple[str, str], **extra: object) -> str:
-    return j({"messages": [{"role": r, "content": c} for r, c in turns], **extra})
-
-
-OK = chat(("user", "What is 2+2?"), ("assistant", "It is 4."))
-OK2 = chat(("system", "Be brief."), ("user", "Capital of France?"), ("assistant", "Paris."))
-CALL = {"id": "call_1", "type": "function", "function": {"name": "add", "arguments": '{"a": 1}'}}
-TOOLS = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}]
-
-
-def tool_chat(call: object, tool_msg: dict | None = None, tools: object = TOOLS) -> str:
-    msgs = [{"role": "user", "content": "add 1"}, {"role": "assistant", "tool_calls": [call]}]
-    msgs.append(tool_msg or {"role": "tool", "tool_call_id": "call_1", "content": "1"})
-    msgs.append({"role": "assistant", "content": "It is 1."})
-    return j({"messages": msgs, "tools": tools})
-
-
-def pref(chosen: str, rejected: str) -> str:
-    return j(
-        {
-            "input": {"messages": [{"role": "user", "content": "Hi"}]},
-            "preferred_output": [{"role": "assistant", "content": chosen}],
-            "non_preferred_output": [{"role": "assistant", "content": rejected}],
-        }
-    )
-
-
-# (id, lines or bytes, method, provider kwargs, [(line, code, field)])
 CASES = [
     ("invalid_json", [OK, '{"messages": [}'], "sft", {}, [(2, "invalid_json", None)]),
     ("invalid_utf8", [OK.encode(), b'{"messages": "\xff\xfe"}'], "sft", {}, [(2, "invalid_utf8", None)]),
@@ -294,15 +261,6 @@ CASES = [
 ]
 
 
-def _write(tmp_path: Path, lines: list, suffix: str = ".jsonl") -> Path:
-    path = tmp_path / f"data{suffix}"
-    if lines and isinstance(lines[0], bytes):
-        path.write_bytes(b"\n".join(lines) + b"\n")
-    else:
-        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_broken_input_is_reported_at_its_line(case: tuple, tmp_path: Path) -> None:
     _, lines, method, kwargs, expected = case
@@ -310,7 +268,7 @@ def test_broken_input_is_reported_at_its_line(case: tuple, tmp_path: Path) -> No
     if "fmt" in opts:
         opts["fmt"] = opts["fmt"]
     provider = OpenAILike(**opts)
-    report = validate(_write(tmp_path, lines), provider=provider, model="m", method=method)
+    report = validate(write_lines(tmp_path, lines), provider=provider, model="m", method=method)
     got = [(p.line, p.code, p.field) for p in report.errors]
     assert got == expected, [str(p) for p in report.errors]
     assert not report.ok
@@ -351,74 +309,8 @@ def test_problem_cap_counts_what_it_does_not_list(tmp_path: Path, monkeypatch: p
     from anytune.data import _plan
 
     monkeypatch.setattr(_plan, "MAX_PROBLEMS", 5)
-    path = _write(tmp_path, ["{bad"] * 12)
+    path = write_lines(tmp_path, ["{bad"] * 12)
     report = validate(path, provider=OpenAILike(min_examples=1), model="m")
     assert [p.line for p in report.errors[:5]] == [1, 2, 3, 4, 5]
     assert report.errors[-1].code == "too_many_problems"
     assert "7 more errors" in report.errors[-1].message
-
-
-# (id, lines, method, [(line, code, field)]) for warnings, which never block.
-WARNINGS = [
-    ("duplicate", [OK, OK2, OK], "sft", [(3, "duplicate", None)]),
-    (
-        "near_duplicate",
-        [OK, OK2, chat(("user", "what is 2 + 2"), ("assistant", "it is 4"))],
-        "sft",
-        [(3, "near_duplicate", None)],
-    ),
-    (
-        "missing_user",
-        [OK, chat(("system", "s"), ("assistant", "a reply"))],
-        "sft",
-        [(2, "missing_user_message", "messages")],
-    ),
-    (
-        "trailing_turns",
-        [chat(("user", "u"), ("assistant", "a reply"), ("user", "more?"))],
-        "sft",
-        [(1, "trailing_turns", "messages[2]")],
-    ),
-    (
-        "two_users",
-        [chat(("user", "u"), ("user", "u2"), ("assistant", "a reply"))],
-        "sft",
-        [(1, "role_order", "messages[1]")],
-    ),
-    ("empty_reply", [chat(("user", "u"), ("assistant", ""))], "sft", [(1, "empty_content", "messages[1]")]),
-    (
-        "model_role",
-        [chat(("user", "u"), ("model", "a reply"))],
-        "sft",
-        [(1, "role_alias", "messages[1].role")],
-    ),
-    ("extra_key", [chat(("user", "u"), ("assistant", "a reply"), id=7)], "sft", [(1, "unknown_key", "id")]),
-    # Providers truncate over-long examples: reported with the count that would be cut.
-    (
-        "over_token_limit",
-        [OK, chat(("user", "word " * 200), ("assistant", "a reply"))],
-        "sft",
-        [(2, "too_many_tokens", None)],
-    ),
-    (
-        "near_token_limit",
-        [OK, chat(("user", "word " * 85), ("assistant", "a reply"))],
-        "sft",
-        [(2, "long_example", None)],
-    ),
-    (
-        "mixed_formats",
-        [OK, j({"instruction": "i", "input": "", "output": "an answer"})],
-        "sft",
-        [(2, "mixed_formats", None)],
-    ),
-]
-
-
-@pytest.mark.parametrize("case", WARNINGS, ids=[c[0] for c in WARNINGS])
-def test_warnings_are_reported_and_do_not_block(case: tuple, tmp_path: Path) -> None:
-    _, lines, method, expected = case
-    provider = OpenAILike(min_examples=1, max_tokens=100)
-    report = validate(_write(tmp_path, lines), provider=provider, model="m", method=method)
-    assert report.ok, [str(p) for p in report.errors]
-    assert [(p.line, p.code, p.field) for p in report.warnings] == expected
