@@ -264,10 +264,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_broken_input_is_reported_at_its_line(case: tuple, tmp_path: Path) -> None:
     _, lines, method, kwargs, expected = case
-    opts = {"min_examples": 1, **kwargs}
-    if "fmt" in opts:
-        opts["fmt"] = opts["fmt"]
-    provider = OpenAILike(**opts)
+    provider = OpenAILike(**{"min_examples": 1, **kwargs})
     report = validate(write_lines(tmp_path, lines), provider=provider, model="m", method=method)
     got = [(p.line, p.code, p.field) for p in report.errors]
     assert got == expected, [str(p) for p in report.errors]
