@@ -22,7 +22,11 @@ TARGETS = [
 
 
 def main() -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="anytune-example-"))
+    with tempfile.TemporaryDirectory(prefix="anytune-example-") as tmp:
+        return run(Path(tmp))
+
+
+def run(workdir: Path) -> int:
     data = Path(sys.argv[1]) if len(sys.argv) > 1 else write_chat_examples(workdir / "demo.jsonl", 50)
 
     report = validate(data, provider="openai", model=TARGETS[0][1])

@@ -18,7 +18,11 @@ from anytune.testing import running_emulator, write_chat_examples
 
 
 def main() -> int:
-    data = write_chat_examples(Path(tempfile.mkdtemp(prefix="anytune-example-")) / "train.jsonl", 20)
+    with tempfile.TemporaryDirectory(prefix="anytune-example-") as tmp:
+        return run(write_chat_examples(Path(tmp) / "train.jsonl", 20))
+
+
+def run(data: Path) -> int:
     with running_emulator("openai", job_seconds=3) as emulator:
         os.environ.update(emulator.env)  # OPENAI_BASE_URL, OPENAI_API_KEY of the sandbox
         job = Job.create(

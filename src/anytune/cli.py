@@ -103,13 +103,15 @@ def estimate(
     from anytune import _preflight
     from anytune._config import load_profile, resolve_provider
 
+    notes: list[str] = []
+
     def body() -> tuple[Any, int]:
         name = resolve_provider(provider, load_profile())
         if not model:
             raise ConfigurationError("--model is required")
         est = _preflight.estimate(file, provider=name, model=model, method=method, epochs=epochs)
         doc = est.to_dict()
-        doc.pop("notes", None)
+        notes.extend(doc.pop("notes", ()))  # --json keeps DESIGN.md's exact shape
         return doc, 0
 
     def human(doc: dict[str, Any]) -> None:
@@ -120,6 +122,8 @@ def estimate(
             f"epochs = {doc['trained_tokens']:,} trained tokens{exact}\n"
             f"cost: {cost}  [dim]prices: {doc['price_source']} as of {doc['price_as_of']}[/dim]"
         )
+        for note in notes:
+            console().print(f"  [dim]note:[/dim] {note}")
 
     _run(as_json, body, human)
 

@@ -197,6 +197,13 @@ class Provider:
         per_million = info.price_per_million_tokens.get(method)
         return None if per_million is None else per_million * trained_tokens / 1_000_000
 
+    def estimate_notes(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> builtins.list[str]:
+        """Extra lines for ``estimate()`` (not for ``create``), e.g. how long a local run
+        would take. May take a few seconds; must not need network or credentials."""
+        return []
+
     def check_create(self, model: str, method: str, *, now: datetime) -> None:
         """Raise before anything is uploaded if this job cannot be created (a retired
         model, a shutdown date passed, a method the model lacks). ``now`` is injectable."""

@@ -220,3 +220,14 @@ def test_time_estimate_from_a_measured_warmup(tiny_model: Path) -> None:
     # busy shared machine (no timing is asserted closely).
     assert 0 < seconds < 600
     assert 0 < p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, full=True) < 600
+
+
+def test_estimate_reports_tokens_exactly_and_a_measured_time(home: Path, tiny_model: Path, tmp_path: Path) -> None:
+    from anytune_local._tiny import format_dataset, write_jsonl
+
+    from anytune import estimate
+
+    data = write_jsonl(format_dataset(20, seed=1), tmp_path / "t.jsonl")
+    est = estimate(data, provider="local", model=str(tiny_model), epochs=1)
+    assert est.exact_tokens and est.cost_usd == 0.0 and est.trained_tokens > 0
+    assert any("of training on this machine" in note for note in est.notes), est.notes

@@ -189,6 +189,20 @@ class LocalProvider(Provider):
         )
         return trained_tokens / rate
 
+    def estimate_notes(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> builtins.list[str]:
+        """How long the run would take here, from a measured warm-up of a few steps."""
+        try:
+            seconds = self.estimate_seconds(
+                model, trained_tokens, batch_size=hyperparameters.batch_size or 4
+            )
+        except Exception as exc:  # an estimate must still come back: say why time is missing
+            return [f"no time estimate: the warm-up failed ({type(exc).__name__}: {exc})"]
+        minutes = seconds / 60
+        shown = f"{seconds:.0f} s" if seconds < 120 else f"{minutes:.0f} min"
+        return [f"about {shown} of training on this machine (measured warm-up; start-up not included)"]
+
     # --- files ----------------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:
         """Stage a prepared JSONL file; returns ``file-<hex>`` for ``CreateRequest``."""
