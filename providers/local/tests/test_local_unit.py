@@ -222,7 +222,9 @@ def test_time_estimate_from_a_measured_warmup(tiny_model: Path) -> None:
     assert 0 < p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, full=True) < 600
 
 
-def test_estimate_reports_tokens_exactly_and_a_measured_time(home: Path, tiny_model: Path, tmp_path: Path) -> None:
+def test_estimate_reports_tokens_exactly_and_a_measured_time(
+    home: Path, tiny_model: Path, tmp_path: Path
+) -> None:
     from anytune_local._tiny import format_dataset, write_jsonl
 
     from anytune import estimate
