@@ -21,5 +21,6 @@ Importing this module imports pytest; the rest of anytune never imports it.
 
 from anytune.testing._emulators import running_emulator, write_chat_examples
 from anytune.testing.conformance import ProviderConformance
+from anytune.testing.faults import FaultMatrix
 
-__all__ = ["ProviderConformance", "running_emulator", "write_chat_examples"]
+__all__ = ["FaultMatrix", "ProviderConformance", "running_emulator", "write_chat_examples"]

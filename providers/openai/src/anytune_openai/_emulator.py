@@ -79,6 +79,10 @@ class OpenAIEmulator:
     def __repr__(self) -> str:
         return f"<OpenAIEmulator url={self.base_url!r}>"
 
+    def add_fault(self, spec: str) -> None:
+        """Inject faults (``OPERATION:KIND[:COUNT],...``) from now on (the fault matrix)."""
+        self.faults.add(spec)
+
     @property
     def base_url(self) -> str | None:
         """``http://127.0.0.1:PORT/v1`` once started."""
