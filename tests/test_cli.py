@@ -153,3 +153,11 @@ def test_provider_errors_exit_3(job_id: str) -> None:
 def test_usage_errors_exit_2() -> None:
     result = subprocess.run([sys.executable, "-m", "anytune", "create"], capture_output=True, text=True)
     assert result.returncode == 2
+
+
+def test_convert_with_broken_records_exits_1_and_lists_them(data: Path, isolated: Path) -> None:
+    bad = isolated / "mixed.jsonl"
+    bad.write_text(data.read_text() + '{"messages": [{"role": "wizard", "content": "x"}]}\n')
+    code, doc = cli("convert", str(bad), "--to", "openai", "-o", str(isolated / "out.jsonl"))
+    assert code == 1 and doc["ok"] is False and doc["records"] == 12 and doc["skipped"] == 1
+    assert doc["errors"][0]["line"] == 13

@@ -140,13 +140,17 @@ def convert(
 
     def body() -> tuple[Any, int]:
         report = _preflight.convert(file, to=to, output=output)
-        return report.to_dict(), 0
+        # Records with errors were skipped: the output is incomplete, as for validate.
+        return report.to_dict(), 0 if report.ok else 1
 
     def human(doc: dict[str, Any]) -> None:
         out = console()
-        for w in doc.get("warnings", []):
-            out.print(f"[yellow]warning[/yellow] line {w.get('line')}: {w.get('message')}")
-        out.print(f"wrote {doc.get('records')} records to {output}")
+        for kind, colour in (("errors", "red"), ("losses", "yellow"), ("warnings", "yellow")):
+            for p in doc.get(kind, []):
+                out.print(f"[{colour}]{kind[:-1]}[/{colour}] line {p.get('line')}: "
+                          f"{p.get('message')} [dim]({p.get('code')})[/dim]")
+        out.print(f"wrote {doc.get('records')} records to {output}"
+                  + (f"; skipped {doc['skipped']} with errors" if doc.get("skipped") else ""))
 
     _run(as_json, body, human)
 
