@@ -4,7 +4,8 @@
 
 The job runs ``--job-hours`` (plus a random 0-120 s) on a fake clock (nothing sleeps
 for real); it is queued for the first 5% of its time. anytune's backoff (2 s growing
-to 60 s, reset on a status change, ±20% jitter) is compared, in the same run, with fixed 2 s and 60 s intervals.
+to 60 s, reset on a status change, ±20% jitter) is compared, in the same run, with
+fixed 2 s and 60 s intervals.
 Detection delay = time from the job's end to the poll that sees it.
 """
 

@@ -11,7 +11,6 @@ call (``BEGIN IMMEDIATE`` where a read decides a write). The file is user-only (
 from __future__ import annotations
 
 import builtins
-
 import json
 import os
 import sqlite3

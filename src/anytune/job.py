@@ -7,7 +7,6 @@ The two classes have the same methods; each method runs one shared flow from
 from __future__ import annotations
 
 import builtins
-
 import sys
 from typing import Any
 

@@ -21,7 +21,6 @@ methods alone; one with a native async client overrides the twins.
 from __future__ import annotations
 
 import builtins
-
 import enum
 import functools
 from collections.abc import Callable, Mapping
