@@ -229,7 +229,7 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
         callbacks=[cb],
     )
     assert trainer.model is not None
-    kept = len(trainer.train_dataset) if trainer.train_dataset is not None else 0
+    kept = len(trainer.train_dataset) if trainer.train_dataset is not None else 0  # type: ignore[arg-type]
     if kept == 0:
         # TRL drops examples whose trained tokens were all cut by truncation; without this
         # the user would see torch's "num_samples=0" instead of what to change.
