@@ -1,0 +1,30 @@
+"""Static checks run with the tests, so CI catches what review would: ruff on everything,
+mypy --strict on the core and the provider packages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(*cmd: str) -> None:
+    env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff() -> None:
+    run(str(BIN / "ruff"), "check", "src", "tests", "providers", "bench", "examples")
+
+
+@pytest.mark.slow
+def test_mypy_strict() -> None:
+    run(str(BIN / "mypy"), "src/anytune")
+    run(str(BIN / "mypy"), "providers/openai/src", "providers/local/src")
