@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ import pytest
 @pytest.mark.slow
 def test_quickstart_through_the_cli(tmp_path: Path) -> None:
     env = {**os.environ, "ANYTUNE_HOME": str(tmp_path / "home")}
-    started = time.monotonic()
     out = subprocess.run(
         [sys.executable, "-m", "anytune", "quickstart", "--json"],
         env=env,
@@ -25,13 +23,13 @@ def test_quickstart_through_the_cli(tmp_path: Path) -> None:
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    # The promise is under 2 minutes on 2 idle cores (about 15 s measured); a CI machine
-    # shared with other jobs gets more room so that the test is not flaky.
-    assert time.monotonic() - started < 240
+    # The "under 2 minutes" promise is measured in docs/benchmarks.md, not asserted here.
     doc = json.loads(out.stdout)
     assert Path(doc["adapter"], "adapter_model.safetensors").exists()
     assert doc["last_train_loss"] < 0.5 * doc["first_train_loss"]
     assert int(doc["held_out_in_format"].split("/")[0]) >= 2
     # What the user reads: the loss going down, and where the adapter is and how to load it.
     assert "train loss" in out.stderr and doc["adapter"] in out.stderr
+    steps = [int(line.split()[1]) for line in out.stderr.splitlines() if line.strip().startswith("step ")]
+    assert len(steps) > 3 and steps == sorted(set(steps)), "each step is shown once, in order"
     assert "AutoPeftModelForCausalLM.from_pretrained" in out.stderr

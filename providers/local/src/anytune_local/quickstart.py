@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
     from anytune_local._tiny import FORMAT_PATTERN, build_tiny_model, format_dataset, write_jsonl
 
     # Keep the output to what the user should read: no download-style progress bars.
-    transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.logging.set_verbosity_error()
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")  # type: ignore[no-untyped-call]
     transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     con = console or Console(stderr=True, soft_wrap=True)
     start = time.monotonic()
@@ -71,7 +73,8 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
     while True:
         done = job.refresh().status.terminal
         for m in job.metrics():
-            if m.train_loss is not None and (m.step == 1 or m.step >= shown + 5):
+            # Every 5th step once: metrics() returns the whole history on each poll.
+            if m.train_loss is not None and m.step > shown and (shown == 0 or m.step >= shown + 5):
                 con.print(f"    step {m.step:>3}  epoch {m.epoch or 0:4.2f}  train loss {m.train_loss:.3f}")
                 shown = m.step
         if done:
