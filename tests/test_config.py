@@ -18,6 +18,8 @@ provider = "fake"
 model = "fake-small"
 epochs = 2
 job_seconds = 0.5
+suffix = "from-profile"
+seed = 7
 
 [profiles.prod]
 provider = "openai"
@@ -34,7 +36,11 @@ def project(isolated: Path) -> Path:
 def test_profile_file_fills_what_arguments_leave_out(project: Path) -> None:
     job = Job.create(training_file=write_chat_examples(project / "t.jsonl"))
     assert job.provider == "fake" and job.model == "fake-small"
-    assert job.provider_raw["request"]["hyperparameters"]["epochs"] == 2
+    request = job.provider_raw["request"]
+    assert request["hyperparameters"]["epochs"] == 2
+    assert (request["suffix"], request["seed"]) == ("from-profile", 7)
+    other = Job.create(training_file=write_chat_examples(project / "u.jsonl"), suffix="explicit")
+    assert other.provider_raw["request"]["suffix"] == "explicit"
 
 
 def test_environment_beats_profile_and_argument_beats_environment(

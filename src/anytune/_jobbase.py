@@ -222,23 +222,25 @@ def _resolve_create(
             hp = Hyperparameters(**hp_values) if hp_values else Hyperparameters()
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"{profile.path}: profile {profile.name!r}: {exc}") from None
+    def pick(key: str) -> Any:  # an argument given as None falls back to the profile
+        value = kwargs.get(key)
+        return values.get(key) if value is None else value
+
     model = model or values.get("model")
     if not model:
         raise ConfigurationError("no model given: pass model=... (CLI: --model) or set it in a profile")
-    max_cost = kwargs.get("max_cost_usd")
-    if max_cost is None:
-        max_cost = values.get("max_cost_usd")
+    max_cost = pick("max_cost_usd")
     if max_cost is not None and (isinstance(max_cost, bool) or not isinstance(max_cost, (int, float))):
         raise ConfigurationError(f"max_cost_usd must be a number, got {max_cost!r}")
     spec = CreateSpec(
         model=model,
         training_file=kwargs["training_file"],
-        method=kwargs.get("method") or values.get("method") or "sft",
+        method=pick("method") or "sft",
         validation_file=kwargs.get("validation_file"),
-        validation_split=kwargs.get("validation_split", values.get("validation_split")),
+        validation_split=pick("validation_split"),
         hyperparameters=hp,
-        suffix=kwargs.get("suffix", values.get("suffix")),
-        seed=kwargs.get("seed", values.get("seed")),
+        suffix=pick("suffix"),
+        seed=pick("seed"),
         max_cost_usd=max_cost,
         idempotency_key=kwargs.get("idempotency_key"),
         options=options,
