@@ -157,7 +157,10 @@ def convert(
 
 @app.command()
 def create(
-    file: Path, provider: ProviderOpt = None, model: ModelOpt = None, method: MethodOpt = "sft",
+    file: Path, provider: ProviderOpt = None, model: ModelOpt = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="sft or dpo (default: profile, else sft).")
+    ] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
     validation: Annotated[Path | None, typer.Option("--validation", help="Validation file.")] = None,
     max_cost: Annotated[
