@@ -8,6 +8,7 @@ mapper (:mod:`._mapping`), so the two cannot disagree on what a job looks like.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from anytune._errors import InvalidRequestError
@@ -33,12 +34,9 @@ class AsyncTwins:
     """Mixin: the ``a``-prefixed methods. Needs ``async_client()`` and ``_secrets()``."""
 
     _async: Any
-
-    def async_client(self) -> Any:  # pragma: no cover - provided by OpenAIProvider
-        raise NotImplementedError
-
-    def _secrets(self) -> tuple[str, ...]:  # pragma: no cover - provided by OpenAIProvider
-        raise NotImplementedError
+    # Provided by OpenAIProvider; declared here so the mixin type-checks on its own.
+    async_client: Callable[[], Any]
+    _secrets: Callable[[], tuple[str, ...]]
 
     async def acreate(self, request: CreateRequest) -> JobSnapshot:
         """Async twin of ``create`` (SDK retries off, as there)."""
