@@ -11,9 +11,14 @@ _STATUS_COLOUR = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}
 
 def console(stderr: bool = False) -> Any:
     """A rich console (imported lazily: rich costs import time)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (grep, a log) gets wide lines: ids and model names are never cut.
+    width = None if stream.isatty() else 250
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def _status(status: str) -> str:
@@ -39,6 +44,8 @@ def print_jobs(docs: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table("id", "status", "model", "created", "result")
+    for column in table.columns:
+        column.overflow = "fold"  # an id must stay copyable, never "ftjob-…"
     for d in docs:
         table.add_row(d["id"], _status(d["status"]), d["model"], (d["created_at"] or "")[:19],
                       (d.get("result") or {}).get("model", ""))
@@ -57,6 +64,8 @@ def print_models(docs: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table("provider", "model", "methods", "max tokens", "$/1M tokens", "as of", "shutdown")
+    for column in table.columns:
+        column.overflow = "fold"
     for m in docs:
         prices = ", ".join(f"{k} {v:g}" for k, v in m["price_per_million_tokens"].items())
         table.add_row(m["provider"], m["model"], ",".join(m["methods"]),
