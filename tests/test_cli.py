@@ -161,3 +161,8 @@ def test_convert_with_broken_records_exits_1_and_lists_them(data: Path, isolated
     code, doc = cli("convert", str(bad), "--to", "openai", "-o", str(isolated / "out.jsonl"))
     assert code == 1 and doc["ok"] is False and doc["records"] == 12 and doc["skipped"] == 1
     assert doc["errors"][0]["line"] == 13
+
+
+def test_human_tables_never_cut_ids(job_id: str) -> None:
+    out = CliRunner().invoke(app, ["list"]).stdout
+    assert job_id in out  # the whole id, copyable into `anytune wait`
