@@ -164,5 +164,5 @@ def test_convert_with_broken_records_exits_1_and_lists_them(data: Path, isolated
 
 
 def test_human_tables_never_cut_ids(job_id: str) -> None:
-    out = CliRunner().invoke(app, ["list"]).stdout
+    out = CliRunner().invoke(app, ["list"], env={"COLUMNS": "40"}).stdout
     assert job_id in out  # the whole id, copyable into `anytune wait`
