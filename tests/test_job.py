@@ -220,3 +220,13 @@ def test_a_job_found_later_carries_its_launch_estimate(data: Path) -> None:
     assert again.estimate == job.estimate and again.estimate is not None
     listed = next(j for j in Job.list() if j.id == job.id)
     assert listed.to_dict()["estimate"] == job.to_dict()["estimate"]
+
+
+def test_create_leaves_no_copy_of_the_data_behind(data: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    scratch = data.parent / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    create(data, validation_split=0.25)
+    assert list(scratch.iterdir()) == []

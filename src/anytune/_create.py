@@ -146,6 +146,21 @@ def create_flow(
     backoff: Backoff = _CREATE_BACKOFF,
 ) -> Flow[CreateOutcome]:
     """The whole of ``Job.create`` as a flow (see the module docstring)."""
+    # The converted upload files are a full copy of the dataset: gone once the job exists.
+    with tempfile.TemporaryDirectory(prefix="anytune-") as tmp:
+        return (yield from _create_in(spec, Path(tmp), provider=provider, store=store,
+                                      now=now, backoff=backoff))
+
+
+def _create_in(
+    spec: CreateSpec,
+    workdir: Path,
+    *,
+    provider: Provider,
+    store: JobStore,
+    now: datetime | None,
+    backoff: Backoff,
+) -> Flow[CreateOutcome]:
     from anytune import _preflight  # readers and tokenizers: loaded on first create
 
     provider.check_create(spec.model, spec.method, now=now or datetime.now(timezone.utc))
@@ -155,7 +170,6 @@ def create_flow(
     if spec.hyperparameters.lora is not None:
         provider.require("lora")
 
-    workdir = Path(tempfile.mkdtemp(prefix="anytune-"))
     train_ref = valid_ref = None
     train_path = valid_path = None
     estimate: Estimate | None = None
