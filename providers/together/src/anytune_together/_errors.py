@@ -1,0 +1,124 @@
+"""The one place where the ``together`` SDK's exceptions become anytune errors.
+
+Mapping is by exception type and HTTP status code, never by message text. 401/403 get
+our own wording naming the variable to check (the vendor's message may echo part of the
+key); other messages are taken from Together's error object and scrubbed of secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from anytune._errors import (
+    AnytuneError,
+    AuthenticationError,
+    DatasetError,
+    PermissionDeniedError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    status_error_class,
+)
+from anytune._types import Problem
+
+__all__ = ["map_error", "retry_after_seconds", "scrub", "translating"]
+
+PROVIDER = "together"
+_KEY_SHAPES = re.compile(r"\b(tgp_v1_|sk-)[A-Za-z0-9_\-\*]{4,}")
+
+
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without credentials: known secret values and key-shaped tokens."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[REDACTED]")
+    return _KEY_SHAPES.sub(r"\1[REDACTED]", text)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (numeric form), else ``None``."""
+    if headers is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / divisor
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+def _message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+    return str(getattr(exc, "message", None) or exc)
+
+
+def _code(exc: Any) -> str | None:
+    body = getattr(exc, "body", None)
+    inner = body.get("error") if isinstance(body, dict) else None
+    code = inner.get("code") if isinstance(inner, dict) else None
+    return str(code) if code else None
+
+
+def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneError:
+    """The anytune error for a ``together`` exception (any ``TogetherError``).
+    Unknown exceptions become ``ProviderError``."""
+    import together
+
+    if isinstance(exc, together.APITimeoutError):  # before APIConnectionError: a subclass
+        return ProviderTimeoutError("the request timed out", provider=PROVIDER)
+    if isinstance(exc, together.APIConnectionError):
+        return ProviderConnectionError("could not reach the API or the connection dropped", provider=PROVIDER)
+    if isinstance(exc, together.APIStatusError):
+        status = exc.status_code
+        cls = status_error_class(status)
+        if cls is AuthenticationError:
+            message = "the API key was refused; check TOGETHER_API_KEY or the api_key= argument"
+        elif cls is PermissionDeniedError:
+            message = "the API key may not do this (model access or account)"
+        else:
+            message = scrub(_message(exc), secrets)
+            code = _code(exc)
+            if code:
+                message = f"{message} [{code}]"
+        request_id = exc.response.headers.get("x-request-id") if exc.response is not None else None
+        return cls(
+            message,
+            provider=PROVIDER,
+            status_code=status,
+            request_id=request_id,
+            retry_after=retry_after_seconds(getattr(exc.response, "headers", None)),
+        )
+    if isinstance(exc, together.APIResponseValidationError):
+        return ProviderError(f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER)
+    if isinstance(exc, together.FileTypeError):
+        # The SDK's local file check (check_file) refused the upload: a data problem.
+        return DatasetError(
+            "Together's file check refused the upload",
+            [Problem("together_file_check", scrub(str(exc), secrets)[:2000])],
+        )
+    if isinstance(exc, together.DownloadError):
+        return ProviderError(scrub(f"download failed: {exc}", secrets), provider=PROVIDER)
+    return ProviderError(scrub(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
+
+
+@contextlib.contextmanager
+def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run a block of SDK calls; re-raise SDK errors as anytune errors."""
+    import together
+
+    try:
+        yield
+    except together.TogetherError as exc:
+        raise map_error(exc, secrets=secrets) from None

@@ -1,0 +1,289 @@
+"""``TogetherProvider``: anytune's provider SPI on the official ``together`` SDK.
+
+Request building and response mapping live in :mod:`._mapping` (no I/O), errors in
+:mod:`._errors`, the catalog in :mod:`._catalog`; this module moves data between them
+and the sync ``together.Together`` client (the async twins run it in a worker thread).
+
+Retries: reads and uploads keep the SDK's own (bounded, honouring ``Retry-After``). An
+upload repeated after a lost answer stores nothing twice: Together answers 409 with the
+existing file for a checksum it already holds, and the SDK returns that file. ``create``
+runs with ``max_retries=0``: the SDK would resend the POST after a dropped connection
+and Together has no idempotency key, so the core recovers through
+:meth:`find_by_idempotency_key` (the key's tag rides in the job's suffix).
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from anytune._errors import ConfigurationError, InvalidRequestError, MissingCredentialsError, ProviderError
+from anytune._types import (
+    Checkpoint,
+    CreateRequest,
+    Hyperparameters,
+    JobEvent,
+    JobSnapshot,
+    Metric,
+    ModelInfo,
+)
+from anytune.provider import Capability, Limits, Provider
+from anytune_together import _catalog
+from anytune_together._errors import translating
+from anytune_together._mapping import (
+    CREATE_OPTIONS,
+    TAG_METADATA_KEY,
+    as_dict,
+    checkpoint_from,
+    create_params,
+    event_from,
+    idempotency_tag,
+    metrics_from,
+    snapshot_from,
+)
+
+if TYPE_CHECKING:
+    from anytune_together._emulator import TogetherEmulator
+
+__all__ = ["TogetherProvider"]
+
+log = logging.getLogger("anytune.together")
+DEFAULT_BASE_URL = "https://api.together.ai"
+
+
+class TogetherProvider(Provider):
+    """Fine-tuning on Together AI (``provider="together"``).
+
+    Settings: ``api_key`` (else ``TOGETHER_API_KEY``), ``base_url`` (else
+    ``TOGETHER_BASE_URL``, else Together's), ``timeout`` (seconds per request) and
+    ``max_retries`` (the SDK's retries for reads and uploads). Options of ``Job.create``:
+    ``full=True`` for full fine-tuning (LoRA otherwise) and Together's own knobs listed in
+    :data:`~anytune_together._mapping.CREATE_OPTIONS` (``n_checkpoints``, ``n_evals``...)."""
+
+    name: ClassVar[str] = "together"
+    capabilities: ClassVar[Capability] = (
+        Capability.SFT
+        | Capability.DPO
+        | Capability.LORA
+        | Capability.FULL
+        | Capability.VALIDATION_FILE
+        | Capability.LIST
+        | Capability.CANCEL
+        | Capability.EVENTS
+        | Capability.METRICS
+        | Capability.CHECKPOINTS
+    )
+    settings: ClassVar[frozenset[str]] = frozenset({"api_key", "base_url", "timeout", "max_retries"})
+    create_options: ClassVar[frozenset[str]] = CREATE_OPTIONS
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._sync: Any = None
+
+    # --- client (credentials are read here, on the first network call) ----------------
+    def _key(self) -> str:
+        return str(self.config.get("api_key") or os.environ.get("TOGETHER_API_KEY") or "")
+
+    def _secrets(self) -> tuple[str, ...]:
+        key = self._key()
+        return (key,) if key else ()
+
+    def client(self) -> Any:
+        """The sync ``together.Together`` client (created on first use)."""
+        if self._sync is None:
+            key = self._key()
+            if not key:
+                raise MissingCredentialsError("together", env_var="TOGETHER_API_KEY", argument="api_key")
+            import together
+
+            kwargs: dict[str, Any] = {"api_key": key, "base_url": self.scope()}
+            for name in ("timeout", "max_retries"):
+                if self.config.get(name) is not None:
+                    kwargs[name] = self.config[name]
+            self._sync = together.Together(**kwargs)
+        return self._sync
+
+    def scope(self) -> str:
+        """The API endpoint files go to (never the key)."""
+        return str(self.config.get("base_url") or os.environ.get("TOGETHER_BASE_URL") or DEFAULT_BASE_URL)
+
+    @classmethod
+    def emulator(
+        cls,
+        *,
+        port: int = 0,
+        job_seconds: float = 30.0,
+        faults: str = "",
+        api_key: str | None = None,
+        **options: Any,
+    ) -> TogetherEmulator:
+        """A local emulator of Together's fine-tuning API (``anytune sandbox together``).
+        ``options`` go to :class:`TogetherEmulator` (``slow_seconds``, ``retry_after``,
+        ``clock``), for test harnesses."""
+        from anytune_together._emulator import TogetherEmulator
+
+        return TogetherEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key, **options)
+
+    # --- preflight ------------------------------------------------------------------------
+    def catalog(self) -> builtins.list[ModelInfo]:
+        return _catalog.models()
+
+    def limits(self, model: str, method: str) -> Limits:
+        data = _catalog.catalog_data()
+        info = self.model_info(model)
+        return Limits(
+            min_examples=data["min_examples"],
+            max_file_bytes=data["max_file_bytes"],
+            max_tokens_per_example=info.max_tokens_per_example if info else None,
+            data_format="together",
+            source=data["limits_source"],
+        )
+
+    def tokenizer(self, model: str) -> str:
+        return _catalog.tokenizer(model)
+
+    def default_epochs(self, model: str, records: int) -> int:
+        """Together's ``n_epochs`` default (the SDK's and the API's): 1."""
+        return 1
+
+    def price_usd(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> float | None:
+        """Tokens x the LoRA rate of the model's size band (LoRA is what runs unless the
+        create option ``full=True`` is given; ``estimate_notes`` prices full training).
+        No minimum charge, as Together's FAQ says."""
+        per_million = _catalog.price_per_million(model, method, "lora")
+        if per_million is None:
+            return None
+        minimum = float(_catalog.catalog_data()["minimum_charge_usd"])
+        return max(per_million * trained_tokens / 1_000_000, minimum)
+
+    def estimate_notes(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> builtins.list[str]:
+        notes = ["priced as LoRA (Together's default); no minimum charge (Together's FAQ)"]
+        full = _catalog.price_per_million(model, method, "full")
+        if full is not None and hyperparameters.lora is None:
+            notes.append(f"full fine-tuning (full=True) would cost ${full * trained_tokens / 1_000_000:.4f}")
+        notes.append("Together's estimate-price endpoint gives its own figure once the file is uploaded")
+        return notes
+
+    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+        _catalog.check_create(model, method, full=False)
+
+    # --- network ----------------------------------------------------------------------------
+    def upload(self, path: Path, *, purpose: str) -> str:
+        """Upload ``path`` as a ``fine-tune`` file, through the SDK's local file check."""
+        with translating(self._secrets()):
+            created = self.client().files.upload(file=Path(path), purpose="fine-tune", check=True)
+        return str(created.id)
+
+    def vendor_estimate(self, request: CreateRequest) -> dict[str, Any] | None:
+        """Together's own estimate (``POST /fine-tunes/estimate-price``) for ``request``'s
+        uploaded file, or ``None`` when Together cannot estimate it (yet)."""
+        params = create_params(request)
+        training_type: dict[str, Any] = {"type": "Lora", "lora_r": params.get("lora_r", 8)}
+        if not params["lora"]:
+            training_type = {"type": "Full"}
+        method: dict[str, Any] = {"method": request.method}
+        if request.method == "sft":
+            method["train_on_inputs"] = params.get("train_on_inputs", "auto")
+        kwargs: dict[str, Any] = dict(
+            training_file=request.training_file, model=request.model, n_epochs=params.get("n_epochs", 1),
+            n_evals=params.get("n_evals", 0), training_method=method, training_type=training_type,
+        )
+        if request.validation_file:
+            kwargs["validation_file"] = request.validation_file
+        with translating(self._secrets()):
+            answer = as_dict(self.client().fine_tuning.estimate_price(**kwargs))
+        return answer if answer.get("estimation_available") else None
+
+    def create(self, request: CreateRequest) -> JobSnapshot:
+        params = create_params(request)
+        _catalog.check_create(request.model, request.method, full=not params["lora"])
+        estimate = None
+        try:
+            estimate = self.vendor_estimate(request)
+        except ProviderError as exc:  # "when reachable": the job does not depend on it
+            log.info("together: estimate-price unavailable (%s)", type(exc).__name__)
+        try:
+            with translating(self._secrets()):
+                job = self.client().with_options(max_retries=0).fine_tuning.create(**params)
+        except ValueError as exc:  # the SDK's own checks against the model's limits
+            raise ConfigurationError(f"together: {exc}") from None
+        snap = snapshot_from(job)
+        if estimate is not None:
+            price = estimate.get("estimated_total_price")
+            note = f"Together estimates ${price} for {estimate.get('estimated_train_token_count')} tokens"
+            if estimate.get("allowed_to_proceed") is False:
+                note += " (Together says the balance does not cover it)"
+            raw = {**snap.raw, "anytune_vendor_estimate": estimate}
+            snap = dataclasses.replace(snap, message=note, raw=raw)
+        return snap
+
+    def get(self, job_id: str) -> JobSnapshot:
+        with translating(self._secrets()):
+            return snapshot_from(self.client().fine_tuning.retrieve(job_id))
+
+    def list(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
+        """Recent jobs, newest first (Together lists them all in one page)."""
+        with translating(self._secrets()):
+            page = self.client().fine_tuning.list()
+        snaps = [snapshot_from(j) for j in page.data or []]
+        snaps.sort(key=lambda s: s.created_at.timestamp() if s.created_at else 0.0, reverse=True)
+        return snaps[:limit]
+
+    def cancel(self, job_id: str) -> JobSnapshot:
+        """Cancel the job. Idempotent: a job that already ended is returned as it ended."""
+        try:
+            with translating(self._secrets()):
+                return snapshot_from(self.client().fine_tuning.cancel(job_id))
+        except InvalidRequestError:
+            snap = self.get(job_id)
+            if snap.status.terminal:
+                return snap
+            raise
+
+    def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
+        """The latest ``limit`` events, oldest first."""
+        with translating(self._secrets()):
+            page = self.client().fine_tuning.list_events(job_id)
+        events = sorted((event_from(e) for e in page.data or []), key=lambda e: e.created_at)
+        return events[-limit:] if limit else []
+
+    def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
+        with translating(self._secrets()):
+            page = self.client().fine_tuning.list_checkpoints(job_id)
+        return sorted((checkpoint_from(job_id, c) for c in page.data or []), key=lambda c: c.step or 0)
+
+    def metrics(self, job_id: str) -> builtins.list[Metric]:
+        with translating(self._secrets()):
+            answer = self.client().fine_tuning.list_metrics(job_id)
+        return metrics_from(list(answer.metrics or []))
+
+    def download(self, job_id: str, output: str | os.PathLike[str], *, checkpoint: str = "adapter") -> Path:
+        """Download the tuned weights (``adapter``, ``merged`` or ``model_output_path``)
+        as Together serves them (a compressed archive) to ``output``."""
+        out = Path(output)
+        with translating(self._secrets()):
+            response = self.client().fine_tuning.content(ft_id=job_id, checkpoint=checkpoint)
+            response.write_to_file(out)
+        return out
+
+    def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
+        """The job whose suffix carries ``key``'s tag (Together stores no metadata)."""
+        tag = idempotency_tag(key)
+        for snap in self.list(limit=limit):
+            if snap.metadata.get(TAG_METADATA_KEY) == tag:
+                return snap
+        return None
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
