@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import OpenAIEmulator
-from anytune_openai._emulator_faults import parse_faults
 from openai_helpers import MODEL
 
 from anytune._errors import (
@@ -18,6 +17,7 @@ from anytune._errors import (
     ServerError,
 )
 from anytune._types import CreateRequest
+from anytune.emulator import parse_faults
 
 
 @pytest.mark.parametrize(

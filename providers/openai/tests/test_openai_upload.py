@@ -128,7 +128,7 @@ def test_dropped_complete_of_a_multipart_upload_is_recovered(
     parts = -(-data.stat().st_size // 1500)
     # Upload requests are 1 "create upload", then the parts, then the complete: drop
     # only the complete's answer (the plan's COUNT cannot single out the last request).
-    from anytune_openai._emulator_faults import Fault
+    from anytune.emulator import Fault
 
     seen = {"upload": 0}
     original = emulator.faults.take

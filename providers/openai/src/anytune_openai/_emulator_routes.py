@@ -10,10 +10,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from anytune import emulator
+from anytune.emulator import Answer
 from anytune_openai import _catalog
 from anytune_openai._emulator_state import ApiError, State, new_id
 from anytune_openai._emulator_timeline import checkpoints, events
@@ -24,42 +25,15 @@ _FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "ev
 _UPLOAD_MIME = ("text/jsonl", "application/jsonl", "application/json", "application/x-ndjson")
 
 
-@dataclass
-class Answer:
-    """An HTTP answer: JSON (``json``) or raw bytes (``raw``)."""
-
-    status: int
-    json: Any = None
-    raw: bytes | None = None
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 Handler = Callable[[State, dict[str, str], str, bytes, Any], Answer]
 
 
 def parse_multipart(body: bytes, content_type: str) -> dict[str, str | bytes]:
-    """Fields of a ``multipart/form-data`` body: text fields as ``str``, files as bytes."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if not match:
-        raise ApiError(400, "multipart body without a boundary")
-    boundary = b"--" + match.group(1).encode()
-    fields: dict[str, str | bytes] = {}
-    for part in body.split(boundary)[1:]:
-        if part.startswith(b"--"):
-            break
-        head, _, content = part.partition(b"\r\n\r\n")
-        content = content[:-2] if content.endswith(b"\r\n") else content
-        disposition = re.search(rb'name="([^"]*)"(?:; filename="([^"]*)")?', head)
-        if not disposition:
-            continue
-        name = disposition.group(1).decode()
-        if disposition.group(2) is not None:
-            fields[name] = content
-            fields[f"{name}.filename"] = disposition.group(2).decode()
-        else:
-            fields[name] = content.decode("utf-8", "replace")
-    return fields
+    """Fields of a ``multipart/form-data`` body, or a 400 in OpenAI's shape."""
+    try:
+        return emulator.parse_multipart(body, content_type)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _json(body: bytes) -> Any:

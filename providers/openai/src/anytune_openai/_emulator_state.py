@@ -11,29 +11,23 @@ from __future__ import annotations
 
 import base64
 import math
-import secrets
-import string
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from anytune import emulator
+from anytune.emulator import new_id
 from anytune_openai import _catalog
 from anytune_openai._emulator_data import DataCheck, check_training_data, loss_at
 
 __all__ = ["ApiError", "Job", "State", "new_id"]
 
-_ALPHABET = string.ascii_letters + string.digits
 ORG = "org-anytune-emulator"
 
 
-def new_id(prefix: str, n: int = 24) -> str:
-    """An id shaped like OpenAI's (``ftjob-...``, ``file-...``)."""
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(n))
-
-
-class ApiError(Exception):
+class ApiError(emulator.ApiError):
     """An error answer in OpenAI's shape."""
 
     def __init__(
@@ -45,9 +39,7 @@ class ApiError(Exception):
         code: str | None = None,
         type: str = "invalid_request_error",
     ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"error": {"message": message, "type": type, "param": param, "code": code}}
+        super().__init__(status, {"error": {"message": message, "type": type, "param": param, "code": code}})
 
 
 @dataclass
