@@ -1,0 +1,289 @@
+"""``VertexProvider``: anytune's provider SPI on ``google-genai`` (tuning jobs) and
+``google-cloud-storage`` (the ``gs://`` upload).
+
+Request building and response mapping live in :mod:`._mapping` (no I/O), errors in
+:mod:`._errors`, credentials and clients in :mod:`._clients`.
+
+Retries: the google-genai client runs with its retries off (its default). Reads (get,
+list, events, checkpoints, cancel's follow-up get) are retried here on 429, 5xx,
+timeouts and dropped connections, honouring ``Retry-After``. ``create`` is sent once:
+Vertex has no idempotency key, so the core recovers through
+:meth:`find_by_idempotency_key`, which looks for the job label. Uploads use
+``ifGenerationMatch=0`` on an object named by the file's SHA-256, so the storage SDK's
+own retries can never store the file twice.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import random
+import time
+import warnings
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from anytune._errors import (
+    ConflictError,
+    InvalidRequestError,
+    ProviderConnectionError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+)
+from anytune._types import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, ModelInfo
+from anytune.provider import Capability, Limits, Provider
+from anytune_vertex import _catalog, _clients
+from anytune_vertex._errors import translating
+from anytune_vertex._mapping import (
+    IDEMPOTENCY_LABEL,
+    checkpoints_from,
+    events_from,
+    label_value,
+    snapshot_from,
+    tune_arguments,
+)
+
+if TYPE_CHECKING:
+    from anytune_vertex._emulator import VertexEmulator
+
+__all__ = ["VertexProvider"]
+
+T = TypeVar("T")
+_TRANSIENT = (RateLimitError, ServerError, ProviderConnectionError, ProviderTimeoutError)
+PAGE = 100
+
+
+class VertexProvider(Provider):
+    """Gemini tuning on Vertex AI (``provider="vertex"``).
+
+    Settings: ``project`` (else ``GOOGLE_CLOUD_PROJECT``, else the credentials' project),
+    ``location`` (else ``GOOGLE_CLOUD_LOCATION``, else ``us-central1``), ``credentials``
+    (a google-auth credentials object or a JSON key file; else
+    ``ANYTUNE_VERTEX_ACCESS_TOKEN``, else Application Default Credentials), ``base_url``
+    (else ``GOOGLE_VERTEX_BASE_URL``), ``gcs_bucket`` and ``gcs_prefix`` (where training
+    data is uploaded; else ``ANYTUNE_VERTEX_GCS_BUCKET``), ``timeout`` (seconds per
+    request) and ``max_retries`` (retries of reads, default 3)."""
+
+    name: ClassVar[str] = "vertex"
+    capabilities: ClassVar[Capability] = (
+        Capability.SFT
+        | Capability.DPO
+        | Capability.LORA
+        | Capability.VALIDATION_FILE
+        | Capability.LIST
+        | Capability.CANCEL
+        | Capability.EVENTS
+        | Capability.CHECKPOINTS
+    )
+    settings: ClassVar[frozenset[str]] = frozenset(
+        {"project", "location", "credentials", "base_url", "gcs_bucket", "gcs_prefix", "timeout",
+         "max_retries"}
+    )
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._resolved: _clients.Resolved | None = None
+        self._genai: Any = None
+        self._storage: Any = None
+        #: Seconds slept between read retries (tests shorten it).
+        self.retry_base_delay = 0.5
+
+    # --- clients (credentials are read here, on the first network call) -----------------
+    def _r(self) -> _clients.Resolved:
+        if self._resolved is None:
+            self._resolved = _clients.resolve(self.config)
+        return self._resolved
+
+    def _secrets(self) -> tuple[str, ...]:
+        return _clients.secrets(self.config)
+
+    def client(self) -> Any:
+        """The ``google.genai.Client`` (created on first use)."""
+        if self._genai is None:
+            timeout = self.config.get("timeout")
+            self._genai = _clients.genai_client(self._r(), float(timeout) if timeout is not None else None)
+        return self._genai
+
+    def storage_client(self) -> Any:
+        """The ``google.cloud.storage.Client`` (created on first use)."""
+        if self._storage is None:
+            self._storage = _clients.storage_client(self._r())
+        return self._storage
+
+    def scope(self) -> str:
+        """Where uploads go (never a credential): ``gs://bucket/prefix``."""
+        try:
+            return f"gs://{_clients.bucket_name(self.config)}/{self._prefix()}"
+        except Exception:  # no bucket yet: upload() will say so
+            return ""
+
+    def _prefix(self) -> str:
+        return str(self.config.get("gcs_prefix") or "anytune").strip("/")
+
+    @classmethod
+    def emulator(
+        cls,
+        *,
+        port: int = 0,
+        job_seconds: float = 30.0,
+        faults: str = "",
+        api_key: str | None = None,
+        **options: Any,
+    ) -> VertexEmulator:
+        """A local emulator of the Vertex tuning and Cloud Storage APIs (``anytune sandbox
+        vertex``). ``api_key`` is the bearer token it accepts. ``options`` go to
+        :class:`VertexEmulator`."""
+        from anytune_vertex._emulator import VertexEmulator
+
+        return VertexEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key, **options)
+
+    # --- preflight ------------------------------------------------------------------------
+    def catalog(self) -> list[ModelInfo]:
+        return _catalog.models()
+
+    def model_info(self, model: str) -> ModelInfo | None:
+        base = _catalog.base_model(model)
+        return next((m for m in self.catalog() if m.model == base), None)
+
+    def limits(self, model: str, method: str) -> Limits:
+        data = _catalog.catalog_data()
+        info = self.model_info(model)
+        return Limits(
+            min_examples=data["min_examples"],
+            max_examples=data["max_examples"],
+            max_file_bytes=data["max_file_bytes"],
+            max_tokens_per_example=info.max_tokens_per_example if info else None,
+            data_format="vertex",
+            source=f"{data['limits_source']}; minimum: {data['min_examples_source']}",
+        )
+
+    def tokenizer(self, model: str) -> str:
+        # Gemini's tokenizer is not available offline: a documented approximation.
+        return "approx"
+
+    def default_epochs(self, model: str, records: int) -> int:
+        return _catalog.default_epochs(records)
+
+    def estimate_notes(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> builtins.list[str]:
+        notes = ["Vertex bills training tokens x epochs; tokens here are estimated (Gemini's "
+                 "tokenizer is not available offline)"]
+        if hyperparameters.epochs is None:
+            notes.append("epochs: Vertex picks them from the dataset size and does not publish "
+                         "its rule; pass epochs= for an exact figure")
+        retired = _catalog.retirement_note(model, datetime.now(timezone.utc))
+        if retired:
+            notes.append(retired)
+        return notes
+
+    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+        _catalog.check_create(model, method, now=now)
+
+    # --- retries of reads ----------------------------------------------------------------------
+    def _read(self, fn: Callable[[], T]) -> T:
+        attempts = int(self.config.get("max_retries", 3)) + 1
+        for attempt in range(attempts):
+            try:
+                with translating(self._secrets()):
+                    return fn()
+            except _TRANSIENT as exc:
+                if attempt == attempts - 1:
+                    raise
+                backoff = self.retry_base_delay * (2**attempt) * (0.5 + random.random())
+                time.sleep(min(30.0, max(getattr(exc, "retry_after", None) or 0.0, backoff)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- network ---------------------------------------------------------------------------------
+    def upload(self, path: Path, *, purpose: str) -> str:
+        """Store ``path`` as ``gs://<bucket>/<prefix>/<sha256>.jsonl``; returns that URI."""
+        bucket = _clients.bucket_name(self.config)
+        digest = hashlib.sha256()
+        with Path(path).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        name = f"{self._prefix()}/{digest.hexdigest()}.jsonl"
+        from google.api_core.exceptions import PreconditionFailed
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        timeout = self.config.get("timeout")
+        with translating(self._secrets()):
+            blob = self.storage_client().bucket(bucket).blob(name)
+            try:
+                # ifGenerationMatch=0: create only. A retried upload whose first attempt
+                # landed answers 412, and the object (named by its content) is the file.
+                blob.upload_from_filename(
+                    str(path), content_type="application/jsonl", if_generation_match=0,
+                    retry=DEFAULT_RETRY, timeout=float(timeout) if timeout is not None else 60.0,
+                )
+            except PreconditionFailed:
+                pass
+        return f"gs://{bucket}/{name}"
+
+    def create(self, request: CreateRequest) -> JobSnapshot:
+        """Start a tuning job; sent once (see the module docstring)."""
+        kwargs = tune_arguments(request, _catalog.adapter_sizes(request.model))
+        with translating(self._secrets()), warnings.catch_warnings():
+            # tunings.tune is marked experimental in google-genai; the warning is noise here.
+            warnings.simplefilter("ignore")
+            job = self.client().tunings.tune(**kwargs)
+        return snapshot_from(job)
+
+    def _get_raw(self, job_id: str) -> Any:
+        return self._read(lambda: self.client().tunings.get(name=job_id))
+
+    def get(self, job_id: str) -> JobSnapshot:
+        return snapshot_from(self._get_raw(job_id))
+
+    def list(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
+        """Recent jobs, newest first."""
+
+        def fetch() -> builtins.list[Any]:
+            out: builtins.list[Any] = []
+            for job in self.client().tunings.list(config={"page_size": min(PAGE, max(1, limit))}):
+                out.append(job)
+                if len(out) >= limit:
+                    break
+            return out
+
+        snaps = [snapshot_from(j) for j in self._read(fetch)]
+        epoch = datetime.fromtimestamp(0, tz=timezone.utc)
+        return sorted(snaps, key=lambda s: s.created_at or epoch, reverse=True)[:limit]
+
+    def cancel(self, job_id: str) -> JobSnapshot:
+        """Ask Vertex to cancel; idempotent: a job that already ended (or is already
+        cancelling) is returned as it is (Vertex refuses those with FAILED_PRECONDITION)."""
+        try:
+            self._read(lambda: self.client().tunings.cancel(name=job_id))
+        except (InvalidRequestError, ConflictError):
+            snap = self.get(job_id)
+            if snap.status.terminal or snap.status.value == "cancelling":
+                return snap
+            raise
+        return self.get(job_id)
+
+    def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
+        """Events derived from the job (Vertex has none of its own), oldest first."""
+        return events_from(self._get_raw(job_id))[-limit:]
+
+    def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
+        return checkpoints_from(self._get_raw(job_id))
+
+    def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
+        """The job whose ``anytune_idempotency_key`` label holds ``key`` (as encoded)."""
+        encoded = label_value(key)
+        for snap in self.list(limit=limit):
+            if snap.metadata.get(IDEMPOTENCY_LABEL) in (key, encoded):
+                return snap
+        return None
+
+    def close(self) -> None:
+        if self._genai is not None:
+            close = getattr(self._genai, "close", None)
+            if close is not None:
+                close()
+            self._genai = None
+        self._storage = None
