@@ -39,6 +39,7 @@ from anytune_vertex import _catalog, _clients
 from anytune_vertex._errors import translating
 from anytune_vertex._mapping import (
     IDEMPOTENCY_LABEL,
+    adapter_size,
     checkpoints_from,
     events_from,
     label_value,
@@ -148,6 +149,7 @@ class VertexProvider(Provider):
         base = _catalog.base_model(model)
         return next((m for m in self.catalog() if m.model == base), None)
 
+
     def limits(self, model: str, method: str) -> Limits:
         data = _catalog.catalog_data()
         info = self.model_info(model)
@@ -182,6 +184,16 @@ class VertexProvider(Provider):
 
     def check_create(self, model: str, method: str, *, now: datetime) -> None:
         _catalog.check_create(model, method, now=now)
+
+    def price_usd(
+        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+    ) -> float | None:
+        # The first hook that sees the hyperparameters before any upload (check_create
+        # does not get them): refuse an adapter size or LoRA setting Vertex cannot do here,
+        # so that nothing is uploaded for a job that cannot be created.
+        if hyperparameters.lora is not None:
+            adapter_size(hyperparameters.lora, _catalog.adapter_sizes(model), model)
+        return super().price_usd(model, method, trained_tokens, hyperparameters)
 
     # --- retries of reads ----------------------------------------------------------------------
     def _read(self, fn: Callable[[], T]) -> T:
