@@ -230,14 +230,24 @@ class Routes:
             "updated_at": iso(min(now, s.at(job, 1.0)) if job.cancelled_at is None else job.cancelled_at),
             "model": req["model"], "training_file": req["training_file"], "n_epochs": job.epochs,
             "n_checkpoints": int(req.get("n_checkpoints") or 1), "n_evals": int(req.get("n_evals") or 0),
-            "batch_size": req.get("batch_size", "max"),
+            # Together reports what it ran: "max" resolved to the model's largest batch.
+            "batch_size": req.get("batch_size") if isinstance(req.get("batch_size"), int) else 32,
             "learning_rate": float(req.get("learning_rate") or 1e-5),
             "token_count": job.token_count(), "total_price": s.price_cents(job),
         }
-        for key in ("validation_file", "suffix", "training_type", "training_method", "lr_scheduler",
-                    "warmup_ratio", "random_seed", "wandb_name", "packing"):
+        for key in ("validation_file", "suffix", "training_type", "warmup_ratio", "random_seed",
+                    "wandb_name", "packing"):
             if req.get(key) is not None:
                 out[key] = req[key]
+        # The scheduler's args are left out: the spec's oneOf of cosine/linear args cannot
+        # tell them apart (both match), so only the type is reported.
+        if isinstance(req.get("lr_scheduler"), dict):
+            kind = req["lr_scheduler"].get("lr_scheduler_type", "cosine")
+            out["lr_scheduler"] = {"lr_scheduler_type": kind}
+        method = dict(req.get("training_method") or {"method": "sft"})
+        if method.get("train_on_inputs") == "auto":  # resolved as Together does for chat data
+            method["train_on_inputs"] = False
+        out["training_method"] = method
         if status == "completed":
             out["model_output_name"] = job.extra["output_name"]
         if full:

@@ -188,7 +188,9 @@ def create_params(request: CreateRequest) -> dict[str, Any]:
         params["suffix"] = suffix
     params.update(opts)
     if request.method == "sft":
-        params.setdefault("train_on_inputs", "auto")  # the SDK's default, said out loud
+        # anytune uploads conversational records, for which Together's "auto" masks the
+        # inputs; saying False states that outright (and the spec's schema refuses "auto").
+        params.setdefault("train_on_inputs", False)
     return params
 
 

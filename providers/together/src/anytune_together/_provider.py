@@ -187,12 +187,15 @@ class TogetherProvider(Provider):
         """Together's own estimate (``POST /fine-tunes/estimate-price``) for ``request``'s
         uploaded file, or ``None`` when Together cannot estimate it (yet)."""
         params = create_params(request)
-        training_type: dict[str, Any] = {"type": "Lora", "lora_r": params.get("lora_r", 8)}
+        rank = int(params.get("lora_r", 8))  # 8: the emulated and usual default_rank
+        training_type: dict[str, Any] = {
+            "type": "Lora", "lora_r": rank, "lora_alpha": int(params.get("lora_alpha", 2 * rank)),
+        }
         if not params["lora"]:
             training_type = {"type": "Full"}
         method: dict[str, Any] = {"method": request.method}
         if request.method == "sft":
-            method["train_on_inputs"] = params.get("train_on_inputs", "auto")
+            method["train_on_inputs"] = params["train_on_inputs"]
         kwargs: dict[str, Any] = dict(
             training_file=request.training_file, model=request.model, n_epochs=params.get("n_epochs", 1),
             n_evals=params.get("n_evals", 0), training_method=method, training_type=training_type,
