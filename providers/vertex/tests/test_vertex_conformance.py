@@ -19,7 +19,7 @@ class TestVertexConformance(ProviderConformance):
 
     @pytest.fixture
     def provider_env(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-        with running_emulator("vertex", job_seconds=2.0, api_key="ya29.conformance-token") as emu:
+        with running_emulator("vertex", job_seconds=1.0, api_key="ya29.conformance-token") as emu:
             for key, value in emu.env.items():
                 monkeypatch.setenv(key, value)
             yield {}

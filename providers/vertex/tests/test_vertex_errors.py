@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-calls=False
 """Error mapping: every exception class of the Google SDKs and their transports, every
 status code the emulator can answer, retry hints, credentials never shown."""
 

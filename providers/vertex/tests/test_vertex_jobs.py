@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anytune_vertex import VertexEmulator, VertexProvider
@@ -26,7 +27,7 @@ from anytune._types import CreateRequest
 GLUCOSE = GEMINI_DATA / "gcp_generative_ai_patient_1_glucose_examples.jsonl"
 
 
-def _stored(emulator: VertexEmulator) -> list[dict[str, object]]:
+def _stored(emulator: VertexEmulator) -> list[dict[str, Any]]:
     """The records of every object the emulator holds."""
     out = []
     for obj in emulator.state.objects.values():
@@ -39,7 +40,7 @@ def test_openai_chat_data_is_converted_uploaded_and_tuned(emulator: VertexEmulat
     job = Job.create(provider="vertex", model=MODEL, training_file=data, suffix="support-bot",
                      hyperparameters=Hyperparameters(epochs=2, lora=LoRA(r=8), learning_rate_multiplier=0.5))
     assert job.id.startswith("vertex:projects/anytune-sandbox/locations/us-central1/tuningJobs/")
-    assert job.status is JobStatus.QUEUED
+    assert job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
     records = _stored(emulator)
     assert len(records) == 12 and records[0]["systemInstruction"]["parts"][0]["text"] == "Answer briefly."
     assert [c["role"] for c in records[0]["contents"]] == ["user", "model"]
@@ -49,8 +50,8 @@ def test_openai_chat_data_is_converted_uploaded_and_tuned(emulator: VertexEmulat
     assert hp["learningRateMultiplier"] == 0.5
     assert body["tunedModelDisplayName"] == "support-bot"
     assert body["labels"]["anytune_idempotency_key"].startswith("auto-")
-    job.wait(timeout=20, progress=False)
-    assert job.status is JobStatus.SUCCEEDED
+    done = job.wait(timeout=20, progress=False)
+    assert done.status is JobStatus.SUCCEEDED
     assert job.result is not None and job.result.model.endswith(job.id.rsplit("/", 1)[1])
     assert job.result.trained_tokens and job.result.trained_tokens % 2 == 0  # billable tokens x 2 epochs
     assert [e.type for e in job.events()] == ["created", "started", "dataset", "succeeded"]

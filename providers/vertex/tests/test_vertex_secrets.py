@@ -40,9 +40,10 @@ def test_canary_token_appears_nowhere(tmp_path: Path) -> None:
         assert created.returncode == 0, created.stderr
         job = json.loads(created.stdout)["id"]
         missing = "vertex:projects/anytune-sandbox/locations/us-central1/tuningJobs/404"
-        for args in (["get", job], ["events", job], ["list"], ["cancel", job], ["get", missing]):
-            run(*args)
-            run(*args, "--json")
+        # each command once, alternating plain and --json output (both render errors and jobs)
+        for i, args in enumerate((["get", job], ["events", job], ["list"], ["cancel", job], ["get", missing],
+                                  ["get", missing, "--json"], ["events", job, "--json"])):
+            run(*args) if i % 2 == 0 or "--json" in args else run(*args, "--json")
         refused = run("get", job, "--json", token=WRONG)
         assert refused.returncode == 3
         assert json.loads(refused.stdout)["error"]["type"] == "AuthenticationError"

@@ -56,7 +56,9 @@ def test_a_whole_job_life_follows_the_protos(
                                         hyperparameters=hp, suffix="spec", idempotency_key="spec-key"))
     pref = provider.upload(write_preference(tmp_path / "p.jsonl"), purpose="train")
     dpo_hp = Hyperparameters(beta=0.1, learning_rate_multiplier=2.0)
-    dpo = provider.create(CreateRequest(model=MODEL, training_file=pref, method="dpo", hyperparameters=dpo_hp))
+    dpo = provider.create(
+        CreateRequest(model=MODEL, training_file=pref, method="dpo", hyperparameters=dpo_hp)
+    )
     provider.cancel(dpo.id)
     time.sleep(0.5)
     provider.get(sft.id)
