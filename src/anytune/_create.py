@@ -163,7 +163,13 @@ def _create_in(
 ) -> Flow[CreateOutcome]:
     from anytune import _preflight  # readers and tokenizers: loaded on first create
 
-    provider.check_create(spec.model, spec.method, now=now or datetime.now(timezone.utc))
+    provider.check_create(
+        spec.model,
+        spec.method,
+        now=now or datetime.now(timezone.utc),
+        hyperparameters=spec.hyperparameters,
+        options=spec.options,
+    )
     provider.require(spec.method)
     if spec.validation_file is not None or spec.validation_split is not None:
         provider.require("validation_file")
@@ -181,7 +187,8 @@ def _create_in(
             _preflight.prepare,
             (spec.training_file,),
             dict(provider=provider, model=spec.model, method=spec.method,
-                 hyperparameters=spec.hyperparameters, workdir=workdir, purpose="train"),
+                 hyperparameters=spec.hyperparameters, options=spec.options, workdir=workdir,
+                 purpose="train"),
         )
         train_path, estimate = prepared.path, prepared.estimate
         data_hashes = [prepared.sha256]
@@ -194,8 +201,8 @@ def _create_in(
                 _preflight.prepare,
                 (spec.validation_file,),
                 dict(provider=provider, model=spec.model, method=spec.method,
-                     hyperparameters=spec.hyperparameters, workdir=workdir,
-                     purpose="validation"),
+                     hyperparameters=spec.hyperparameters, options=spec.options,
+                     workdir=workdir, purpose="validation"),
             )
             valid_path = vprep.path
             data_hashes.append(vprep.sha256)

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,10 +166,11 @@ def preflight(
     method: str = "sft",
     epochs: int | None = None,
     hyperparameters: Hyperparameters | None = None,
+    **provider_options: Any,
 ) -> tuple[ValidationReport, Estimate]:
     """Validate and estimate in a single pass (``prepare`` does the same and also writes
     the upload file); ``bench/preflight.py`` measures this."""
-    plan = make_plan(provider, model, method)
+    plan = make_plan(provider, model, method, provider_options)
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
     res, note = run_scan(data, plan)
@@ -183,6 +185,7 @@ def estimate(
     method: str = "sft",
     epochs: int | None = None,
     hyperparameters: Hyperparameters | None = None,
+    **provider_options: Any,
 ) -> Estimate:
     """What training on ``data`` would process and cost, offline and without credentials.
 
@@ -191,15 +194,19 @@ def estimate(
     for this dataset size; the price comes from the provider's catalog. Records with
     errors are left out and said so in ``notes``, followed by the provider's own
     ``estimate_notes`` when it has that hook (e.g. how long a local run would take).
+    ``provider_options`` are those ``Job.create`` would take (e.g. ``full=True`` where
+    full fine-tuning is priced apart from LoRA).
     """
-    plan = make_plan(provider, model, method)
+    plan = make_plan(provider, model, method, provider_options)
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
     res, note = run_scan(data, plan)
     est = estimate_from(res, plan, note, epochs, hyperparameters)
     hook = getattr(plan.provider, "estimate_notes", None)
     if hook is not None:
-        extra = hook(model, method, est.trained_tokens, hyperparameters or Hyperparameters())
+        extra = hook(
+            model, method, est.trained_tokens, hyperparameters or Hyperparameters(), options=plan.options
+        )
         if extra:
             est = dataclasses.replace(est, notes=(*est.notes, *extra))
     return est
@@ -258,11 +265,12 @@ def prepare(
     hyperparameters: Hyperparameters,
     workdir: Path,
     purpose: str = "train",
+    options: Mapping[str, Any] | None = None,
 ) -> PreparedData:
     """Read, validate, convert and price ``data`` for ``provider``; raise
     :class:`DatasetError` with every problem found. Writes one file in ``workdir``
     (``<purpose>.jsonl`` in the provider's upload format)."""
-    plan = make_plan(provider, model, method)
+    plan = make_plan(provider, model, method, options)
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{purpose}.jsonl"
     tmp = workdir / f".{purpose}.jsonl.part"

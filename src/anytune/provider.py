@@ -186,10 +186,18 @@ class Provider:
         return 3
 
     def price_usd(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
     ) -> float | None:
         """The cost of training ``trained_tokens``, from the catalog's price table; ``None``
-        when the catalog has no price (local runs cost nothing: they return 0.0)."""
+        when the catalog has no price (local runs cost nothing: they return 0.0).
+        ``options`` are the job's provider options (e.g. ``full=True``, which some
+        providers price differently from LoRA)."""
         info = self.model_info(model)
         if info is None:
             return None
@@ -197,15 +205,31 @@ class Provider:
         return None if per_million is None else per_million * trained_tokens / 1_000_000
 
     def estimate_notes(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
     ) -> builtins.list[str]:
         """Extra lines for ``estimate()`` (not for ``create``), e.g. how long a local run
         would take. May take a few seconds; must not need network or credentials."""
         return []
 
-    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+    def check_create(
+        self,
+        model: str,
+        method: str,
+        *,
+        now: datetime,
+        hyperparameters: Hyperparameters | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
         """Raise before anything is uploaded if this job cannot be created (a retired
-        model, a shutdown date passed, a method the model lacks). ``now`` is injectable."""
+        model, a shutdown date passed, a method the model lacks, a hyperparameter or
+        option the model refuses). ``now`` is injectable; the core always passes the
+        job's ``hyperparameters`` and provider ``options``."""
 
     # --- network: sync ------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from preflight_helpers import OpenAILike, shared
@@ -229,10 +231,40 @@ def test_dpo_limit_applies_to_each_sequence() -> None:
 
 
 class WithNotes(OpenAILike):
-    def estimate_notes(self, model: str, method: str, trained_tokens: int, hp: Hyperparameters) -> list[str]:
+    def estimate_notes(
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hp: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
+    ) -> list[str]:
         return [f"{trained_tokens} tokens would take about 1 hour here"]
 
 
 def test_estimate_appends_the_providers_own_notes() -> None:
     est = estimate(records(), provider=WithNotes(), model="m", epochs=1)
     assert est.notes[-1] == f"{est.trained_tokens} tokens would take about 1 hour here"
+
+
+class FullCostsMore(OpenAILike):
+    """Prices full fine-tuning (the ``full=True`` create option) at twice the LoRA rate."""
+
+    def price_usd(
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
+    ) -> float | None:
+        rate = 2.0 if (options or {}).get("full") else 1.0
+        return rate * trained_tokens / 1_000_000
+
+
+def test_provider_options_reach_the_price_so_full_tuning_is_priced_as_full() -> None:
+    lora = estimate(records(), provider=FullCostsMore(), model="m", epochs=1)
+    full = estimate(records(), provider=FullCostsMore(), model="m", epochs=1, full=True)
+    assert lora.cost_usd is not None and full.cost_usd == pytest.approx(2 * lora.cost_usd)

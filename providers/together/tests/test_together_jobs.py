@@ -12,6 +12,7 @@ from together_helpers import MODEL, TEST_KEY, write_preference
 from together_spec import SHARED
 
 from anytune import (
+    BudgetExceededError,
     ConfigurationError,
     Hyperparameters,
     Job,
@@ -52,6 +53,26 @@ def test_dpo_is_priced_higher_than_sft_and_bands_differ(tmp_path: Path) -> None:
     assert small is not None and dpo is not None and big is not None
     assert small < dpo and small < big
     assert estimate(prefs, provider="together", model=MODEL, method="dpo").cost_usd
+
+
+def test_full_training_is_priced_and_budgeted_at_the_full_rate(
+    env: TogetherEmulator, tmp_path: Path
+) -> None:
+    data = write_chat_examples(tmp_path / "t.jsonl", 40)
+    lora = estimate(data, provider="together", model=MODEL, epochs=3)
+    full = estimate(data, provider="together", model=MODEL, epochs=3, full=True)
+    assert lora.cost_usd is not None and full.cost_usd is not None
+    assert full.cost_usd > lora.cost_usd and any("priced as full" in n for n in full.notes)
+    # A budget between the two rates lets the LoRA job through and stops the full one
+    # before anything is uploaded.
+    budget = (lora.cost_usd + full.cost_usd) / 2
+    with pytest.raises(BudgetExceededError):
+        Job.create(provider="together", model=MODEL, training_file=data, full=True,
+                   hyperparameters=Hyperparameters(epochs=3), max_cost_usd=budget)
+    assert env.requests.get("upload", 0) == 0 and env.requests.get("create", 0) == 0
+    job = Job.create(provider="together", model=MODEL, training_file=data,
+                     hyperparameters=Hyperparameters(epochs=3), max_cost_usd=budget)
+    assert job.estimate is not None and job.estimate.cost_usd == pytest.approx(lora.cost_usd)
 
 
 def test_validate_applies_together_limits(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ are only asked their catalog hooks.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,9 +52,16 @@ class Plan:
     limits: Limits
     tokenizer: str | None
     target: str | None
+    #: The job's provider options (``full=True``, ...), for pricing.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
-def make_plan(provider: str | Provider | None, model: str | None, method: str) -> Plan:
+def make_plan(
+    provider: str | Provider | None,
+    model: str | None,
+    method: str,
+    options: Mapping[str, Any] | None = None,
+) -> Plan:
     """The plan for ``provider``/``model``/``method``; format-only checks without a provider."""
     if method not in ("sft", "dpo"):
         raise ConfigurationError(f"method must be 'sft' or 'dpo', got {method!r}")
@@ -65,7 +72,7 @@ def make_plan(provider: str | Provider | None, model: str | None, method: str) -
         raise ConfigurationError(f"provider {p.name!r} needs a model to check the data against")
     limits = p.limits(model, method)
     target = limits.data_format if limits.data_format in TARGETS else None
-    return Plan(p, model, method, limits, p.tokenizer(model), target)
+    return Plan(p, model, method, limits, p.tokenizer(model), target, dict(options or {}))
 
 
 # --- the pass ----------------------------------------------------------------------
@@ -211,7 +218,7 @@ def estimate_from(
         notes.append(
             f"{res.records - res.valid} record(s) with errors are not counted; run `anytune validate`"
         )
-    cost = p.price_usd(plan.model, plan.method, trained, hp)
+    cost = p.price_usd(plan.model, plan.method, trained, hp, options=plan.options)
     return Estimate(
         provider=p.name,
         model=plan.model,

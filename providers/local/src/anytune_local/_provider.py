@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import subprocess
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -136,7 +137,13 @@ class LocalProvider(Provider):
             return "approx"
 
     def price_usd(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
     ) -> float:
         """Local runs cost no money."""
         return 0.0
@@ -160,7 +167,15 @@ class LocalProvider(Provider):
             for r in repos
         ]
 
-    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+    def check_create(
+        self,
+        model: str,
+        method: str,
+        *,
+        now: datetime,
+        hyperparameters: Hyperparameters | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
         """A model that is neither a folder nor cached is refused before any upload."""
         resolve_model(model)
 
@@ -190,12 +205,25 @@ class LocalProvider(Provider):
         return trained_tokens / rate
 
     def estimate_notes(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
     ) -> builtins.list[str]:
-        """How long the run would take here, from a measured warm-up of a few steps."""
+        """How long the run would take here, from a measured warm-up of a few steps of the
+        planned shape (``max_seq_length``, ``quantization`` and ``full`` options)."""
+        opts = options or {}
         try:
             seconds = self.estimate_seconds(
-                model, trained_tokens, batch_size=hyperparameters.batch_size or 4
+                model,
+                trained_tokens,
+                batch_size=hyperparameters.batch_size or 4,
+                max_seq_length=int(opts.get("max_seq_length") or 1024),
+                quantization=opts.get("quantization"),
+                full=bool(opts.get("full")),
             )
         except Exception as exc:  # an estimate must still come back: say why time is missing
             return [f"no time estimate: the warm-up failed ({type(exc).__name__}: {exc})"]

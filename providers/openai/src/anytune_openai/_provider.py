@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,6 +23,7 @@ from anytune._errors import InvalidRequestError, MissingCredentialsError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
+    Hyperparameters,
     JobEvent,
     JobSnapshot,
     Metric,
@@ -164,7 +166,15 @@ class OpenAIProvider(AsyncTwins, Provider):
     def default_epochs(self, model: str, records: int) -> int:
         return _catalog.default_epochs(records)
 
-    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+    def check_create(
+        self,
+        model: str,
+        method: str,
+        *,
+        now: datetime,
+        hyperparameters: Hyperparameters | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
         _catalog.check_create(model, method, now=now)
 
     # --- network: sync ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ import builtins
 import dataclasses
 import logging
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -152,29 +153,51 @@ class TogetherProvider(Provider):
         return 1
 
     def price_usd(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
     ) -> float | None:
-        """Tokens x the LoRA rate of the model's size band (LoRA is what runs unless the
-        create option ``full=True`` is given; ``estimate_notes`` prices full training).
-        No minimum charge, as Together's FAQ says."""
-        per_million = _catalog.price_per_million(model, method, "lora")
+        """Tokens x the rate of the model's size band for LoRA (what runs by default) or,
+        with the create option ``full=True``, full fine-tuning. No minimum charge, as
+        Together's FAQ says."""
+        per_million = _catalog.price_per_million(model, method, _training_type(options))
         if per_million is None:
             return None
         minimum = float(_catalog.catalog_data()["minimum_charge_usd"])
         return max(per_million * trained_tokens / 1_000_000, minimum)
 
     def estimate_notes(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
     ) -> builtins.list[str]:
-        notes = ["priced as LoRA (Together's default); no minimum charge (Together's FAQ)"]
+        kind = _training_type(options)
+        priced_as = "full fine-tuning" if kind == "full" else "LoRA"
+        notes = [f"priced as {priced_as}; no minimum charge (Together's FAQ)"]
         full = _catalog.price_per_million(model, method, "full")
-        if full is not None and hyperparameters.lora is None:
+        if kind == "lora" and full is not None and hyperparameters.lora is None:
             notes.append(f"full fine-tuning (full=True) would cost ${full * trained_tokens / 1_000_000:.4f}")
         notes.append("Together's estimate-price endpoint gives its own figure once the file is uploaded")
         return notes
 
-    def check_create(self, model: str, method: str, *, now: datetime) -> None:
-        _catalog.check_create(model, method, full=False)
+    def check_create(
+        self,
+        model: str,
+        method: str,
+        *,
+        now: datetime,
+        hyperparameters: Hyperparameters | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        _catalog.check_create(model, method, full=_training_type(options) == "full")
 
     # --- network ----------------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:
@@ -290,3 +313,8 @@ class TogetherProvider(Provider):
         if self._sync is not None:
             self._sync.close()
             self._sync = None
+
+
+def _training_type(options: Mapping[str, Any] | None) -> str:
+    """``"full"`` when the job asks for full fine-tuning (``full=True``), else ``"lora"``."""
+    return "full" if (options or {}).get("full") else "lora"

@@ -20,7 +20,7 @@ import hashlib
 import random
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -170,7 +170,13 @@ class VertexProvider(Provider):
         return _catalog.default_epochs(records)
 
     def estimate_notes(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
     ) -> builtins.list[str]:
         notes = ["Vertex bills training tokens x epochs; tokens here are estimated (Gemini's "
                  "tokenizer is not available offline)"]
@@ -182,18 +188,20 @@ class VertexProvider(Provider):
             notes.append(retired)
         return notes
 
-    def check_create(self, model: str, method: str, *, now: datetime) -> None:
+    def check_create(
+        self,
+        model: str,
+        method: str,
+        *,
+        now: datetime,
+        hyperparameters: Hyperparameters | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Refuse, before any upload, a retired model, a method it lacks, and an adapter
+        size or LoRA setting Vertex cannot do for it."""
         _catalog.check_create(model, method, now=now)
-
-    def price_usd(
-        self, model: str, method: str, trained_tokens: int, hyperparameters: Hyperparameters
-    ) -> float | None:
-        # The first hook that sees the hyperparameters before any upload (check_create
-        # does not get them): refuse an adapter size or LoRA setting Vertex cannot do here,
-        # so that nothing is uploaded for a job that cannot be created.
-        if hyperparameters.lora is not None:
+        if hyperparameters is not None and hyperparameters.lora is not None:
             adapter_size(hyperparameters.lora, _catalog.adapter_sizes(model), model)
-        return super().price_usd(model, method, trained_tokens, hyperparameters)
 
     # --- retries of reads ----------------------------------------------------------------------
     def _read(self, fn: Callable[[], T]) -> T:
