@@ -18,6 +18,8 @@ from anytune.testing import write_chat_examples
 TARGETS = [
     ("openai", "gpt-4.1-mini-2025-04-14"),
     ("openai", "gpt-4.1-2025-04-14"),
+    ("together", "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"),
+    ("vertex", "gemini-2.5-flash"),
 ]
 
 
@@ -39,7 +41,8 @@ def run(workdir: Path) -> int:
     for provider, model in TARGETS:
         est = estimate(data, provider=provider, model=model, epochs=3)
         cost = "n/a" if est.cost_usd is None else f"${est.cost_usd:.4f}"
-        print(f"{provider:>7} {model:<28} {est.trained_tokens:>9,} trained tokens  {cost:>10}"
+        exact = "" if est.exact_tokens else " (approx.)"
+        print(f"{provider:>8} {model:<48} {est.trained_tokens:>9,} trained tokens{exact:<10} {cost:>10}"
               f"  (prices: {est.price_source}, {est.price_as_of})")
 
     out = workdir / "gemini.jsonl"

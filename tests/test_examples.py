@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -20,6 +22,10 @@ def test_preflight_example_prices_without_network() -> None:
     out = run("preflight.py")
     assert "50 records, 0 errors" in out
     assert "gpt-4.1-mini-2025-04-14" in out and "$" in out and "Gemini" in out
+    # the same data priced on each cloud provider, each with its price table's source
+    for provider in ("openai", "together", "vertex"):
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(provider))
+        assert "$" in line and "prices: https://" in line
 
 
 def test_preflight_example_reports_problems_with_line_numbers(tmp_path: Path) -> None:
@@ -31,7 +37,17 @@ def test_preflight_example_reports_problems_with_line_numbers(tmp_path: Path) ->
     assert "line 2" in result.stdout
 
 
-def test_sandbox_example_runs_a_whole_job() -> None:
-    out = run("sandbox_job.py")
-    assert "created openai:ftjob-" in out and "tuned model: ft:gpt-4.1-mini" in out
-    assert "train loss:" in out
+@pytest.mark.parametrize(
+    ("provider", "job_id", "model"),
+    [
+        ("openai", "openai:ftjob-", "ft:gpt-4.1-mini"),
+        ("together", "together:ft-", "emulator/Meta-Llama-3.1-8B-Instruct-Reference-example"),
+        ("vertex", "vertex:projects/", "projects/"),
+    ],
+)
+def test_sandbox_example_runs_a_whole_job_on_each_cloud_provider(
+    provider: str, job_id: str, model: str
+) -> None:
+    out = run("sandbox_job.py", provider)
+    assert f"created {job_id}" in out and f"tuned model: {model}" in out
+    assert "train loss:" in out or "no metrics: provider 'vertex'" in out
