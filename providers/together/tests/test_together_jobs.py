@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,6 +96,46 @@ def test_tokenizer_is_approx_without_a_cached_tokenizer(
     snap.mkdir(parents=True)
     (snap / "tokenizer.json").write_text("{}")
     assert TogetherProvider().tokenizer(MODEL) == "hf:meta-llama/Llama-3.1-8B-Instruct"
+
+
+def test_estimate_counts_exactly_with_the_models_cached_tokenizer_and_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("transformers")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    # A tiny tokenizer with a chat template, saved where the Hugging Face cache keeps
+    # meta-llama/Llama-3.1-8B-Instruct (nothing is downloaded, ever).
+    words = ["<unk>", "<s>", "</s>", ":", "system", "user", "assistant"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    fast.chat_template = "{% for m in messages %}<s> {{ m['role'] }} : {{ m['content'] }} </s> {% endfor %}"
+    repo = tmp_path / "models--meta-llama--Llama-3.1-8B-Instruct"
+    fast.save_pretrained(repo / "snapshots" / ("0" * 40))
+    # AutoTokenizer reads the model's config too; a cache filled by from_pretrained has it.
+    (repo / "snapshots" / ("0" * 40) / "config.json").write_text('{"model_type": "llama"}')
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    data = write_chat_examples(tmp_path / "t.jsonl", 12)
+    # A fresh process, as a user runs it: the hub reads its cache location at import.
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "anytune", "estimate", str(data), "--provider", "together",
+         "--model", MODEL, "--epochs", "1", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    est = json.loads(out.stdout)
+    assert est["exact_tokens"] is True
+    # Each record: system, user and assistant turns rendered as "<s> role : content </s>",
+    # each word of the content one (unknown) token.
+    expected = 0
+    for line in data.read_text().splitlines():
+        for m in json.loads(line)["messages"]:
+            expected += 4 + len(fast.backend_tokenizer.pre_tokenizer.pre_tokenize_str(m["content"]))
+    assert est["tokens_per_epoch"] == expected
 
 
 def test_missing_key_names_variable_and_argument(monkeypatch: pytest.MonkeyPatch) -> None:
