@@ -113,6 +113,13 @@ def test_models_lists_the_catalog_with_price_source() -> None:
     assert all(m["price_source"] and m["price_as_of"] for m in doc)
 
 
+def test_models_table_says_where_the_prices_come_from() -> None:
+    result = CliRunner().invoke(app, ["models", "--provider", "fake"])
+    assert result.exit_code == 0
+    source = next(m for m in cli("models", "--provider", "fake")[1] if m["price_source"])
+    assert f"prices of fake: {source['price_source']} (as of {source['price_as_of']})" in result.stdout
+
+
 def test_estimate_has_the_design_shape(data: Path) -> None:
     code, doc = cli("estimate", str(data), "-p", "fake", "-m", "fake-small", "--epochs", "3")
     assert code == 0 and set(doc) == ESTIMATE_KEYS

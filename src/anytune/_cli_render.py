@@ -72,3 +72,9 @@ def print_models(docs: list[dict[str, Any]]) -> None:
                       str(m["max_tokens_per_example"] or ""), prices, m["price_as_of"] or "",
                       m["training_shutdown"] or "")
     console().print(table)
+    # Where each price table comes from: one line per provider and source, not per row.
+    sources = dict.fromkeys((m["provider"], m["price_source"], m["price_as_of"]) for m in docs)
+    for provider, source, as_of in sources:
+        if source:
+            console().print(f"prices of {provider}: {source}" + (f" (as of {as_of})" if as_of else ""),
+                            soft_wrap=True, highlight=False)
