@@ -9,7 +9,7 @@ import pytest
 
 import anytune
 from anytune import _errors
-from anytune._errors import status_error_class
+from anytune._errors import retry_after_seconds, status_error_class
 
 
 def test_every_error_class_is_exported_from_anytune() -> None:
@@ -79,3 +79,12 @@ def test_dataset_error_carries_every_problem_with_its_location() -> None:
 def test_budget_error_says_nothing_was_spent() -> None:
     err = anytune.BudgetExceededError(31.5, 20.0)
     assert "$31.50" in str(err) and "$20.00" in str(err) and "nothing was uploaded" in str(err)
+
+
+def test_retry_after_reads_milliseconds_and_seconds_and_ignores_dates() -> None:
+    assert retry_after_seconds({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert retry_after_seconds({"retry-after": "3"}) == 3.0
+    # An HTTP date (or anything but a non-negative number) leaves the backoff to anytune.
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}) is None
+    assert retry_after_seconds({"retry-after": "-1"}) is None
+    assert retry_after_seconds(None) is None and retry_after_seconds({}) is None

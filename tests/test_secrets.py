@@ -76,6 +76,15 @@ def test_redaction_covers_headers_and_urls(text: str) -> None:
     assert CANARY not in redact(text)
 
 
+@pytest.mark.parametrize(
+    "key", ["sk-proj-Abc123XYZ987", "sk-abc***wxyz", "sess-0123456789ab", "tgp_v1_Q2xE9vT0"]
+)
+def test_vendor_key_shapes_are_redacted_even_when_not_configured(key: str) -> None:
+    # A key in a vendor's error message that this process never set (e.g. a masked one
+    # echoed back by OpenAI, or a Together key from another machine's log line).
+    assert key[6:] not in redact(f"Incorrect API key provided: {key}. See the docs.")
+
+
 def test_redacting_filter_rewrites_log_records() -> None:
     record = logging.LogRecord("httpx", logging.DEBUG, __file__, 1,
                                "Request headers: %s", ({"authorization": f"Bearer {CANARY}"},), None)

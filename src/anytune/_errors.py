@@ -229,6 +229,25 @@ _BY_STATUS: dict[int, type[ProviderStatusError]] = {
 }
 
 
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds a provider asks to wait, from ``retry-after-ms`` or a numeric
+    ``retry-after`` header (any mapping with ``.get``), else ``None``. Providers pass it
+    to :class:`RateLimitError` so that every wait honours the vendor's word."""
+    if headers is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / divisor
+        except (TypeError, ValueError):
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
 def status_error_class(status_code: int) -> type[ProviderStatusError]:
     """The error class for an HTTP status code; providers use it to map in one place."""
     if status_code in _BY_STATUS:

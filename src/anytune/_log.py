@@ -20,8 +20,8 @@ _PATTERNS = [
     re.compile(r"(?i)((?:authorization|x-api-key|api-key|x-goog-api-key)['\"]?\s*[:=]\s*['\"]?)(?:bearer\s+)?[^'\"\s,}]+"),
     # key=... in URLs and query strings
     re.compile(r"(?i)([?&](?:api_key|key|token|access_token)=)[^&\s'\"]+"),
-    # common vendor key shapes
-    re.compile(r"\b(sk-)[A-Za-z0-9_\-]{8,}"),
+    # vendor key shapes: OpenAI (sk-, sess-, masked as sk-abc***xyz), Together (tgp_v1_)
+    re.compile(r"\b(sk-|sess-|tgp_v1_)[A-Za-z0-9_\-\*]{4,}"),
 ]
 _HTTP_LOGGERS = ("httpx", "httpcore", "openai", "together", "google", "urllib3")
 

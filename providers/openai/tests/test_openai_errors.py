@@ -12,7 +12,7 @@ import openai
 import pytest
 from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import OpenAIEmulator
-from anytune_openai._errors import map_error, retry_after_seconds, translating
+from anytune_openai._errors import map_error, translating
 from openai_helpers import MODEL, TEST_KEY
 
 from anytune._errors import (
@@ -27,6 +27,7 @@ from anytune._errors import (
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
+    retry_after_seconds,
 )
 from anytune._types import CreateRequest
 

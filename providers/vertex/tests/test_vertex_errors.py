@@ -17,7 +17,7 @@ import httpx2
 import pytest
 import requests
 from anytune_vertex import VertexEmulator, VertexProvider
-from anytune_vertex._errors import map_error, retry_after_seconds, translating
+from anytune_vertex._errors import map_error, translating
 from google.genai import errors as genai_errors
 from vertex_helpers import MODEL, TOKEN
 
@@ -34,6 +34,7 @@ from anytune._errors import (
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
+    retry_after_seconds,
 )
 from anytune._types import CreateRequest
 

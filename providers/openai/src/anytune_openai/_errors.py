@@ -9,7 +9,6 @@ variable to check.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,39 +19,14 @@ from anytune._errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
+    retry_after_seconds,
     status_error_class,
 )
+from anytune._log import redact
 
-__all__ = ["map_error", "retry_after_seconds", "scrub", "translating"]
+__all__ = ["map_error", "translating"]
 
 PROVIDER = "openai"
-_KEY_SHAPES = re.compile(r"\b(sk-|sess-)[A-Za-z0-9_\-\*]{4,}")
-
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without credentials: known secret values and key-shaped tokens."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[REDACTED]")
-    return _KEY_SHAPES.sub(r"\1[REDACTED]", text)
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (numeric form), else ``None``."""
-    if headers is None:
-        return None
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) / divisor
-        except ValueError:
-            continue
-        if seconds >= 0:
-            return seconds
-    return None
-
 
 def _message(exc: Any) -> str:
     body = getattr(exc, "body", None)
@@ -81,7 +55,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
         elif cls is PermissionDeniedError:
             message = "the API key may not do this (project, organization or model access)"
         else:
-            message = scrub(_message(exc), secrets)
+            message = redact(_message(exc), secrets)
         code = getattr(exc, "code", None)
         if code and cls is not AuthenticationError:
             message = f"{message} [{code}]"
@@ -95,7 +69,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     if isinstance(exc, openai.APIResponseValidationError):
         return ProviderError(f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER)
     # OpenAIError and the few SDK errors outside that tree (e.g. webhook signatures).
-    return ProviderError(scrub(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
+    return ProviderError(redact(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,6 @@ key); other messages are taken from Together's error object and scrubbed of secr
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,40 +19,15 @@ from anytune._errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
+    retry_after_seconds,
     status_error_class,
 )
+from anytune._log import redact
 from anytune._types import Problem
 
-__all__ = ["map_error", "retry_after_seconds", "scrub", "translating"]
+__all__ = ["map_error", "translating"]
 
 PROVIDER = "together"
-_KEY_SHAPES = re.compile(r"\b(tgp_v1_|sk-)[A-Za-z0-9_\-\*]{4,}")
-
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without credentials: known secret values and key-shaped tokens."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[REDACTED]")
-    return _KEY_SHAPES.sub(r"\1[REDACTED]", text)
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (numeric form), else ``None``."""
-    if headers is None:
-        return None
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) / divisor
-        except ValueError:
-            continue
-        if seconds >= 0:
-            return seconds
-    return None
-
 
 def _message(exc: Any) -> str:
     body = getattr(exc, "body", None)
@@ -88,7 +62,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
         elif cls is PermissionDeniedError:
             message = "the API key may not do this (model access or account)"
         else:
-            message = scrub(_message(exc), secrets)
+            message = redact(_message(exc), secrets)
             code = _code(exc)
             if code:
                 message = f"{message} [{code}]"
@@ -106,11 +80,11 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
         # The SDK's local file check (check_file) refused the upload: a data problem.
         return DatasetError(
             "Together's file check refused the upload",
-            [Problem("together_file_check", scrub(str(exc), secrets)[:2000])],
+            [Problem("together_file_check", redact(str(exc), secrets)[:2000])],
         )
     if isinstance(exc, together.DownloadError):
-        return ProviderError(scrub(f"download failed: {exc}", secrets), provider=PROVIDER)
-    return ProviderError(scrub(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
+        return ProviderError(redact(f"download failed: {exc}", secrets), provider=PROVIDER)
+    return ProviderError(redact(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
 
 
 @contextlib.contextmanager

@@ -22,28 +22,17 @@ from anytune._errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
+    retry_after_seconds,
     status_error_class,
 )
 from anytune._log import redact
 
-__all__ = ["SDK_ERRORS", "map_error", "retry_after_seconds", "translating"]
+__all__ = ["SDK_ERRORS", "map_error", "translating"]
 
 PROVIDER = "vertex"
 CREDENTIAL_HINT = (
     "check ANYTUNE_VERTEX_ACCESS_TOKEN / GOOGLE_APPLICATION_CREDENTIALS or the credentials= argument"
 )
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Seconds from a numeric ``Retry-After`` header, else ``None``."""
-    if headers is None:
-        return None
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    try:
-        seconds = float(value) if value is not None else -1.0
-    except (TypeError, ValueError):
-        return None
-    return seconds if seconds >= 0 else None
 
 
 def _status_error(status: int, message: str, headers: Any, secrets: tuple[str, ...]) -> AnytuneError:
