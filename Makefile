@@ -8,7 +8,9 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 PROVIDERS := $(wildcard providers/*/pyproject.toml)
 EDITABLE  := -e ".[dev]" $(foreach p,$(PROVIDERS),-e $(dir $(p)))
-PYTEST_ARGS ?=
+# One worker per core (pytest-xdist): the suite is I/O- and subprocess-bound, and every
+# test is isolated (its own job store, emulator port and temp folders).
+PYTEST_ARGS ?= -n auto
 
 .PHONY: install quickstart test lint bench-smoke clean
 
