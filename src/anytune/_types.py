@@ -97,8 +97,10 @@ class Hyperparameters(_Dictable):
 
     ``learning_rate`` is an absolute rate; OpenAI takes a multiplier instead, which its
     provider derives (documented there) unless ``learning_rate_multiplier`` is given.
-    ``beta`` is DPO's KL weight. ``lora=None`` lets the provider choose (adapter tuning
-    where it is the only option, full tuning where adapters are optional).
+    ``beta`` is DPO's KL weight. ``lora=None`` means the provider's own default adapter
+    settings (Together, Vertex and local tune a LoRA adapter by default; OpenAI offers no
+    choice). Full fine-tuning, where a provider offers it, is the ``full=True`` option of
+    ``Job.create`` (and of ``estimate``, which prices it).
     """
 
     epochs: int | None = None
