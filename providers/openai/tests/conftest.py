@@ -7,7 +7,6 @@ end of the session, validated against OpenAI's OpenAPI spec (``openai_spec``).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,15 +47,11 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _exchanges_follow_the_spec(_environment: Path) -> Iterator[None]:
     """After the session: every recorded exchange must follow OpenAI's spec."""
     yield
-    from openai_spec import SPEC_PATH, validate_exchange
+    from openai_spec import OPENAI_SPEC, SPEC_PATH
 
     if not SPEC_PATH.is_file() or not _environment.is_file():
         return
-    problems: list[str] = []
-    lines = _environment.read_text(encoding="utf-8").splitlines()
-    for line in lines:
-        problems += validate_exchange(json.loads(line))
-    unique = sorted(set(problems))
+    unique = OPENAI_SPEC.validate_file(_environment)
     assert not unique, f"{len(unique)} exchange(s) break OpenAI's spec:\n" + "\n".join(unique[:40])
 
 

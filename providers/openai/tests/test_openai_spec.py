@@ -14,7 +14,7 @@ import pytest
 from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import RECORD_ENV, OpenAIEmulator
 from openai_helpers import MODEL, TEST_KEY
-from openai_spec import SPEC_PATH, validate_exchange
+from openai_spec import OPENAI_SPEC, SPEC_PATH
 
 from anytune._types import CreateRequest
 
@@ -39,7 +39,7 @@ def test_the_validator_catches_broken_answers_and_requests() -> None:
         "status": 200,
         "response": {"object": "fine_tuning.job", "id": "x"},
     }
-    assert any("required" in p for p in validate_exchange(good_job))
+    assert any("required" in p for p in OPENAI_SPEC.validate(good_job))
     accepted_bad = {
         "method": "POST",
         "path": "/v1/fine_tuning/jobs",
@@ -53,7 +53,7 @@ def test_the_validator_catches_broken_answers_and_requests() -> None:
         "status": 500,
         "response": {"error": {"message": "x"}},
     }
-    problems = validate_exchange(accepted_bad)
+    problems = OPENAI_SPEC.validate(accepted_bad)
     assert any("beta" in p for p in problems)  # beta must be in (0, 2]
     assert any("500" in p and "required" in p for p in problems)  # error without type/param/code
     refused = {
@@ -61,9 +61,9 @@ def test_the_validator_catches_broken_answers_and_requests() -> None:
         "status": 400,
         "response": {"error": {"message": "x", "type": "t", "param": None, "code": None}},
     }
-    assert validate_exchange(refused) == []  # refusing a bad request is right
-    assert validate_exchange({"method": "GET", "path": "/v1/nowhere", "query": ""})
-    assert validate_exchange(
+    assert OPENAI_SPEC.validate(refused) == []  # refusing a bad request is right
+    assert OPENAI_SPEC.validate({"method": "GET", "path": "/v1/nowhere", "query": ""})
+    assert OPENAI_SPEC.validate(
         {
             "method": "GET",
             "path": "/v1/fine_tuning/jobs",
@@ -90,7 +90,7 @@ def test_beta_and_multipliers_below_one_are_valid() -> None:
             },
         },
     }
-    assert validate_exchange(ex) == []
+    assert OPENAI_SPEC.validate(ex) == []
 
 
 def test_every_endpoint_the_provider_uses_follows_the_spec(tmp_path: Path) -> None:
@@ -168,5 +168,5 @@ def test_every_endpoint_the_provider_uses_follows_the_spec(tmp_path: Path) -> No
     assert {"parts", "complete", "cancel", "content", "uploads", "files", "jobs"} <= paths
     statuses = {e["status"] for e in exchanges}
     assert {200, 400, 401, 404} <= statuses
-    problems = [p for e in exchanges for p in validate_exchange(e)]
+    problems = [p for e in exchanges for p in OPENAI_SPEC.validate(e)]
     assert problems == []

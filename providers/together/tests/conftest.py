@@ -4,7 +4,6 @@ recorded and, at the end, validated against Together's OpenAPI spec (``together_
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,15 +34,12 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _exchanges_follow_the_spec(_environment: Path) -> Iterator[None]:
     """After the session: every recorded exchange must follow Together's spec."""
     yield
-    from together_spec import SPEC_PATH, validate_exchange
+    from together_spec import SPEC_PATH, TOGETHER_SPEC
 
     assert SPEC_PATH.is_file(), f"Together's spec is missing: {SPEC_PATH}"
     if not _environment.is_file():
         return
-    problems: list[str] = []
-    for line in _environment.read_text(encoding="utf-8").splitlines():
-        problems += validate_exchange(json.loads(line))
-    unique = sorted(set(problems))
+    unique = TOGETHER_SPEC.validate_file(_environment)
     assert not unique, f"{len(unique)} exchange(s) break Together's spec:\n" + "\n".join(unique[:40])
 
 

@@ -16,11 +16,21 @@ A provider package proves it behaves like every other provider by subclassing
                     monkeypatch.setenv(k, v)
                 yield {}
 
+Recorded emulator exchanges are checked against the vendor's OpenAPI document with
+:class:`OpenAPIExchanges`.
+
 Importing this module imports pytest; the rest of anytune never imports it.
 """
 
 from anytune.testing._emulators import running_emulator, write_chat_examples
 from anytune.testing.conformance import ProviderConformance
 from anytune.testing.faults import FaultMatrix
+from anytune.testing.openapi import OpenAPIExchanges
 
-__all__ = ["FaultMatrix", "ProviderConformance", "running_emulator", "write_chat_examples"]
+__all__ = [
+    "FaultMatrix",
+    "OpenAPIExchanges",
+    "ProviderConformance",
+    "running_emulator",
+    "write_chat_examples",
+]
