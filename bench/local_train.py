@@ -239,6 +239,20 @@ def anytune_run(args: argparse.Namespace) -> dict[str, Any]:
     return {**_throughput(points, args.warmup), "steps": len(rows), "job": job.id, **memory}
 
 
+def plain_run(args: argparse.Namespace) -> dict[str, Any]:
+    """The plain script in a fresh process (as the local provider's worker is)."""
+    cmd = [
+        sys.executable, __file__, "--plain", *sys.argv[1:],
+        "--model", args.model, "--data", args.data, "--workdir", args.workdir,
+    ]
+    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}  # as the worker has
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode:
+        sys.exit(f"plain TRL run failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _params(model: str) -> int:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
@@ -283,30 +297,19 @@ def main() -> None:
         "parameters": _params(args.model),
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
     }
-    # Runs alternate (anytune, plain, anytune, ...) so that a noisy neighbour on a shared
-    # machine hurts both sides alike; each side reports its best run and every sample.
+    # Runs alternate, and the order flips every repeat (anytune, plain, plain, anytune,
+    # ...): a noisy neighbour hurts both sides alike, and a machine that speeds up as it
+    # warms (page cache, clocks) favours neither side.
     samples: dict[str, list[dict[str, Any]]] = {"anytune": [], "plain_trl": []}
-    for _ in range(args.repeat):
-        if args.only != "plain":
-            samples["anytune"].append(anytune_run(args))
-        if args.only != "anytune":
-            cmd = [
-                sys.executable,
-                __file__,
-                "--plain",
-                *sys.argv[1:],
-                "--model",
-                args.model,
-                "--data",
-                args.data,
-                "--workdir",
-                args.workdir,
-            ]
-            env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}  # as the worker has
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if out.returncode:
-                sys.exit(f"plain TRL run failed:\n{out.stderr[-3000:]}")
-            samples["plain_trl"].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for i in range(args.repeat):
+        order = ("anytune", "plain") if i % 2 == 0 else ("plain", "anytune")
+        for side in order:
+            if args.only not in (None, side):
+                continue
+            if side == "anytune":
+                samples["anytune"].append(anytune_run(args))
+            else:
+                samples["plain_trl"].append(plain_run(args))
     for run, runs in samples.items():
         if runs:
             best = max(runs, key=lambda r: r["median_step_tokens_per_s"])
