@@ -105,6 +105,9 @@ class Limits:
     max_tokens_per_example: int | None = None
     data_format: str = "openai"
     source: str = ""
+    #: Whether the model can be trained on tool definitions, tool calls and tool
+    #: results; ``False`` makes every example that has them an error.
+    tools: bool = True
 
 
 class Provider:

@@ -43,10 +43,11 @@ class OpenAILike(Provider):
         fmt: str = "openai",
         min_examples: int = 10,
         max_file_bytes: int | None = 512 << 20,
+        tools: bool = True,
     ) -> None:
         super().__init__()
         self._max_tokens, self._fmt = max_tokens, fmt
-        self._min, self._max_bytes = min_examples, max_file_bytes
+        self._min, self._max_bytes, self._tools = min_examples, max_file_bytes, tools
 
     def catalog(self) -> list[ModelInfo]:
         return [
@@ -68,6 +69,7 @@ class OpenAILike(Provider):
             max_tokens_per_example=self._max_tokens,
             data_format=self._fmt,
             source="test",
+            tools=self._tools,
         )
 
     def tokenizer(self, model: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from preflight_helpers import OpenAILike
-from preflight_records import CALL, OK, OK2, chat, j, pref, tool_chat, write_lines
+from preflight_records import CALL, OK, OK2, TOOLS, chat, j, pref, tool_chat, write_lines
 
 from anytune import validate
 
@@ -222,15 +222,33 @@ CASES = [
         [(1, "unknown_role", "conversations[1].from")],
     ),
     (
-        "together_tool_calls",
-        [tool_chat(CALL)],
+        # [TOGETHER-FC]: tool calls are fine in Together's format, after tool results...
+        "together_tool_result_out_of_order",
+        [
+            j(
+                {
+                    "messages": [
+                        {"role": "user", "content": "add 1"},
+                        {"role": "assistant", "tool_calls": [CALL]},
+                        {"role": "user", "content": "well?"},
+                        {"role": "assistant", "content": "It is 1."},
+                    ],
+                    "tools": TOOLS,
+                }
+            )
+        ],
         "sft",
         {"fmt": "together"},
-        [
-            (1, "not_expressible", "tools"),
-            (1, "not_expressible", "messages[1]"),
-            (1, "not_expressible", "messages[2]"),
-        ],
+        [(1, "role_order", "messages[2].role")],
+    ),
+    (
+        # ...but a model that cannot be trained on tools refuses them, wherever they are.
+        "model_without_tool_training",
+        [OK, tool_chat(CALL), j({"messages": [{"role": "user", "content": "x"},
+                                                {"role": "assistant", "tool_calls": [CALL]}]})],
+        "sft",
+        {"fmt": "together", "tools": False},
+        [(2, "tools_not_supported", "tools"), (3, "tools_not_supported", "messages[1]")],
     ),
     (
         "together_role_order",

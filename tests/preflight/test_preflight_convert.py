@@ -42,16 +42,19 @@ def test_openai_tools_to_vertex_and_back_keeps_calls(tmp_path: Path) -> None:
     assert (got["name"], json.loads(got["arguments"])) == (call["name"], json.loads(call["arguments"]))
 
 
-def test_tools_to_together_are_listed_as_losses(tmp_path: Path) -> None:
+def test_tools_to_together_keep_calls_and_results_in_openais_shape(tmp_path: Path) -> None:
+    # [TOGETHER-FC]: Together trains on tools, tool calls and tool results.
     report = convert(shared(DRONE), to="together", output=tmp_path / "t.jsonl")
-    assert not report.ok
-    assert report.records == 103  # written with what the target can hold...
-    lost = {(p.line, p.field) for p in report.losses if p.severity == "error"}
-    assert (1, "tools") in lost  # ...and every loss is named
-    assert all(p.code == "not_expressible" for p in report.losses)
-    # The same data validated for a Together-format provider is refused.
-    vr = validate(shared(DRONE), provider=OpenAILike(fmt="together"), model="m")
-    assert {p.code for p in vr.errors} == {"not_expressible"}
+    assert report.ok and report.records == 103 and not report.losses
+    original = json.loads(shared(DRONE).read_text().splitlines()[0])
+    first = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
+    assert first["tools"] == original["tools"]
+    assert first["messages"][-1]["tool_calls"] == original["messages"][-1]["tool_calls"]
+    assert validate(shared(DRONE), provider=OpenAILike(fmt="together"), model="m").ok
+    # A model that cannot be trained on tools refuses every such record, by line.
+    vr = validate(shared(DRONE), provider=OpenAILike(fmt="together", tools=False), model="m")
+    assert {p.code for p in vr.errors} == {"tools_not_supported"}
+    assert [p.line for p in vr.errors][:3] == [1, 2, 3]
 
 
 def test_multi_turn_to_alpaca_reports_extra_turns() -> None:

@@ -138,6 +138,24 @@ def test_estimate_counts_exactly_with_the_models_cached_tokenizer_and_template(
     assert est["tokens_per_epoch"] == expected
 
 
+def test_function_calling_data_trains_where_the_model_supports_it(env: TogetherEmulator) -> None:
+    drone = SHARED / "data" / "chat_sft" / "openai_cookbook_drone_training.jsonl"
+    # Mistral 7B is not among Together's function-calling models: refused, by line,
+    # before anything is uploaded.
+    report = validate(drone, provider="together", model="mistralai/Mistral-7B-Instruct-v0.2")
+    assert {p.code for p in report.errors} == {"tools_not_supported"}
+    assert report.errors[0].line == 1 and report.errors[0].field == "tools"
+    # Llama 3.1 8B is: the tools, calls and results reach Together in OpenAI's shape.
+    job = Job.create(provider="together", model=MODEL, training_file=drone,
+                     hyperparameters=Hyperparameters(epochs=1))
+    uploaded = next(iter(env.state.files.values())).content or b""
+    first = json.loads(uploaded.decode().splitlines()[0])
+    original = json.loads(drone.read_text().splitlines()[0])
+    assert first["tools"] == original["tools"]
+    assert first["messages"][2]["tool_calls"][0]["function"]["name"] == "takeoff_drone"
+    assert job.id.startswith("together:")
+
+
 def test_missing_key_names_variable_and_argument(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
     with pytest.raises(MissingCredentialsError) as info:

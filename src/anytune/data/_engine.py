@@ -22,6 +22,7 @@ from anytune._types import Problem
 from anytune.data._formats import detect_format, parse_record
 from anytune.data._openai_format import Issues
 from anytune.data._readers import Item, iter_items, jsonl_block_items, loads, split_ranges
+from anytune.data._records import Example
 from anytune.data._rules import LONG_FRACTION, check_example
 from anytune.data._tokens import TokenCounter, make_counter
 from anytune.data._writers import write_example
@@ -51,6 +52,8 @@ class ScanConfig:
     target: str | None = None
     tokenizer: str | None = None
     max_tokens: int | None = None
+    #: ``Limits.tools``: ``False`` refuses examples with tool definitions or calls.
+    tools: bool = True
     write: bool = False
     file: str | None = None
     max_problems: int = 1000
@@ -159,6 +162,8 @@ def _process(
                 check_example(ex, method, issues)
             if target is not None:
                 rec = write_example(ex, target, issues)
+            if not cfg.tools:
+                _refuse_tools(ex, issues)
         if not issues:
             bad = False
         elif cfg.lossy:
@@ -370,3 +375,25 @@ def _duplicates(res: ScanResult, cfg: ScanConfig) -> None:
                 ),
                 cfg.max_problems,
             )
+
+
+def _refuse_tools(ex: Example, issues: Issues) -> None:
+    """One error for the first tool definition, call or result of ``ex``: the model cannot
+    be trained on them (``Limits.tools`` is false)."""
+    if ex.tools:
+        where = "tools"
+    else:
+        msgs = [*ex.messages, *(ex.chosen or []), *(ex.rejected or [])]
+        used = next((m for m in msgs if m.role == "tool" or m.tool_calls), None)
+        if used is None:
+            return
+        where = used.path
+    issues.append(
+        (
+            "tools_not_supported",
+            where,
+            "this model cannot be trained on tool definitions, tool calls or tool results; "
+            "pick a model that supports function-calling fine-tuning, or drop the tools",
+            "error",
+        )
+    )

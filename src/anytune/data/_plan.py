@@ -120,6 +120,7 @@ def run_scan(
         target=target or plan.target,
         tokenizer=plan.tokenizer,
         max_tokens=plan.limits.max_tokens_per_example,
+        tools=plan.limits.tools,
         write=write is not None,
         file=file,
         max_problems=MAX_PROBLEMS,

@@ -9,8 +9,12 @@ Targets and their sources:
 - ``openai``: [OAI-CHAT] / [OAI-PREF] (see ``_openai_format``).
 - ``together``: [TOGETHER-DATA] https://docs.together.ai/docs/fine-tuning/data-preparation
   (conversational ``messages`` with system/user/assistant roles, alternating after an
-  optional system turn; preference as ``input``/``preferred_output``/``non_preferred_output``).
-  The page documents neither tool calls nor per-message weights, so they are reported.
+  optional system turn; preference as ``input``/``preferred_output``/``non_preferred_output``)
+  and [TOGETHER-FC] https://docs.together.ai/docs/fine-tuning-function-calling (a
+  ``tools`` list per line, assistant ``tool_calls`` and ``tool`` results in OpenAI's shape;
+  the together SDK's constants list ``tools`` and the ``tool`` role too). Which models
+  accept tools is the provider's ``Limits.tools``. Per-message weights, message names and
+  images are not documented there, so they are reported.
 - ``vertex``: [GEMINI] (see ``_formats``).
 - ``alpaca``: [ALPACA]; preference as LLaMA-Factory's ``instruction``/``input``/``chosen``/``rejected``.
 """
@@ -89,49 +93,63 @@ def _openai(ex: Example, issues: Issues) -> dict[str, Any]:
 
 
 # --- together ----------------------------------------------------------------------
-def _together_messages(msgs: list[Message], issues: Issues, check_order: bool) -> list[dict[str, Any]]:
+# [TOGETHER-DATA] / [TOGETHER-FC]: the roles that may follow each role. Tool results
+# come right after an assistant turn with tool calls, and lead back to the assistant.
+def _together_next(prev: dict[str, Any] | None) -> tuple[str, ...]:
+    if prev is None:
+        return ("system", "user")
+    role = prev["role"]
+    if role == "assistant":
+        return ("tool",) if prev.get("tool_calls") else ("user",)
+    return {"system": ("user",), "user": ("assistant",), "tool": ("tool", "assistant")}.get(role, ("user",))
+
+
+def _together_messages(
+    msgs: list[Message], issues: Issues, check_order: bool, counter: list[int]
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for i, m in enumerate(msgs):
-        if m.role == "tool" or m.tool_calls:
-            _lost(issues, m.path, "together", "tool calls or tool results")
-            continue
+    # Tool calls and results in OpenAI's shape, as [TOGETHER-FC] documents them.
+    for m, d in zip(msgs, _openai_messages(msgs, counter), strict=True):
         if m.images:
             _lost(issues, m.path, "together", "images in a conversation")
+            d["content"] = m.content or ""
         if m.weight is not None:
             _lost(issues, f"{m.path}.weight", "together", "per-message weights")
+            d.pop("weight")
         if m.name:
             _lost(issues, f"{m.path}.name", "together", "message names", "warning")
-        if check_order:
-            # [TOGETHER-DATA] optional system first, then user/assistant alternating.
-            expected = (
-                "user"
-                if not out or out[-1]["role"] == "system"
-                else ("assistant" if out[-1]["role"] == "user" else "user")
-            )
-            if m.role != expected and not (i == 0 and m.role == "system"):
-                issues.append(
-                    (
-                        "role_order",
-                        f"{m.path}.role",
-                        "together needs an optional system turn, then user and assistant "
-                        f"alternating; got {m.role} where {expected} belongs",
-                        "error",
-                    )
+            d.pop("name", None)
+        allowed = _together_next(out[-1] if out else None)
+        if check_order and m.role not in allowed:
+            issues.append(
+                (
+                    "role_order",
+                    f"{m.path}.role",
+                    "together needs an optional system turn, then user and assistant alternating "
+                    f"(tool results right after the assistant's tool calls); got {m.role} where "
+                    f"{' or '.join(allowed)} belongs",
+                    "error",
                 )
-        out.append({"role": m.role, "content": m.content or ""})
+            )
+        out.append(d)
     return out
 
 
 def _together(ex: Example, issues: Issues) -> dict[str, Any]:
-    if ex.tools:
-        _lost(issues, "tools", "together", "tool definitions")
+    counter = [0]
     if ex.kind == "preference":
+        inp: dict[str, Any] = {"messages": _together_messages(ex.messages, issues, False, counter)}
+        if ex.tools:
+            inp["tools"] = ex.tools
         return {
-            "input": {"messages": _together_messages(ex.messages, issues, False)},
-            "preferred_output": _together_messages(ex.chosen or [], issues, False),
-            "non_preferred_output": _together_messages(ex.rejected or [], issues, False),
+            "input": inp,
+            "preferred_output": _together_messages(ex.chosen or [], issues, False, counter),
+            "non_preferred_output": _together_messages(ex.rejected or [], issues, False, counter),
         }
-    return {"messages": _together_messages(ex.messages, issues, True)}
+    rec: dict[str, Any] = {"messages": _together_messages(ex.messages, issues, True, counter)}
+    if ex.tools:
+        rec["tools"] = ex.tools
+    return rec
 
 
 # --- vertex (Gemini) ---------------------------------------------------------------

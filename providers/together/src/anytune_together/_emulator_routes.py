@@ -185,7 +185,7 @@ class Routes:
         return Answer(200, {
             "model_name": name, "lora_training": lora, "max_num_epochs": 20, "max_num_evals": 100,
             "max_num_checkpoints": 10, "max_learning_rate": 1.0, "min_learning_rate": 1e-8,
-            "supports_vision": False, "supports_tools": False, "supports_reasoning": False,
+            "supports_vision": False, "supports_tools": bool(m.get("tools")), "supports_reasoning": False,
             "supports_full_training": "full" in m["training_types"], "merge_output_lora": False,
             "default_gradient_accumulation_steps": 1, "max_seq_length_sft": ctx, "max_seq_length_dpo": ctx,
             "min_max_seq_length": 512, **({"full_training": full} if "full" in m["training_types"] else {}),

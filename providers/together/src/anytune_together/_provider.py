@@ -143,6 +143,8 @@ class TogetherProvider(Provider):
             max_tokens_per_example=info.max_tokens_per_example if info else None,
             data_format="together",
             source=data["limits_source"],
+            # Unlisted models are let through: Together itself is the judge.
+            tools=bool((_catalog.entry(model) or {}).get("tools", True)),
         )
 
     def tokenizer(self, model: str) -> str:
