@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from anytune.emulator import Answer, ApiError, EmulatorServer, Router, parse_fau
 
 class _Echo(EmulatorServer):
     """A vendor with one list route, one item route and one custom-verb route."""
+
+    provider = "echo"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -121,3 +124,15 @@ def test_multipart_fields_and_files() -> None:
     assert fields == {"purpose": "fine-tune", "file": b'{"a":1}', "file.filename": "t.jsonl"}
     with pytest.raises(ValueError, match="boundary"):
         parse_multipart(body, "multipart/form-data")
+
+
+def test_exchanges_are_recorded_with_their_provider(
+    echo: _Echo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "exchanges.jsonl"
+    monkeypatch.setenv("ANYTUNE_EMULATOR_RECORD", str(record))
+    _call(echo, "GET", "/v1/things/abc?x=1")
+    (line,) = record.read_text().splitlines()
+    exchange = json.loads(line)
+    assert exchange["provider"] == "echo" and exchange["path"] == "/v1/things/abc"
+    assert (exchange["query"], exchange["status"], exchange["response"]) == ("x=1", 200, {"id": "abc"})

@@ -143,3 +143,14 @@ def test_refused_requests_skipped_exchanges_and_known_defects(spec: OpenAPIExcha
     assert lenient.validate_file(record) == []
     assert lenient.validate(_get("/v1/things/t-1", {"id": "t-1", "size": "three"})) == []
     assert lenient.spec is spec.spec  # parsed once per path
+
+
+def test_a_shared_record_file_is_checked_per_provider(spec: OpenAPIExchanges, tmp_path: Path) -> None:
+    # Suites of several providers may share one record file in one test process; each
+    # checks only its own emulator's exchanges.
+    record = tmp_path / "exchanges.jsonl"
+    mine = {**_get("/v1/things", []), "provider": "acme"}
+    theirs = {**_get("/v1beta1/projects/p/tuningJobs", {}), "provider": "other"}
+    record.write_text(json.dumps(mine) + "\n" + json.dumps(theirs) + "\n")
+    assert spec.validate_file(record, provider="acme") == []
+    assert spec.validate_file(record) != []  # unfiltered, the other provider's call is flagged

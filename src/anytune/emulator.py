@@ -179,6 +179,9 @@ class EmulatorServer:
     ``ANYTUNE_EMULATOR_SLOW_SECONDS``, else 5 s: set the client's timeout below it);
     ``retry_after`` is the ``Retry-After`` of a 429."""
 
+    #: The provider this emulates; every recorded exchange carries it, so one record
+    #: file can hold several emulators' exchanges and each is checked against its spec.
+    provider: ClassVar[str] = ""
     #: The name of the serving thread (shows in thread dumps).
     thread_name: ClassVar[str] = "anytune-emulator"
     #: The header carrying a per-answer request id, as the vendor names it.
@@ -307,6 +310,7 @@ class EmulatorServer:
         path, _, query = target.partition("?")
         operation, handler, params = self.route(method, path)
         exchange: dict[str, Any] = {
+            "provider": self.provider,
             "method": method,
             "path": path,
             "query": query,

@@ -20,7 +20,9 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Loopback without proxies and the exchange recorder."""
     saved = {k: os.environ.get(k) for k in ("NO_PROXY", "no_proxy", RECORD_ENV)}
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    record = tmp_path_factory.mktemp("exchanges") / "together.jsonl"
+    # One record file per test process, shared by every provider's suite: each checks
+    # only its own emulator's exchanges, so none is lost when suites share a worker.
+    record = tmp_path_factory.getbasetemp() / "exchanges.jsonl"
     os.environ[RECORD_ENV] = str(record)
     yield record
     for key, value in saved.items():
@@ -39,7 +41,7 @@ def _exchanges_follow_the_spec(_environment: Path) -> Iterator[None]:
     assert SPEC_PATH.is_file(), f"Together's spec is missing: {SPEC_PATH}"
     if not _environment.is_file():
         return
-    unique = TOGETHER_SPEC.validate_file(_environment)
+    unique = TOGETHER_SPEC.validate_file(_environment, provider="together")
     assert not unique, f"{len(unique)} exchange(s) break Together's spec:\n" + "\n".join(unique[:40])
 
 

@@ -207,12 +207,17 @@ class OpenAPIExchanges:
                 problems += [f"{where} {status}: {e}" for e in self._errors(schema, response)]
         return problems
 
-    def validate_file(self, record: str | Path) -> list[str]:
-        """The distinct problems of every exchange in a record file, sorted."""
+    def validate_file(self, record: str | Path, *, provider: str | None = None) -> list[str]:
+        """The distinct problems of every exchange in a record file, sorted. With
+        ``provider``, only that provider's emulator's exchanges are checked (a record file
+        may hold several emulators' exchanges)."""
         problems: set[str] = set()
         for line in Path(record).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                problems.update(self.validate(json.loads(line)))
+            if not line.strip():
+                continue
+            exchange = json.loads(line)
+            if provider is None or exchange.get("provider") == provider:
+                problems.update(self.validate(exchange))
         return sorted(problems)
 
     def _query_problems(self, where: str, pointer: str, op: dict[str, Any], query: str) -> list[str]:

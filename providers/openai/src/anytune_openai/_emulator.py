@@ -42,6 +42,7 @@ class OpenAIEmulator(EmulatorServer):
     timeout below it); ``retry_after`` the ``Retry-After`` of a 429. ``clock`` is
     injectable."""
 
+    provider = "openai"
     thread_name = "openai-emulator"
 
     def __init__(

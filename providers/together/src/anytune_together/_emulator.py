@@ -45,6 +45,7 @@ class TogetherEmulator(EmulatorServer):
     ``api_key=None`` accepts any key (and advertises :data:`DEFAULT_API_KEY`); a given key
     makes every other key a 401. ``clock`` is injectable."""
 
+    provider = "together"
     thread_name = "together-emulator"
     operations = OPERATIONS | {"estimate"}
 

@@ -38,6 +38,7 @@ class VertexEmulator(EmulatorServer):
     :data:`DEFAULT_TOKEN` is advertised). ``buckets`` exist from the start (others are 404).
     ``slow_seconds``, ``retry_after`` and ``clock`` are for test harnesses."""
 
+    provider = "vertex"
     thread_name = "vertex-emulator"
 
     def __init__(
