@@ -47,6 +47,21 @@ def test_create_prints_the_job(data: Path) -> None:
     assert doc["provider"] == "fake" and doc["estimate"]["epochs"] == 2
 
 
+def test_provider_options_pass_through_option_key_value(data: Path) -> None:
+    code, doc = cli("create", str(data), "-p", "fake", "-m", "fake-small", "-O", "region=eu-west")
+    assert code == 0
+    from anytune import Job
+
+    assert Job.get(doc["id"]).provider_raw["request"]["options"] == {"region": "eu-west"}
+    # Values that read as JSON are typed; a typo or a missing "=" is a usage error (exit 2).
+    assert cli("estimate", str(data), "-p", "fake", "-m", "fake-small", "-O", "region=3")[0] == 0
+    for bad in ("regoin=eu", "region"):
+        code, doc = cli("create", str(data), "-p", "fake", "-m", "fake-small", "--option", bad)
+        assert code == 2 and doc["error"]["type"] == "ConfigurationError", doc
+        code, doc = cli("estimate", str(data), "-p", "fake", "-m", "fake-small", "--option", bad)
+        assert code == 2 and doc["error"]["type"] == "ConfigurationError", doc
+
+
 def test_create_wait_exits_1_when_the_job_fails(data: Path) -> None:
     code, doc = cli("create", str(data), "-p", "fake", "-m", "fake-fail", "--wait")
     assert code == 1 and doc["status"] == "failed" and doc["error"]["message"]

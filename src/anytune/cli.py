@@ -31,6 +31,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="Provider name.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Base model.")]
 MethodOpt = Annotated[str, typer.Option("--method", help="sft or dpo.")]
+OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option", "-O",
+        help="A provider option KEY=VALUE, repeatable (full=true, gcs_bucket=my-bucket, ...).",
+    ),
+]
 
 
 def _emit(doc: Any) -> None:
@@ -59,6 +66,22 @@ def _run(as_json: bool, fn: Callable[[], tuple[Any, int]], human: Callable[[Any]
 
 def _job_exit(job: Any) -> int:
     return 1 if job.status.value in ("failed", "cancelled") else 0
+
+
+def _options(pairs: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as keyword arguments. A value that reads as JSON (``true``,
+    ``2``, ``0.5``, ``null``, ``"x"``) is that value; anything else is the string."""
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigurationError(f"--option expects KEY=VALUE, got {pair!r}")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        options[key.strip()] = value
+    return options
 
 
 def _hp(epochs: int | None) -> Any:
@@ -97,6 +120,7 @@ def validate(
 def estimate(
     file: Path, provider: ProviderOpt = None, model: ModelOpt = None, method: MethodOpt = "sft",
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: the provider's rule).")] = None,
+    option: OptionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Count tokens and price a job without network or credentials."""
@@ -109,7 +133,9 @@ def estimate(
         name = resolve_provider(provider, load_profile())
         if not model:
             raise ConfigurationError("--model is required")
-        est = _preflight.estimate(file, provider=name, model=model, method=method, epochs=epochs)
+        est = _preflight.estimate(
+            file, provider=name, model=model, method=method, epochs=epochs, **_options(option)
+        )
         doc = est.to_dict()
         notes.extend(doc.pop("notes", ()))  # --json keeps DESIGN.md's exact shape
         return doc, 0
@@ -169,6 +195,7 @@ def create(
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
     suffix: Annotated[str | None, typer.Option(help="Suffix of the tuned model's name.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
+    option: OptionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate, price, upload and start a fine-tuning job."""
@@ -178,7 +205,7 @@ def create(
         job = Job.create(
             provider=provider, model=model, training_file=file, validation_file=validation,
             method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
-            idempotency_key=idempotency_key, suffix=suffix,
+            idempotency_key=idempotency_key, suffix=suffix, **_options(option),
         )
         if wait:
             job.wait(progress=not as_json)

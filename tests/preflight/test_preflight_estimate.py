@@ -251,6 +251,8 @@ def test_estimate_appends_the_providers_own_notes() -> None:
 class FullCostsMore(OpenAILike):
     """Prices full fine-tuning (the ``full=True`` create option) at twice the LoRA rate."""
 
+    create_options = frozenset({"full"})
+
     def price_usd(
         self,
         model: str,
@@ -268,3 +270,6 @@ def test_provider_options_reach_the_price_so_full_tuning_is_priced_as_full() -> 
     lora = estimate(records(), provider=FullCostsMore(), model="m", epochs=1)
     full = estimate(records(), provider=FullCostsMore(), model="m", epochs=1, full=True)
     assert lora.cost_usd is not None and full.cost_usd == pytest.approx(2 * lora.cost_usd)
+    # An option the provider does not take is refused, as Job.create refuses it.
+    with pytest.raises(ConfigurationError, match="no option"):
+        estimate(records(), provider=FullCostsMore(), model="m", epochs=1, ful=True)

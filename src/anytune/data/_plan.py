@@ -70,6 +70,12 @@ def make_plan(
         return Plan(None, model, method, Limits(), None, None)
     if not model:
         raise ConfigurationError(f"provider {p.name!r} needs a model to check the data against")
+    unknown = set(options or ()) - p.create_options
+    if unknown:  # as Job.create refuses them: a typo must not price the wrong job
+        raise ConfigurationError(
+            f"provider {p.name!r} has no option(s) {sorted(unknown)}; "
+            f"it accepts {sorted(p.create_options)}"
+        )
     limits = p.limits(model, method)
     target = limits.data_format if limits.data_format in TARGETS else None
     return Plan(p, model, method, limits, p.tokenizer(model), target, dict(options or {}))
