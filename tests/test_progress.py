@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import pytest
 
+from anytune import Job
 from anytune._progress import ProgressDisplay
 from anytune._types import JobSnapshot, JobStatus
+from anytune.testing import write_chat_examples
 
 
 class FakeTerminal(io.StringIO):
@@ -48,3 +51,19 @@ def test_progress_false_is_silent_even_on_a_terminal(monkeypatch: pytest.MonkeyP
     display.update(snap(JobStatus.RUNNING))
     display.close()
     assert term.getvalue() == ""
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_create_draws_the_upload_bar_on_a_terminal(
+    progress: bool, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_chat_examples(isolated / "train.jsonl", 12)
+    term = FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", term)
+    job = Job.create(provider="fake", model="fake-small", training_file=data, progress=progress)
+    out = term.getvalue()
+    assert ("uploading train data" in out) is progress
+    if progress:  # the bar reached the whole (converted) file
+        size = int(out.split("train data (", 1)[1].split(" bytes", 1)[0].replace(",", ""))
+        assert f"{size / 1000:.1f}/{size / 1000:.1f} kB" in out
+    assert job._provider.upload_progress is None  # not left behind for a later upload

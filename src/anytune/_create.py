@@ -30,6 +30,7 @@ from anytune._errors import (
 from anytune._flow import Blocking, Call, Flow, Sleep
 from anytune._log import logger
 from anytune._polling import Backoff
+from anytune._progress import UploadProgress
 from anytune._store import JobStore
 from anytune._types import CreateRequest, Estimate, Hyperparameters, JobSnapshot
 from anytune.provider import Provider
@@ -59,6 +60,8 @@ class CreateSpec:
     max_cost_usd: float | None = None
     idempotency_key: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: Draw a bar while uploading (not part of what makes two jobs the same).
+    progress: bool = False
 
 
 @dataclass
@@ -123,14 +126,22 @@ def _check_budget(estimate: Estimate | None, max_cost_usd: float | None) -> None
         check_budget(estimate, max_cost_usd)
 
 
-def _upload(provider: Provider, store: JobStore, path: Path, purpose: str) -> Flow[str]:
+def _upload(
+    provider: Provider, store: JobStore, path: Path, purpose: str, progress: bool = False
+) -> Flow[str]:
     digest = _sha256(path)
     scope = provider.scope()
     cached = store.find_upload(provider=provider.name, scope=scope, sha256=digest, purpose=purpose)
     if cached is not None:
         logger.info("%s: reusing uploaded file %s for %s", provider.name, cached, path.name)
         return cached
-    ref: str = yield Call(provider, "upload", (path,), {"purpose": purpose})
+    bar = UploadProgress(f"{purpose} data ({path.stat().st_size:,} bytes)", enabled=progress)
+    provider.upload_progress = bar.update if bar.enabled else None
+    try:
+        ref: str = yield Call(provider, "upload", (path,), {"purpose": purpose})
+    finally:
+        provider.upload_progress = None
+        bar.close()
     store.record_upload(
         provider=provider.name, scope=scope, sha256=digest, purpose=purpose, file_ref=ref
     )
@@ -242,9 +253,9 @@ def _create_in(
         if spec.validation_split is not None and train_path is not None:
             train_path, valid_path = yield Blocking(_split, (train_path, spec.validation_split, spec.seed))
         if train_path is not None:
-            train_ref = yield from _upload(provider, store, train_path, "train")
+            train_ref = yield from _upload(provider, store, train_path, "train", spec.progress)
         if valid_path is not None:
-            valid_ref = yield from _upload(provider, store, valid_path, "validation")
+            valid_ref = yield from _upload(provider, store, valid_path, "validation", spec.progress)
     except BaseException:
         store.release(provider=provider.name, idempotency_key=key)
         raise

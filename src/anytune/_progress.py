@@ -8,7 +8,7 @@ from typing import Any
 
 from anytune._types import JobSnapshot
 
-__all__ = ["ProgressDisplay"]
+__all__ = ["ProgressDisplay", "UploadProgress"]
 
 
 class ProgressDisplay:
@@ -51,3 +51,39 @@ class ProgressDisplay:
         if self._live is not None:
             self._live.stop()
             self._live = None
+
+
+class UploadProgress:
+    """A byte bar for one upload, when stdout is a terminal; silent otherwise. The
+    provider calls :meth:`update` from whichever thread uploads."""
+
+    def __init__(self, name: str, *, enabled: bool = True) -> None:
+        self.name = name
+        self.enabled = enabled and sys.stdout.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def update(self, sent: int, total: int) -> None:
+        """Show ``sent`` of ``total`` bytes."""
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TransferSpeedColumn,
+            )
+
+            self._bar = Progress(TextColumn(f"uploading {self.name}"), BarColumn(), DownloadColumn(),
+                                 TransferSpeedColumn(), transient=False)
+            self._bar.start()
+            self._task = self._bar.add_task("upload", total=total)
+        self._bar.update(self._task, completed=sent, total=total)
+
+    def close(self) -> None:
+        """Stop drawing, leaving the finished bar on screen."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

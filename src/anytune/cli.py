@@ -205,7 +205,8 @@ def create(
         job = Job.create(
             provider=provider, model=model, training_file=file, validation_file=validation,
             method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
-            idempotency_key=idempotency_key, suffix=suffix, **_options(option),
+            idempotency_key=idempotency_key, suffix=suffix, progress=not as_json,
+            **_options(option),
         )
         if wait:
             job.wait(progress=not as_json)

@@ -47,6 +47,7 @@ class FineTuneJob(_JobBase):
         seed: int | None = None,
         max_cost_usd: float | None = None,
         idempotency_key: str | None = None,
+        progress: bool = True,
         **provider_options: Any,
     ) -> FineTuneJob:
         """Validate, price, upload and start a job (DESIGN.md §2).
@@ -54,12 +55,14 @@ class FineTuneJob(_JobBase):
         Nothing is uploaded or billed if the data is invalid (:class:`DatasetError`) or
         the estimate exceeds ``max_cost_usd`` (:class:`BudgetExceededError`). The same
         ``idempotency_key`` with the same spec returns the existing job, never a second.
+        While the data uploads, a bar shows how far it got (on a terminal only, and where
+        the provider reports it); ``progress=False`` turns it off, as for ``wait``.
         """
         kwargs = dict(
             training_file=training_file, validation_file=validation_file,
             validation_split=validation_split, method=method, hyperparameters=hyperparameters,
             suffix=suffix, seed=seed, max_cost_usd=max_cost_usd,
-            idempotency_key=idempotency_key, **provider_options,
+            idempotency_key=idempotency_key, progress=progress, **provider_options,
         )
         return run_sync(_create_job_flow(cls, provider, model, kwargs))
 
@@ -139,6 +142,7 @@ class AsyncFineTuneJob(_JobBase):
         seed: int | None = None,
         max_cost_usd: float | None = None,
         idempotency_key: str | None = None,
+        progress: bool = True,
         **provider_options: Any,
     ) -> AsyncFineTuneJob:
         """Async twin of :meth:`FineTuneJob.create`."""
@@ -146,7 +150,7 @@ class AsyncFineTuneJob(_JobBase):
             training_file=training_file, validation_file=validation_file,
             validation_split=validation_split, method=method, hyperparameters=hyperparameters,
             suffix=suffix, seed=seed, max_cost_usd=max_cost_usd,
-            idempotency_key=idempotency_key, **provider_options,
+            idempotency_key=idempotency_key, progress=progress, **provider_options,
         )
         return await run_async(_create_job_flow(cls, provider, model, kwargs))
 

@@ -136,6 +136,10 @@ class Provider:
                 f"it accepts {sorted(self.settings)}"
             )
         self.config: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
+        #: Set by the core while it uploads with progress shown (``Job.create(progress=True)``,
+        #: the CLI on a terminal): a provider that can tell how far an upload got calls it
+        #: with (bytes sent, bytes in all). Optional; ``None`` otherwise.
+        self.upload_progress: Callable[[int, int], None] | None = None
 
     def __repr__(self) -> str:
         # Settings may hold secrets: never show their values.

@@ -115,6 +115,10 @@ class FakeProvider(Provider):
             self._count(state, "upload")
             file_id = f"file-{uuid.uuid4().hex[:12]}"
             state["files"][file_id] = path.read_text()
+        if self.upload_progress is not None:  # as a streaming upload would report it
+            size = path.stat().st_size
+            self.upload_progress(size // 2, size)
+            self.upload_progress(size, size)
         if "die_in_upload" in str(self.config.get("faults", "")):
             os._exit(137)  # the caller's process dies: the crash tests
         return file_id

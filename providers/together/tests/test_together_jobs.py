@@ -240,8 +240,13 @@ def test_upload_is_stored_once(
     provider: TogetherProvider, emulator: TogetherEmulator, tmp_path: Path
 ) -> None:
     data = write_chat_examples(tmp_path / "t.jsonl")
+    seen: list[tuple[int, int]] = []
+    provider.upload_progress = lambda sent, total: seen.append((sent, total))
     assert provider.upload(data, purpose="train") == provider.upload(data, purpose="train")
     assert emulator.counts["files_created"] == 1
+    # The SDK's own byte progress reaches anytune's bar, ending at the whole file.
+    size = data.stat().st_size
+    assert seen and seen[-1] == (size, size)
 
 
 def test_suffix_too_long_is_refused_before_anything(provider: TogetherProvider) -> None:

@@ -3,6 +3,7 @@ create / get / wait / cancel / list, Gemini and OpenAI-format data, DPO, estimat
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -160,8 +161,14 @@ def test_a_large_file_goes_through_a_resumable_upload(provider: VertexProvider, 
                                                       tmp_path: Path) -> None:
     big = write_chat(tmp_path / "big.jsonl", 90_000)  # over the SDK's 8 MiB multipart limit
     assert big.stat().st_size > 8 << 20
+    seen: list[tuple[int, int]] = []
+    provider.upload_progress = lambda sent, total: seen.append((sent, total))
     uri = provider.upload(big, purpose="train")
     assert emulator.state.objects[("anytune-sandbox-bucket", uri.split("/", 3)[3])].data == big.read_bytes()
+    # The progress bar's feed: several steps, never backwards, ending at the whole file.
+    size = big.stat().st_size
+    assert len(seen) > 1 and seen[-1] == (size, size)
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
 
 
 def test_idempotency_keys_outside_the_label_alphabet_are_encoded(provider: VertexProvider,

@@ -84,8 +84,6 @@ class OpenAIProvider(AsyncTwins, Provider):
         self._sync: Any = None
         self._async: Any = None
         self._async_loop: Any = None
-        #: Called with (bytes sent, total bytes) while uploading; ``None`` for silence.
-        self.upload_progress: Any = None
 
     # --- clients (credentials are read here, on the first network call) ----------------
     def _client_kwargs(self) -> dict[str, Any]:

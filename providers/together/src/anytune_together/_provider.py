@@ -204,8 +204,12 @@ class TogetherProvider(Provider):
     # --- network ----------------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:
         """Upload ``path`` as a ``fine-tune`` file, through the SDK's local file check."""
+        report = self.upload_progress
+        kwargs: dict[str, Any] = {}
+        if report is not None:  # the SDK reports bytes sent as FileUploadProgress
+            kwargs["progress_callback"] = lambda p: report(p.uploaded_bytes, p.total_bytes)
         with translating(self._secrets()):
-            created = self.client().files.upload(file=Path(path), purpose="fine-tune", check=True)
+            created = self.client().files.upload(file=Path(path), purpose="fine-tune", check=True, **kwargs)
         return str(created.id)
 
     def vendor_estimate(self, request: CreateRequest) -> dict[str, Any] | None:

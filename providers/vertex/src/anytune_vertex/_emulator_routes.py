@@ -164,8 +164,10 @@ def _resumable(state: State, p: dict[str, str], q: dict[str, str], body: bytes, 
     session = sessions.get(upload_id)
     if session is None:
         raise ApiError(404, "No such upload session.")
-    session["data"] += body
     match = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", headers.get("Content-Range", ""))
+    # A chunk lands at its own offset, so a re-sent chunk replaces rather than repeats.
+    start = int(match.group(1)) if match else len(session["data"])
+    session["data"] = session["data"][:start] + body
     total = match.group(3) if match else str(len(session["data"]))
     if total == "*" or len(session["data"]) < int(total):
         return Answer(308, None, raw=b"", headers={"Range": f"bytes=0-{len(session['data']) - 1}"})

@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = ["VertexProvider"]
 
+#: Chunk size of resumable uploads (Cloud Storage wants a multiple of 256 KiB).
+UPLOAD_CHUNK_BYTES = 8 << 20
+
 T = TypeVar("T")
 _TRANSIENT = (RateLimitError, ServerError, ProviderConnectionError, ProviderTimeoutError)
 PAGE = 100
@@ -235,10 +238,17 @@ class VertexProvider(Provider):
             try:
                 # ifGenerationMatch=0: create only. A retried upload whose first attempt
                 # landed answers 412, and the object (named by its content) is the file.
-                blob.upload_from_filename(
-                    str(path), content_type="application/jsonl", if_generation_match=0,
-                    retry=DEFAULT_RETRY, timeout=float(timeout) if timeout is not None else 60.0,
-                )
+                size = Path(path).stat().st_size
+                if size > UPLOAD_CHUNK_BYTES:
+                    # Large files go in chunks of a resumable upload: a failed chunk is
+                    # re-sent alone, and the progress bar moves chunk by chunk.
+                    blob.chunk_size = UPLOAD_CHUNK_BYTES
+                with Path(path).open("rb") as fh:
+                    blob.upload_from_file(
+                        _ReadProgress(fh, size, self.upload_progress), size=size,
+                        content_type="application/jsonl", if_generation_match=0,
+                        retry=DEFAULT_RETRY, timeout=float(timeout) if timeout is not None else 60.0,
+                    )
             except PreconditionFailed:
                 pass
         return f"gs://{bucket}/{name}"
@@ -307,3 +317,21 @@ class VertexProvider(Provider):
                 close()
             self._genai = None
         self._storage = None
+
+
+class _ReadProgress:
+    """A file that reports how far the Cloud Storage client has read it (what it has sent:
+    the client streams as it reads). Position comes from ``tell()``, so a retried part
+    that seeks back is reported where it really is."""
+
+    def __init__(self, fh: Any, size: int, report: Callable[[int, int], None] | None) -> None:
+        self._fh, self._size, self._report = fh, size, report
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self._fh.read(n)
+        if self._report is not None:
+            self._report(self._fh.tell(), self._size)
+        return data
+
+    def __getattr__(self, name: str) -> Any:  # seek, tell, name, ...: the real file's
+        return getattr(self._fh, name)
