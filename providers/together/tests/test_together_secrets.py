@@ -8,11 +8,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anytune_together._emulator import TogetherEmulator
+from anytune_together._emulator_routes import error_body
 from together_helpers import MODEL
 
+from anytune import InvalidRequestError, Job
+from anytune.emulator import Answer
 from anytune.testing import write_chat_examples
 
 CANARY = "tgp_v1_canary-together-9d2b7e51c0a34f18"
@@ -55,3 +59,29 @@ def test_canary_key_appears_nowhere(tmp_path: Path) -> None:
         assert secret not in text
         leaked = [p for p in tmp_path.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
         assert leaked == []
+
+
+class _EchoingEmulator(TogetherEmulator):
+    """A Together that refuses a job and quotes its W&B key back in the error."""
+
+    def route(self, method: str, path: str) -> Any:
+        operation, handler, params = super().route(method, path)
+        if (method, path) != ("POST", "/v1/fine-tunes"):
+            return operation, handler, params
+
+        def refuse(p: dict[str, str], q: str, body: bytes, h: Any) -> Answer:
+            key = json.loads(body).get("wandb_key")  # the SDK sends wandb_api_key as wandb_key
+            return Answer(400, error_body(f"W&B rejected the key {key}", code="invalid_wandb_key"))
+
+        return operation, refuse, params
+
+
+def test_a_wandb_key_quoted_in_an_error_is_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wandb_key = "wandb-canary-5f3a9c1e7b2d4f60"
+    with _EchoingEmulator(job_seconds=1.0, api_key=CANARY) as emu:
+        for name, value in {**emu.env, "ANYTUNE_HOME": str(tmp_path / "home")}.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(InvalidRequestError) as info:
+            Job.create(provider="together", model=MODEL, wandb_api_key=wandb_key,
+                       training_file=write_chat_examples(tmp_path / "t.jsonl"))
+    assert "W&B rejected the key" in str(info.value) and wandb_key not in str(info.value)

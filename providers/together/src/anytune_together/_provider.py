@@ -243,8 +243,10 @@ class TogetherProvider(Provider):
             estimate = self.vendor_estimate(request)
         except ProviderError as exc:  # "when reachable": the job does not depend on it
             log.info("together: estimate-price unavailable (%s)", type(exc).__name__)
+        # The W&B key travels as a job option: keep it out of any error message too.
+        wandb_key = str(request.options.get("wandb_api_key") or "")
         try:
-            with translating(self._secrets()):
+            with translating((*self._secrets(), *([wandb_key] if wandb_key else []))):
                 job = self.client().with_options(max_retries=0).fine_tuning.create(**params)
         except ValueError as exc:  # the SDK's own checks against the model's limits
             raise ConfigurationError(f"together: {exc}") from None
