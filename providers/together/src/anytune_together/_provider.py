@@ -2,7 +2,8 @@
 
 Request building and response mapping live in :mod:`._mapping` (no I/O), errors in
 :mod:`._errors`, the catalog in :mod:`._catalog`; this module moves data between them
-and the sync ``together.Together`` client (the async twins run it in a worker thread).
+and the sync ``together.Together`` client; :mod:`._async` holds the async twins on
+``together.AsyncTogether`` (only ``aupload``, file I/O, runs the sync one in a thread).
 
 Retries: reads and uploads keep the SDK's own (bounded, honouring ``Retry-After``). An
 upload repeated after a lost answer stores nothing twice: Together answers 409 with the
@@ -15,7 +16,6 @@ and Together has no idempotency key, so the core recovers through
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import logging
 import os
 from collections.abc import Mapping
@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune._errors import ConfigurationError, InvalidRequestError, MissingCredentialsError, ProviderError
+from anytune._errors import InvalidRequestError, MissingCredentialsError, ProviderError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -35,13 +35,19 @@ from anytune._types import (
 )
 from anytune.provider import Capability, Limits, Provider
 from anytune_together import _catalog
+from anytune_together._async import AsyncTwins
+from anytune_together._create import (
+    accepted_estimate,
+    creating,
+    estimate_kwargs,
+    prepared_params,
+    with_estimate,
+)
 from anytune_together._errors import translating
 from anytune_together._mapping import (
     CREATE_OPTIONS,
     TAG_METADATA_KEY,
-    as_dict,
     checkpoint_from,
-    create_params,
     event_from,
     idempotency_tag,
     metrics_from,
@@ -57,7 +63,7 @@ log = logging.getLogger("anytune.together")
 DEFAULT_BASE_URL = "https://api.together.ai"
 
 
-class TogetherProvider(Provider):
+class TogetherProvider(AsyncTwins, Provider):
     """Fine-tuning on Together AI (``provider="together"``).
 
     Settings: ``api_key`` (else ``TOGETHER_API_KEY``), ``base_url`` (else
@@ -85,8 +91,10 @@ class TogetherProvider(Provider):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self._sync: Any = None
+        self._async: Any = None
+        self._async_loop: Any = None
 
-    # --- client (credentials are read here, on the first network call) ----------------
+    # --- clients (credentials are read here, on the first network call) ----------------
     def _key(self) -> str:
         return str(self.config.get("api_key") or os.environ.get("TOGETHER_API_KEY") or "")
 
@@ -94,20 +102,36 @@ class TogetherProvider(Provider):
         key = self._key()
         return (key,) if key else ()
 
+    def _client_kwargs(self) -> dict[str, Any]:
+        key = self._key()
+        if not key:
+            raise MissingCredentialsError("together", env_var="TOGETHER_API_KEY", argument="api_key")
+        kwargs: dict[str, Any] = {"api_key": key, "base_url": self.scope()}
+        for name in ("timeout", "max_retries"):
+            if self.config.get(name) is not None:
+                kwargs[name] = self.config[name]
+        return kwargs
+
     def client(self) -> Any:
         """The sync ``together.Together`` client (created on first use)."""
         if self._sync is None:
-            key = self._key()
-            if not key:
-                raise MissingCredentialsError("together", env_var="TOGETHER_API_KEY", argument="api_key")
             import together
 
-            kwargs: dict[str, Any] = {"api_key": key, "base_url": self.scope()}
-            for name in ("timeout", "max_retries"):
-                if self.config.get(name) is not None:
-                    kwargs[name] = self.config[name]
-            self._sync = together.Together(**kwargs)
+            self._sync = together.Together(**self._client_kwargs())
         return self._sync
+
+    def async_client(self) -> Any:
+        """The ``together.AsyncTogether`` client of the running event loop (created on
+        first use; a new loop gets a new client, as its connections belong to one loop)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async_loop is not loop:
+            import together
+
+            self._async = together.AsyncTogether(**self._client_kwargs())
+            self._async_loop = loop
+        return self._async
 
     def scope(self) -> str:
         """The API endpoint files go to (never the key)."""
@@ -215,50 +239,20 @@ class TogetherProvider(Provider):
     def vendor_estimate(self, request: CreateRequest) -> dict[str, Any] | None:
         """Together's own estimate (``POST /fine-tunes/estimate-price``) for ``request``'s
         uploaded file, or ``None`` when Together cannot estimate it (yet)."""
-        params = create_params(request)
-        rank = int(params.get("lora_r", 8))  # 8: the emulated and usual default_rank
-        training_type: dict[str, Any] = {
-            "type": "Lora", "lora_r": rank, "lora_alpha": int(params.get("lora_alpha", 2 * rank)),
-        }
-        if not params["lora"]:
-            training_type = {"type": "Full"}
-        method: dict[str, Any] = {"method": request.method}
-        if request.method == "sft":
-            method["train_on_inputs"] = params["train_on_inputs"]
-        kwargs: dict[str, Any] = dict(
-            training_file=request.training_file, model=request.model, n_epochs=params.get("n_epochs", 1),
-            n_evals=params.get("n_evals", 0), training_method=method, training_type=training_type,
-        )
-        if request.validation_file:
-            kwargs["validation_file"] = request.validation_file
+        kwargs = estimate_kwargs(request)
         with translating(self._secrets()):
-            answer = as_dict(self.client().fine_tuning.estimate_price(**kwargs))
-        return answer if answer.get("estimation_available") else None
+            return accepted_estimate(self.client().fine_tuning.estimate_price(**kwargs))
 
     def create(self, request: CreateRequest) -> JobSnapshot:
-        params = create_params(request)
-        _catalog.check_create(request.model, request.method, full=not params["lora"])
+        params = prepared_params(request)
         estimate = None
         try:
             estimate = self.vendor_estimate(request)
         except ProviderError as exc:  # "when reachable": the job does not depend on it
             log.info("together: estimate-price unavailable (%s)", type(exc).__name__)
-        # The W&B key travels as a job option: keep it out of any error message too.
-        wandb_key = str(request.options.get("wandb_api_key") or "")
-        try:
-            with translating((*self._secrets(), *([wandb_key] if wandb_key else []))):
-                job = self.client().with_options(max_retries=0).fine_tuning.create(**params)
-        except ValueError as exc:  # the SDK's own checks against the model's limits
-            raise ConfigurationError(f"together: {exc}") from None
-        snap = snapshot_from(job)
-        if estimate is not None:
-            price = estimate.get("estimated_total_price")
-            note = f"Together estimates ${price} for {estimate.get('estimated_train_token_count')} tokens"
-            if estimate.get("allowed_to_proceed") is False:
-                note += " (Together says the balance does not cover it)"
-            raw = {**snap.raw, "anytune_vendor_estimate": estimate}
-            snap = dataclasses.replace(snap, message=note, raw=raw)
-        return snap
+        with creating(self._secrets(), request):  # redacts the job's W&B key too
+            job = self.client().with_options(max_retries=0).fine_tuning.create(**params)
+        return with_estimate(snapshot_from(job), estimate)
 
     def get(self, job_id: str) -> JobSnapshot:
         with translating(self._secrets()):

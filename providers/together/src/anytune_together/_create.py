@@ -1,0 +1,81 @@
+"""The I/O-free parts of ``create`` around its POST, shared by the sync ``create`` and the
+async ``acreate`` so the two cannot disagree: the checks before anything is sent, the
+estimate-price request, the error context of the POST, and the note Together's own
+estimate leaves on the created job."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+from anytune._errors import ConfigurationError
+from anytune._log import redact
+from anytune._types import CreateRequest, JobSnapshot
+from anytune_together import _catalog
+from anytune_together._errors import translating
+from anytune_together._mapping import as_dict, create_params
+
+__all__ = ["accepted_estimate", "creating", "estimate_kwargs", "prepared_params", "with_estimate"]
+
+
+def prepared_params(request: CreateRequest) -> dict[str, Any]:
+    """``fine_tuning.create``'s arguments, after the catalog's checks (no network)."""
+    params = create_params(request)
+    _catalog.check_create(request.model, request.method, full=not params["lora"])
+    return params
+
+
+def estimate_kwargs(request: CreateRequest) -> dict[str, Any]:
+    """Arguments of ``fine_tuning.estimate_price`` (``POST /fine-tunes/estimate-price``)
+    for ``request``'s uploaded file."""
+    params = create_params(request)
+    rank = int(params.get("lora_r", 8))  # 8: the emulated and usual default_rank
+    training_type: dict[str, Any] = {
+        "type": "Lora", "lora_r": rank, "lora_alpha": int(params.get("lora_alpha", 2 * rank)),
+    }
+    if not params["lora"]:
+        training_type = {"type": "Full"}
+    method: dict[str, Any] = {"method": request.method}
+    if request.method == "sft":
+        method["train_on_inputs"] = params["train_on_inputs"]
+    kwargs: dict[str, Any] = dict(
+        training_file=request.training_file, model=request.model, n_epochs=params.get("n_epochs", 1),
+        n_evals=params.get("n_evals", 0), training_method=method, training_type=training_type,
+    )
+    if request.validation_file:
+        kwargs["validation_file"] = request.validation_file
+    return kwargs
+
+
+def accepted_estimate(answer: Any) -> dict[str, Any] | None:
+    """The estimate-price answer as a dict, or ``None`` when Together cannot estimate (yet)."""
+    d = as_dict(answer)
+    return d if d.get("estimation_available") else None
+
+
+@contextlib.contextmanager
+def creating(secrets: tuple[str, ...], request: CreateRequest) -> Iterator[None]:
+    """The error context of the create POST: SDK errors mapped with the job's W&B key
+    (a job option) redacted too, and the SDK's local checks against the model's limits
+    (``ValueError``) turned into ``ConfigurationError``."""
+    wandb_key = str(request.options.get("wandb_api_key") or "")
+    secrets = (*secrets, *([wandb_key] if wandb_key else []))
+    try:
+        with translating(secrets):
+            yield
+    except ValueError as exc:
+        raise ConfigurationError(redact(f"together: {exc}", secrets)) from None
+
+
+def with_estimate(snap: JobSnapshot, estimate: dict[str, Any] | None) -> JobSnapshot:
+    """``snap`` with Together's own estimate said in ``message`` and kept in ``raw``."""
+    if estimate is None:
+        return snap
+    price = estimate.get("estimated_total_price")
+    note = f"Together estimates ${price} for {estimate.get('estimated_train_token_count')} tokens"
+    if estimate.get("allowed_to_proceed") is False:
+        note += " (Together says the balance does not cover it)"
+    raw = {**snap.raw, "anytune_vendor_estimate": estimate}
+    return dataclasses.replace(snap, message=note, raw=raw)
