@@ -1,7 +1,8 @@
 """``VertexProvider``: anytune's provider SPI on ``google-genai`` (tuning jobs) and
 ``google-cloud-storage`` (the ``gs://`` upload).
 
-Request building and response mapping live in :mod:`._mapping` (no I/O), errors in
+Request building and response mapping live in :mod:`._mapping` (no I/O), policies the
+sync methods share with their async twins (:mod:`._async`) in :mod:`._rules`, errors in
 :mod:`._errors`, credentials and clients in :mod:`._clients`.
 
 Retries: the google-genai client runs with its retries off (its default). Reads (get,
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import random
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -25,27 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from anytune._errors import (
-    ConflictError,
-    InvalidRequestError,
-    ProviderConnectionError,
-    ProviderTimeoutError,
-    RateLimitError,
-    ServerError,
-)
+from anytune._errors import ConflictError, InvalidRequestError
 from anytune._types import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, ModelInfo
 from anytune.provider import Capability, Limits, Provider
-from anytune_vertex import _catalog, _clients
+from anytune_vertex import _catalog, _clients, _rules
+from anytune_vertex._async import AsyncTwins
 from anytune_vertex._errors import translating
-from anytune_vertex._mapping import (
-    IDEMPOTENCY_LABEL,
-    adapter_size,
-    checkpoints_from,
-    events_from,
-    label_value,
-    snapshot_from,
-    tune_arguments,
-)
+from anytune_vertex._mapping import adapter_size, checkpoints_from, events_from, snapshot_from, tune_arguments
 
 if TYPE_CHECKING:
     from anytune_vertex._emulator import VertexEmulator
@@ -56,11 +42,9 @@ __all__ = ["VertexProvider"]
 UPLOAD_CHUNK_BYTES = 8 << 20
 
 T = TypeVar("T")
-_TRANSIENT = (RateLimitError, ServerError, ProviderConnectionError, ProviderTimeoutError)
-PAGE = 100
 
 
-class VertexProvider(Provider):
+class VertexProvider(AsyncTwins, Provider):
     """Gemini tuning on Vertex AI (``provider="vertex"``).
 
     Settings: ``project`` (else ``GOOGLE_CLOUD_PROJECT``, else the credentials' project),
@@ -92,6 +76,8 @@ class VertexProvider(Provider):
         self._resolved: _clients.Resolved | None = None
         self._genai: Any = None
         self._storage: Any = None
+        #: google-genai clients for the async twins, one per event loop (see ``_async``).
+        self._aio: dict[Any, Any] = {}
         #: Seconds slept between read retries (tests shorten it).
         self.retry_base_delay = 0.5
 
@@ -107,9 +93,12 @@ class VertexProvider(Provider):
     def client(self) -> Any:
         """The ``google.genai.Client`` (created on first use)."""
         if self._genai is None:
-            timeout = self.config.get("timeout")
-            self._genai = _clients.genai_client(self._r(), float(timeout) if timeout is not None else None)
+            self._genai = self._new_genai()
         return self._genai
+
+    def _new_genai(self) -> Any:
+        timeout = self.config.get("timeout")
+        return _clients.genai_client(self._r(), float(timeout) if timeout is not None else None)
 
     def storage_client(self) -> Any:
         """The ``google.cloud.storage.Client`` (created on first use)."""
@@ -208,16 +197,15 @@ class VertexProvider(Provider):
 
     # --- retries of reads ----------------------------------------------------------------------
     def _read(self, fn: Callable[[], T]) -> T:
-        attempts = int(self.config.get("max_retries", 3)) + 1
+        attempts = _rules.attempts(self.config)
         for attempt in range(attempts):
             try:
                 with translating(self._secrets()):
                     return fn()
-            except _TRANSIENT as exc:
+            except _rules.TRANSIENT as exc:
                 if attempt == attempts - 1:
                     raise
-                backoff = self.retry_base_delay * (2**attempt) * (0.5 + random.random())
-                time.sleep(min(30.0, max(getattr(exc, "retry_after", None) or 0.0, backoff)))
+                time.sleep(_rules.retry_delay(self.retry_base_delay, attempt, exc))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- network ---------------------------------------------------------------------------------
@@ -273,15 +261,13 @@ class VertexProvider(Provider):
 
         def fetch() -> builtins.list[Any]:
             out: builtins.list[Any] = []
-            for job in self.client().tunings.list(config={"page_size": min(PAGE, max(1, limit))}):
+            for job in self.client().tunings.list(config=_rules.list_config(limit)):
                 out.append(job)
                 if len(out) >= limit:
                     break
             return out
 
-        snaps = [snapshot_from(j) for j in self._read(fetch)]
-        epoch = datetime.fromtimestamp(0, tz=timezone.utc)
-        return sorted(snaps, key=lambda s: s.created_at or epoch, reverse=True)[:limit]
+        return _rules.newest_first((snapshot_from(j) for j in self._read(fetch)), limit)
 
     def cancel(self, job_id: str) -> JobSnapshot:
         """Ask Vertex to cancel; idempotent: a job that already ended (or is already
@@ -290,7 +276,7 @@ class VertexProvider(Provider):
             self._read(lambda: self.client().tunings.cancel(name=job_id))
         except (InvalidRequestError, ConflictError):
             snap = self.get(job_id)
-            if snap.status.terminal or snap.status.value == "cancelling":
+            if _rules.cancel_is_moot(snap):
                 return snap
             raise
         return self.get(job_id)
@@ -304,11 +290,7 @@ class VertexProvider(Provider):
 
     def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """The job whose ``anytune_idempotency_key`` label holds ``key`` (as encoded)."""
-        encoded = label_value(key)
-        for snap in self.list(limit=limit):
-            if snap.metadata.get(IDEMPOTENCY_LABEL) in (key, encoded):
-                return snap
-        return None
+        return next((s for s in self.list(limit=limit) if _rules.holds_key(s, key)), None)
 
     def close(self) -> None:
         if self._genai is not None:
@@ -317,6 +299,7 @@ class VertexProvider(Provider):
                 close()
             self._genai = None
         self._storage = None
+        self._aio = {}  # async pools cannot be awaited shut here: aclose() does that
 
 
 class _ReadProgress:
