@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 from anytune._errors import ConfigurationError
 from anytune._faults import OPERATIONS, Fault, FaultPlan, parse_faults
+from anytune._multipart import loggable_request, parse_multipart
 
 __all__ = [
     "OPERATIONS",
@@ -111,52 +112,6 @@ class Router:
             if found and m == method:
                 return operation, handler, found.groupdict()
         return "", None, {}
-
-
-def parse_multipart(body: bytes, content_type: str) -> dict[str, str | bytes]:
-    """Fields of a ``multipart/form-data`` body: text fields as ``str``, files as bytes
-    (and ``<name>.filename``). ``ValueError`` when there is no boundary."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if not match:
-        raise ValueError("multipart body without a boundary")
-    boundary = b"--" + match.group(1).encode()
-    fields: dict[str, str | bytes] = {}
-    for part in body.split(boundary)[1:]:
-        if part.startswith(b"--"):
-            break
-        head, _, content = part.partition(b"\r\n\r\n")
-        content = content[:-2] if content.endswith(b"\r\n") else content
-        disposition = re.search(rb'name="([^"]*)"(?:; filename="([^"]*)")?', head)
-        if not disposition:
-            continue
-        name = disposition.group(1).decode()
-        if disposition.group(2) is not None:
-            fields[name] = content
-            fields[f"{name}.filename"] = disposition.group(2).decode()
-        else:
-            fields[name] = content.decode("utf-8", "replace")
-    return fields
-
-
-def loggable_request(body: bytes, content_type: str) -> Any:
-    """What an exchange record keeps of a request body: parsed JSON, multipart text
-    fields (files as ``"<binary>"``), or ``None``."""
-    if content_type.startswith("application/json") and body:
-        try:
-            return json.loads(body)
-        except ValueError:
-            return None
-    if content_type.startswith("multipart/form-data"):
-        try:
-            fields = parse_multipart(body, content_type)
-        except ValueError:
-            return None
-        return {
-            k: (v if isinstance(v, str) else "<binary>")
-            for k, v in fields.items()
-            if not k.endswith(".filename")
-        }
-    return None
 
 
 def loopback_no_proxy() -> dict[str, str]:
