@@ -122,6 +122,17 @@ class FineTuneJob(_JobBase):
         """Saved checkpoints, oldest first."""
         return run_sync(self._read_flow("checkpoints"))
 
+    def close(self) -> None:
+        """Release the provider's connections. The job stays usable: a later call opens
+        new ones. ``with Job.get(...) as job:`` closes on leaving the block."""
+        self._provider.close()
+
+    def __enter__(self) -> FineTuneJob:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 class AsyncFineTuneJob(_JobBase):
     """The async twin of :class:`FineTuneJob`: the same methods, as coroutines.
@@ -207,3 +218,14 @@ class AsyncFineTuneJob(_JobBase):
     async def checkpoints(self) -> builtins.list[Checkpoint]:
         """Async twin of :meth:`FineTuneJob.checkpoints`."""
         return await run_async(self._read_flow("checkpoints"))
+
+    async def aclose(self) -> None:
+        """Release the provider's connections, the async client's included (do it before
+        the event loop ends). The job stays usable. ``async with`` closes on leaving."""
+        await self._provider.aclose()
+
+    async def __aenter__(self) -> AsyncFineTuneJob:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

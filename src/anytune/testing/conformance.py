@@ -190,3 +190,19 @@ class ProviderConformance:
         assert again.id == job.id and again.status is JobStatus.SUCCEEDED
         assert set(job.to_dict()) == JOB_KEYS
         assert job.to_dict()["result"] == again.to_dict()["result"]
+
+    def test_a_closed_job_stays_usable(self, job: Job) -> None:
+        with Job.get(job.id) as again:
+            assert again.refresh().id == job.id
+        assert again.refresh().id == job.id  # closing released connections, not the job
+
+        async def run() -> str:
+            async with await AsyncJob.get(job.id) as ajob:
+                await ajob.refresh()
+            await ajob.refresh()
+            await ajob.aclose()
+            return ajob.id
+
+        # Two event loops in a row: an async client bound to the first must not leak
+        # into the second.
+        assert asyncio.run(run()) == job.id and asyncio.run(run()) == job.id
