@@ -24,6 +24,7 @@ This module imports only the standard library: ``anytune sandbox`` runs it witho
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import re
@@ -125,7 +126,7 @@ def loopback_no_proxy() -> dict[str, str]:
 
 
 # --- the server -----------------------------------------------------------------------------
-class EmulatorServer:
+class EmulatorServer(abc.ABC):
     """Base of every emulator. ``start()`` serves in a background thread; ``env`` then
     holds :meth:`client_env` plus a ``NO_PROXY`` that keeps proxies away from loopback.
 
@@ -177,14 +178,14 @@ class EmulatorServer:
         return f"<{type(self).__name__} url={self.url!r}>"
 
     # --- for subclasses -------------------------------------------------------------------------
+    @abc.abstractmethod
     def route(self, method: str, path: str) -> tuple[str, Handler | None, dict[str, str]]:
         """(fault operation, handler, path params) for a request; ``None`` handler: 404."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def error(self, status: int, message: str, *, reason: str) -> Answer:
         """An error answer in the vendor's shape. ``reason`` is ``unauthenticated``,
         ``not_found``, ``rate_limited`` or ``fault``."""
-        raise NotImplementedError
 
     def client_env(self) -> dict[str, str]:
         """The variables a client needs to reach this emulator (base URL, key, ...)."""
