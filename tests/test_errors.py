@@ -9,7 +9,7 @@ import pytest
 
 import anytune
 from anytune import _errors
-from anytune._errors import retry_after_seconds, status_error_class
+from anytune._errors import malformed_answer, retry_after_seconds, status_error_class
 
 
 def test_every_error_class_is_exported_from_anytune() -> None:
@@ -88,3 +88,21 @@ def test_retry_after_reads_milliseconds_and_seconds_and_ignores_dates() -> None:
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}) is None
     assert retry_after_seconds({"retry-after": "-1"}) is None
     assert retry_after_seconds(None) is None and retry_after_seconds({}) is None
+
+
+def test_a_malformed_answer_becomes_a_provider_error_naming_what_was_read() -> None:
+    @malformed_answer("acme", "fine-tuning job")
+    def read(answer: dict) -> str:
+        return str(answer["id"])
+
+    assert read({"id": "ft-1"}) == "ft-1"
+    with pytest.raises(anytune.ProviderError) as info:
+        read({"status": "running"})  # no id: a KeyError deep inside the mapper
+    assert info.value.provider == "acme" and "unexpected fine-tuning job" in str(info.value)
+
+    @malformed_answer("acme", "event")
+    def boom() -> None:
+        raise RuntimeError("a bug, not a malformed answer")
+
+    with pytest.raises(RuntimeError):  # bugs are not disguised as provider errors
+        boom()

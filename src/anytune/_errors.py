@@ -7,8 +7,9 @@ by message text); the core never raises a vendor exception.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from anytune._types import Problem
@@ -227,6 +228,29 @@ _BY_STATUS: dict[int, type[ProviderStatusError]] = {
     422: InvalidRequestError,
     429: RateLimitError,
 }
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def malformed_answer(provider: str, what: str) -> Callable[[_F], _F]:
+    """Decorate a provider's response mapper: a malformed answer (a missing id, a
+    timestamp that is not a number) becomes a typed :class:`ProviderError` naming the
+    provider and ``what`` was being read, not a bare ``KeyError`` from deep inside."""
+
+    def decorate(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+                raise ProviderError(
+                    f"unexpected {what} in the answer ({type(exc).__name__}: {exc})", provider=provider
+                ) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def retry_after_seconds(headers: Any) -> float | None:

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import base64
 import csv
-import functools
 import io
 import math
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from anytune._errors import ConfigurationError, ProviderError, UnsupportedError
+from anytune._errors import ConfigurationError, ProviderError, UnsupportedError, malformed_answer
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -73,23 +72,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _strict(what: str) -> Callable[[F], F]:
-    """Turn a malformed answer (a missing id, a timestamp that is not a number) into a
-    typed ``ProviderError`` instead of a bare ``KeyError`` from deep inside a mapper."""
-
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
-                raise ProviderError(
-                    f"unexpected {what} in the answer ({type(exc).__name__}: {exc})",
-                    provider="openai",
-                ) from None
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+    """Malformed answers become a typed ``ProviderError`` (see ``malformed_answer``)."""
+    return malformed_answer("openai", what)
 
 
 def as_dict(obj: Any) -> dict[str, Any]:

@@ -16,14 +16,13 @@ Choices documented here (README has the user-facing version):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from anytune._errors import ConfigurationError, ProviderError
+from anytune._errors import ConfigurationError, malformed_answer
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -81,21 +80,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _strict(what: str) -> Callable[[F], F]:
-    """Turn a malformed answer into a typed ``ProviderError``, not a bare ``KeyError``."""
-
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-                raise ProviderError(
-                    f"unexpected {what} in the answer ({type(exc).__name__}: {exc})", provider="together"
-                ) from None
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+    """Malformed answers become a typed ``ProviderError`` (see ``malformed_answer``)."""
+    return malformed_answer("together", what)
 
 
 def as_dict(obj: Any) -> dict[str, Any]:

@@ -24,14 +24,13 @@ Choices documented here (DESIGN is silent on them):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from anytune._errors import ConfigurationError, ProviderError, UnsupportedError
+from anytune._errors import ConfigurationError, UnsupportedError, malformed_answer
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -86,21 +85,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _strict(what: str) -> Callable[[F], F]:
-    """A malformed answer becomes a typed ``ProviderError``, not a bare ``KeyError``."""
-
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise ProviderError(
-                    f"unexpected {what} in the answer ({type(exc).__name__}: {exc})", provider="vertex"
-                ) from None
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+    """Malformed answers become a typed ``ProviderError`` (see ``malformed_answer``)."""
+    return malformed_answer("vertex", what)
 
 
 def label_value(value: str) -> str:
