@@ -3,50 +3,43 @@ nowhere in output, logs, reprs, errors or files."""
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from anytune import AuthenticationError, Job
 from anytune._log import RedactingFilter, redact
-from anytune.testing import write_chat_examples
+from anytune.testing import CanaryCLI, write_chat_examples
 
 CANARY = "sk-canary-7f3a9c2e41d84b6fa0c1"
 
 
-def scan_files(root: Path, secret: str) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-
-
-def test_canary_key_never_leaks_through_the_cli(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAKE_API_KEY", CANARY)
-    monkeypatch.setenv("ANYTUNE_LOG", "debug")
+def test_canary_key_never_leaks_through_the_cli(isolated: Path) -> None:
+    cli = CanaryCLI(isolated, {}, credential_env="FAKE_API_KEY")
     data = write_chat_examples(isolated / "t.jsonl")
-    env = {**os.environ}
-    outputs = []
-
-    def run(*args: str) -> str:
-        r = subprocess.run([sys.executable, "-m", "anytune", *args], capture_output=True,
-                           text=True, env=env, timeout=120)
-        outputs.append(r.stdout + r.stderr)
-        return r.stdout
-
-    import json
-
-    job = json.loads(run("create", str(data), "-p", "fake", "-m", "fake-small", "--json"))
+    created = cli.run("create", str(data), "-p", "fake", "-m", "fake-small", "--json", credential=CANARY)
+    job = json.loads(created.stdout)
     for cmd in (["get", job["id"]], ["wait", job["id"]], ["events", job["id"]], ["list"],
                 ["get", "fake:ft-missing"], ["create", str(data), "-p", "fake", "-m", "fake-fail", "--wait"],
                 ["create", str(data), "-p", "fake", "-m", "fake-small", "--max-cost", "0.000001"]):
-        run(*cmd)
-        run(*cmd, "--json")
-    joined = "\n".join(outputs)
-    assert "DEBUG anytune: call fake.create" in joined  # debug logging was really on
-    assert CANARY not in joined
-    assert scan_files(isolated, CANARY) == [], "the key was written to a file"
+        cli.run(*cmd, credential=CANARY)
+        cli.run(*cmd, "--json", credential=CANARY)
+    assert "DEBUG anytune: call fake.create" in cli.text  # debug logging was really on
+    cli.assert_nowhere(CANARY)
+
+
+def test_the_canary_harness_catches_a_leak_in_output_or_files(isolated: Path) -> None:
+    cli = CanaryCLI(isolated, {}, credential_env="FAKE_API_KEY")
+    assert cli.run("models", "--provider", "fake", "--json", credential=CANARY).returncode == 0
+    cli.assert_nowhere(CANARY)
+    cli.outputs.append(f"Authorization: {CANARY}")
+    with pytest.raises(AssertionError, match="output"):
+        cli.assert_nowhere(CANARY)
+    (isolated / "leak.txt").write_text("sk-other-9f8e7d6c5b4a")
+    with pytest.raises(AssertionError, match=r"leak\.txt"):
+        cli.assert_nowhere("sk-other-9f8e7d6c5b4a")
 
 
 def test_provider_error_messages_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,14 +4,13 @@ requests there): success and failure paths leave it in no output, log or file.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from anytune_openai._emulator import OpenAIEmulator
 from openai_helpers import MODEL, write_chat
+
+from anytune.testing import CanaryCLI
 
 CANARY = "sk-canary-openai-9d2b7e51c0a34f18"
 WRONG = "sk-canary-wrong-4c1e8a7f3b2d6e90"
@@ -20,36 +19,19 @@ pytestmark = pytest.mark.slow
 
 
 def test_canary_key_appears_nowhere(tmp_path: Path) -> None:
-    emu = OpenAIEmulator(job_seconds=1.0, api_key=CANARY)
-    emu.start()
-    home = tmp_path / "home"
-    outputs: list[str] = []
-
-    def run(*args: str, key: str = CANARY) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **emu.env, "OPENAI_API_KEY": key, "ANYTUNE_LOG": "debug",
-               "ANYTUNE_HOME": str(home)}
-        r = subprocess.run([sys.executable, "-m", "anytune", *args], capture_output=True,
-                           text=True, env=env, cwd=tmp_path, timeout=120)
-        outputs.append(r.stdout + r.stderr)
-        return r
-
-    try:
+    with OpenAIEmulator(job_seconds=1.0, api_key=CANARY) as emu:
+        cli = CanaryCLI(tmp_path, emu.env, credential_env="OPENAI_API_KEY")
         data = write_chat(tmp_path / "train.jsonl")
-        created = run("create", str(data), "-p", "openai", "-m", MODEL, "--wait", "--json")
+        created = cli.run("create", str(data), "-p", "openai", "-m", MODEL, "--wait", "--json",
+                          credential=CANARY)
         assert created.returncode == 0, created.stderr
         job = json.loads(created.stdout)["id"]
         for args in (["get", job], ["events", job], ["list"], ["cancel", job],
                      ["get", "openai:ftjob-missing"], ["plot", job, "-o", str(tmp_path / "l.png")]):
-            run(*args)
-            run(*args, "--json")
-        refused = run("get", job, "--json", key=WRONG)
+            cli.run(*args, credential=CANARY)
+            cli.run(*args, "--json", credential=CANARY)
+        refused = cli.run("get", job, "--json", credential=WRONG)
         assert refused.returncode == 3
         assert json.loads(refused.stdout)["error"]["type"] == "AuthenticationError"
-    finally:
-        emu.stop()
-    text = "\n".join(outputs)
-    assert "DEBUG openai._base_client" in text  # the SDK itself was logging at debug
-    for secret in (CANARY, WRONG):
-        assert secret not in text
-        leaked = [p for p in tmp_path.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-        assert leaked == []
+    assert "DEBUG openai._base_client" in cli.text  # the SDK itself was logging at debug
+    cli.assert_nowhere(CANARY, WRONG)

@@ -4,9 +4,6 @@ requests there): success and failure paths leave it in no output, log or file.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +14,7 @@ from together_helpers import MODEL
 
 from anytune import InvalidRequestError, Job
 from anytune.emulator import Answer
-from anytune.testing import write_chat_examples
+from anytune.testing import CanaryCLI, write_chat_examples
 
 CANARY = "tgp_v1_canary-together-9d2b7e51c0a34f18"
 WRONG = "tgp_v1_canary-wrong-4c1e8a7f3b2d6e90"
@@ -26,39 +23,22 @@ pytestmark = pytest.mark.slow
 
 
 def test_canary_key_appears_nowhere(tmp_path: Path) -> None:
-    emu = TogetherEmulator(job_seconds=1.0, api_key=CANARY)
-    emu.start()
-    home = tmp_path / "home"
-    outputs: list[str] = []
-
-    def run(*args: str, key: str = CANARY) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **emu.env, "TOGETHER_API_KEY": key, "ANYTUNE_LOG": "debug",
-               "ANYTUNE_HOME": str(home)}
-        r = subprocess.run([sys.executable, "-m", "anytune", *args], capture_output=True,
-                           text=True, env=env, cwd=tmp_path, timeout=120)
-        outputs.append(r.stdout + r.stderr)
-        return r
-
-    try:
+    with TogetherEmulator(job_seconds=1.0, api_key=CANARY) as emu:
+        cli = CanaryCLI(tmp_path, emu.env, credential_env="TOGETHER_API_KEY")
         data = write_chat_examples(tmp_path / "train.jsonl")
-        created = run("create", str(data), "-p", "together", "-m", MODEL, "--wait", "--json")
+        created = cli.run("create", str(data), "-p", "together", "-m", MODEL, "--wait", "--json",
+                          credential=CANARY)
         assert created.returncode == 0, created.stderr
         job = json.loads(created.stdout)["id"]
         for args in (["get", job], ["events", job], ["list"], ["cancel", job],
                      ["get", "together:ft-missing"], ["plot", job, "-o", str(tmp_path / "l.png")]):
-            run(*args)
-            run(*args, "--json")
-        refused = run("get", job, "--json", key=WRONG)
+            cli.run(*args, credential=CANARY)
+            cli.run(*args, "--json", credential=CANARY)
+        refused = cli.run("get", job, "--json", credential=WRONG)
         assert refused.returncode == 3
         assert json.loads(refused.stdout)["error"]["type"] == "AuthenticationError"
-    finally:
-        emu.stop()
-    text = "\n".join(outputs)
-    assert "DEBUG together" in text  # the SDK itself was logging at debug
-    for secret in (CANARY, WRONG):
-        assert secret not in text
-        leaked = [p for p in tmp_path.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-        assert leaked == []
+    assert "DEBUG together" in cli.text  # the SDK itself was logging at debug
+    cli.assert_nowhere(CANARY, WRONG)
 
 
 class _EchoingEmulator(TogetherEmulator):

@@ -17,17 +17,20 @@ A provider package proves it behaves like every other provider by subclassing
                 yield {}
 
 Recorded emulator exchanges are checked against the vendor's OpenAPI document with
-:class:`OpenAPIExchanges`.
+:class:`OpenAPIExchanges`; :class:`CanaryCLI` proves a credential leaks into no output,
+log or file.
 
 Importing this module imports pytest; the rest of anytune never imports it.
 """
 
 from anytune.testing._emulators import running_emulator, write_chat_examples
+from anytune.testing.canary import CanaryCLI
 from anytune.testing.conformance import ProviderConformance
 from anytune.testing.faults import FaultMatrix
 from anytune.testing.openapi import OpenAPIExchanges
 
 __all__ = [
+    "CanaryCLI",
     "FaultMatrix",
     "OpenAPIExchanges",
     "ProviderConformance",
