@@ -28,6 +28,7 @@ __all__ = ["map_error", "translating"]
 
 PROVIDER = "openai"
 
+
 def _message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):

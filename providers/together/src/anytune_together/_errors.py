@@ -29,6 +29,7 @@ __all__ = ["map_error", "translating"]
 
 PROVIDER = "together"
 
+
 def _message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
