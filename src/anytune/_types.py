@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
+    "Actual",
     "Checkpoint",
     "CreateRequest",
     "Estimate",
@@ -85,10 +86,9 @@ class LoRA(_Dictable):
     target_modules: str | tuple[str, ...] = "all-linear"
 
     def __post_init__(self) -> None:
-        if self.r <= 0 or self.alpha <= 0:
-            raise ValueError("LoRA r and alpha must be positive")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError("LoRA dropout must be in [0, 1)")
+        from anytune._checks import check_lora  # the one place options are checked
+
+        check_lora(self)
 
 
 @dataclass(frozen=True)
@@ -112,14 +112,9 @@ class Hyperparameters(_Dictable):
     warmup_ratio: float | None = None
 
     def __post_init__(self) -> None:
-        if self.epochs is not None and self.epochs <= 0:
-            raise ValueError("epochs must be positive")
-        if self.batch_size is not None and self.batch_size <= 0:
-            raise ValueError("batch_size must be positive")
-        for name in ("learning_rate", "learning_rate_multiplier", "beta"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(f"{name} must be positive")
+        from anytune._checks import check_hyperparameters  # the one place options are checked
+
+        check_hyperparameters(self)
 
 
 @dataclass(frozen=True)
@@ -160,10 +155,30 @@ class Checkpoint(_Dictable):
 
 @dataclass(frozen=True)
 class JobResult(_Dictable):
-    """What a succeeded job produced: a model id, or a local adapter directory."""
+    """What a succeeded job produced: a model id, or a local adapter directory.
+
+    ``trained_tokens`` and ``cost_usd`` are what the provider reports (``None`` where it
+    reports nothing); ``FineTuneJob.actual`` sets them next to the estimate."""
 
     model: str
     trained_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class Actual(_Dictable):
+    """What a finished job trained and cost, as the provider reports it (``job.actual``).
+
+    ``cost_source`` says where ``cost_usd`` comes from: ``"provider"`` when the provider
+    bills a figure (Together's ``total_price``), ``"estimate rate"`` when the provider
+    reports only tokens and the cost is those tokens at the launch estimate's price per
+    token, ``None`` when no cost is known. ``vs_estimate`` is ``actual / estimated`` trained
+    tokens - 1 (``-0.07`` is 7 % fewer tokens than estimated), ``None`` without estimate."""
+
+    trained_tokens: int
+    cost_usd: float | None = None
+    cost_source: str | None = None
+    vs_estimate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +210,12 @@ class Problem(_Dictable):
 
 @dataclass(frozen=True)
 class Estimate(_Dictable):
-    """What a job would train and cost, computed without network or credentials."""
+    """What a job would train and cost, computed without network or credentials.
+
+    ``exact_tokens`` is False when the tokens were approximated (no tokenizer available
+    offline); ``approximation`` then says why and how far off the figure may be (the
+    margin that ``max_cost_usd`` is checked with), and is ``None`` for exact counts.
+    """
 
     provider: str
     model: str
@@ -210,6 +230,7 @@ class Estimate(_Dictable):
     price_source: str | None = None
     price_as_of: str | None = None
     notes: tuple[str, ...] = ()
+    approximation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import builtins
 import sys
 from typing import Any
 
+from anytune._checks import check_options
 from anytune._flow import Clock, SystemClock, run_async, run_sync
 from anytune._jobbase import _create_job_flow, _get_flow, _JobBase, _list_flow
 from anytune._polling import Backoff
@@ -74,6 +75,7 @@ class FineTuneJob(_JobBase):
     @classmethod
     def list(cls, provider: str | None = None, limit: int = 20) -> builtins.list[FineTuneJob]:
         """Recent jobs: the local job store merged with each provider's own list."""
+        check_options({"limit": limit})
         return run_sync(_list_flow(provider, limit, cls))
 
     def refresh(self) -> FineTuneJob:
@@ -94,9 +96,11 @@ class FineTuneJob(_JobBase):
         Backs off from ~2 s to 60 s, resetting when the status changes. ``timeout``
         raises :class:`WaitTimeoutError` (the job keeps running). Ctrl-C stops waiting,
         never the job. ``clock`` replaces real time (tests, simulations)."""
-        display = ProgressDisplay(self.id, enabled=progress)
+        check_options({"timeout": timeout})
+        clock = clock or SystemClock()
+        display = ProgressDisplay(self.id, enabled=progress, now=clock.now)
         try:
-            run_sync(self._wait_flow(timeout, clock or SystemClock(), display.update, backoff), clock)
+            run_sync(self._wait_flow(timeout, clock, display.update, backoff), clock)
         except KeyboardInterrupt:
             display.close()
             _interrupted(self.id)
@@ -173,6 +177,7 @@ class AsyncFineTuneJob(_JobBase):
     @classmethod
     async def list(cls, provider: str | None = None, limit: int = 20) -> builtins.list[AsyncFineTuneJob]:
         """Async twin of :meth:`FineTuneJob.list`."""
+        check_options({"limit": limit})
         return await run_async(_list_flow(provider, limit, cls))
 
     async def refresh(self) -> AsyncFineTuneJob:
@@ -189,11 +194,11 @@ class AsyncFineTuneJob(_JobBase):
         backoff: Backoff = _DEFAULT_BACKOFF,
     ) -> AsyncFineTuneJob:
         """Async twin of :meth:`FineTuneJob.wait`."""
-        display = ProgressDisplay(self.id, enabled=progress)
+        check_options({"timeout": timeout})
+        clock = clock or SystemClock()
+        display = ProgressDisplay(self.id, enabled=progress, now=clock.now)
         try:
-            await run_async(
-                self._wait_flow(timeout, clock or SystemClock(), display.update, backoff), clock
-            )
+            await run_async(self._wait_flow(timeout, clock, display.update, backoff), clock)
         except KeyboardInterrupt:
             display.close()
             _interrupted(self.id)
