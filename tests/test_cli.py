@@ -17,7 +17,7 @@ from anytune.testing.conformance import JOB_KEYS
 
 ESTIMATE_KEYS = {"provider", "model", "method", "records", "tokens_per_epoch", "epochs",
                  "trained_tokens", "cost_usd", "currency", "exact_tokens", "price_source",
-                 "price_as_of"}
+                 "price_as_of", "approximation"}
 
 
 def cli(*args: str) -> tuple[int, Any]:

@@ -74,14 +74,26 @@ class MissingCredentialsError(ConfigurationError):
 class UnknownProviderError(ConfigurationError):
     """No installed provider has this name."""
 
-    def __init__(self, name: str, installed: Sequence[str]) -> None:
+    def __init__(self, name: str, installed: Sequence[str], installable: Sequence[str] = ()) -> None:
+        import difflib
+
         self.name = name
         self.installed = list(installed)
+        #: Names with a published package (``anytune-<name>``), installed or not.
+        self.installable = list(installable)
+        #: Close names ("did you mean ...?") when ``name`` looks like a typo.
+        self.suggestions: list[str] = []
         shown = ", ".join(self.installed) or "none"
-        super().__init__(
-            f"unknown provider {name!r}; installed providers: {shown}. "
-            f"Install it with: pip install anytune-{name}"
-        )
+        msg = f"unknown provider {name!r}; installed providers: {shown}."
+        if name in self.installable:  # a real package that is simply not installed
+            msg += f" Install it with: pip install anytune-{name}"
+        else:  # a typo: no advice to install a package that does not exist
+            known = sorted(set(self.installed) | set(self.installable))
+            close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+            self.suggestions = close
+            if close:
+                msg += " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+        super().__init__(msg)
 
 
 class DatasetError(AnytuneError):
@@ -107,13 +119,19 @@ class BudgetExceededError(AnytuneError):
 
     exit_code = 1
 
-    def __init__(self, cost_usd: float, max_cost_usd: float, estimate: Any = None) -> None:
+    def __init__(
+        self, cost_usd: float, max_cost_usd: float, estimate: Any = None, *, detail: str = ""
+    ) -> None:
         self.cost_usd = cost_usd
         self.max_cost_usd = max_cost_usd
         self.estimate = estimate
+        #: Why the check used another figure than ``cost_usd`` (an approximate count).
+        self.detail = detail
+        verb = "may exceed" if detail and cost_usd <= max_cost_usd else "exceeds"
         super().__init__(
-            f"estimated cost ${cost_usd:.2f} exceeds max_cost_usd=${max_cost_usd:.2f}; "
-            "nothing was uploaded or billed"
+            f"estimated cost ${cost_usd:.2f} {verb} max_cost_usd=${max_cost_usd:.2f}"
+            + (f": {detail}" if detail else "")
+            + "; nothing was uploaded or billed"
         )
 
 

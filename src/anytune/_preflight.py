@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from anytune._checks import InvalidOptionError, check_options
 from anytune._errors import BudgetExceededError, ConfigurationError, DatasetError
+from anytune._estimates import budget_figure, with_approximation
 from anytune._types import Estimate, Hyperparameters, Problem
 from anytune.data._engine import ScanResult
 from anytune.data._plan import Plan, estimate_from, make_plan, run_scan
@@ -137,6 +139,14 @@ def _report(res: ScanResult, file: str | None) -> ValidationReport:
     )
 
 
+def _check_estimate_args(epochs: Any, hyperparameters: Any) -> None:
+    # The same checks as Job.create: an estimate of -3 epochs is no estimate.
+    check_options({"epochs": epochs})
+    if hyperparameters is not None and not isinstance(hyperparameters, Hyperparameters):
+        raise InvalidOptionError("hyperparameters", hyperparameters,
+                                 "an anytune.Hyperparameters(...) or None")
+
+
 # --- public functions --------------------------------------------------------------
 def validate(
     data: Any, *, provider: str | Provider | None = None, model: str | None = None, method: str = "sft"
@@ -170,11 +180,13 @@ def preflight(
 ) -> tuple[ValidationReport, Estimate]:
     """Validate and estimate in a single pass (``prepare`` does the same and also writes
     the upload file); ``bench/preflight.py`` measures this."""
+    _check_estimate_args(epochs, hyperparameters)
     plan = make_plan(provider, model, method, provider_options)
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
     res, note = run_scan(data, plan)
-    return _report(res, _file_of(data)), estimate_from(res, plan, note, epochs, hyperparameters)
+    return _report(res, _file_of(data)), with_approximation(
+        estimate_from(res, plan, note, epochs, hyperparameters), note)
 
 
 def estimate(
@@ -197,11 +209,12 @@ def estimate(
     ``provider_options`` are those ``Job.create`` would take (e.g. ``full=True`` where
     full fine-tuning is priced apart from LoRA).
     """
+    _check_estimate_args(epochs, hyperparameters)
     plan = make_plan(provider, model, method, provider_options)
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
     res, note = run_scan(data, plan)
-    est = estimate_from(res, plan, note, epochs, hyperparameters)
+    est = with_approximation(estimate_from(res, plan, note, epochs, hyperparameters), note)
     hook = getattr(plan.provider, "estimate_notes", None)
     if hook is not None:
         extra = hook(
@@ -293,7 +306,8 @@ def prepare(
         name = _file_of(data) or "the data"
         raise DatasetError(f"{name} failed validation for {provider.name}/{model}", report.errors)
     os.replace(tmp, out)
-    est = estimate_from(res, plan, note, None, hyperparameters) if purpose == "train" else None
+    est = (with_approximation(estimate_from(res, plan, note, None, hyperparameters), note)
+           if purpose == "train" else None)
     return PreparedData(path=out, sha256=digest.hexdigest(), records=res.valid, estimate=est, report=report)
 
 
@@ -303,6 +317,8 @@ def check_budget(est: Estimate, max_cost_usd: float | None) -> None:
 
     Run before credentials are read or anything is uploaded. A budget with no known
     price cannot be enforced: that is a :class:`ConfigurationError`, not a silent pass.
+    An approximate token count is checked with the measured margin of the
+    approximation (:func:`anytune._estimates.budget_figure`), never passed as exact.
     """
     if max_cost_usd is None:
         return
@@ -311,8 +327,9 @@ def check_budget(est: Estimate, max_cost_usd: float | None) -> None:
             f"max_cost_usd is set but {est.provider} has no price for {est.model} ({est.method}); "
             "the budget cannot be checked"
         )
-    if est.cost_usd > max_cost_usd:
-        raise BudgetExceededError(est.cost_usd, max_cost_usd, est)
+    figure, why = budget_figure(est)
+    if figure > max_cost_usd:
+        raise BudgetExceededError(est.cost_usd, max_cost_usd, est, detail=why)
 
 
 def affordable_epochs(est: Estimate, max_cost_usd: float) -> int:

@@ -97,7 +97,8 @@ class FakeProvider(Provider):
         return JobSnapshot(
             id=job["id"], status=status, model=job["model"],
             created_at=datetime.fromtimestamp(job["created"], timezone.utc),
-            result=(JobResult(model=f"{job['model']}:ft:{job['id']}")
+            result=(JobResult(model=f"{job['model']}:ft:{job['id']}",
+                              trained_tokens=job.get("trained_tokens"))
                     if status is JobStatus.SUCCEEDED else None),
             error=JobError("training diverged", code="diverged") if status is JobStatus.FAILED else None,
             progress=min(1.0, max(0.0, frac)), metadata=job["metadata"], raw=dict(job),
@@ -134,9 +135,13 @@ class FakeProvider(Provider):
                 from anytune import InvalidRequestError
 
                 raise InvalidRequestError("no such file", provider="fake", status_code=400)
+            # What it bills, like a real service: its own count (1 token per 3 bytes of
+            # the uploaded file, not anytune's rule) times the epochs it ran.
+            epochs = request.hyperparameters.epochs or 3
+            trained = len(state["files"][request.training_file].encode()) // 3 * epochs
             job = {"id": f"ft-{uuid.uuid4().hex[:10]}", "model": request.model,
                    "created": time.time(), "metadata": request.metadata,
-                   "request": request.to_dict(), "forced": None}
+                   "request": request.to_dict(), "forced": None, "trained_tokens": trained}
             state["jobs"][job["id"]] = job
             if "die_before_create" in faults:
                 state["jobs"].pop(job["id"])
