@@ -120,4 +120,4 @@ def resolve_provider(explicit: str | None, profile: Profile) -> str:
         )
     if not isinstance(name, str):
         raise ConfigurationError(f"provider must be a string, got {type(name).__name__}")
-    return name
+    return name.strip().lower()  # provider names are case-insensitive (see _registry)

@@ -14,14 +14,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from anytune import _registry
+from anytune._checks import InvalidOptionError, check_options
 from anytune._config import Profile, load_profile, resolve_provider
 from anytune._create import CreateOutcome, CreateSpec, create_flow
 from anytune._errors import ConfigurationError, JobFailedError, MissingCredentialsError, WaitTimeoutError
+from anytune._estimates import actual_of
 from anytune._flow import Call, Clock, Flow
 from anytune._log import logger, setup_logging
 from anytune._polling import Backoff, WaitTimedOut, wait_flow
 from anytune._store import JobRecord, JobStore
 from anytune._types import (
+    Actual,
     Estimate,
     Hyperparameters,
     JobError,
@@ -35,18 +38,42 @@ __all__ = ["open_provider", "split_id"]
 
 J = TypeVar("J", bound="_JobBase")
 
-_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*", re.IGNORECASE)
 _SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
 _SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
 
 
 def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
-    """``"together:ft-1"`` -> ``("together", "ft-1")``. A bare id uses the configured provider."""
+    """``"together:ft-1"`` -> ``("together", "ft-1")``. A bare id uses the configured
+    provider; without one, the error names the qualified id the user likely meant."""
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise ConfigurationError(f"a job id is a non-empty string like 'openai:ftjob-...', got {job_id!r}")
     name, sep, native = job_id.partition(":")
     if sep and _PROVIDER_NAME.fullmatch(name):
-        return name, native  # an unknown name gets UnknownProviderError from the registry
-    return resolve_provider(None, profile or load_profile()), job_id
+        return _registry.canonical(name), native  # an unknown name: UnknownProviderError later
+    try:
+        return resolve_provider(None, profile or load_profile()), job_id
+    except ConfigurationError:
+        raise ConfigurationError(_bare_id_message(job_id)) from None
+
+
+def _bare_id_message(job_id: str) -> str:
+    # Commands that take a job id have no --provider: the id itself must say it.
+    guesses = []
+    for name in _registry.available():
+        try:
+            pattern = _registry.provider_class(name).job_id_pattern
+        except ConfigurationError:
+            continue
+        if pattern and re.fullmatch(pattern, job_id):
+            guesses.append(f"'{name}:{job_id}'")
+    hint = f" Did you mean {' or '.join(guesses)}?" if guesses else ""
+    return (
+        f"job id {job_id!r} does not say which provider it belongs to: job ids are "
+        f"PROVIDER:ID (as create and list print them).{hint} A bare id needs a default "
+        "provider: set ANYTUNE_PROVIDER or provider in a profile of anytune.toml"
+    )
 
 
 def open_provider(name: str, settings: dict[str, Any], profile: Profile) -> Provider:
@@ -54,7 +81,7 @@ def open_provider(name: str, settings: dict[str, Any], profile: Profile) -> Prov
     profile is for this provider). Reads no credentials."""
     cls = _registry.provider_class(name)
     merged = {}
-    if profile.get("provider") == name:
+    if _registry.canonical(str(profile.get("provider") or "")) == cls.name:
         merged.update({k: v for k, v in profile.values.items() if k in cls.settings})
     merged.update({k: v for k, v in settings.items() if v is not None})
     return cls(**merged)
@@ -119,6 +146,12 @@ class _JobBase:
         return self._snapshot.progress
 
     @property
+    def actual(self) -> Actual | None:
+        """Trained tokens and cost as the provider reports them once the job is done,
+        next to :attr:`estimate` (``None`` until the provider reports trained tokens)."""
+        return actual_of(self._snapshot.result, self.estimate)
+
+    @property
     def provider_raw(self) -> Any:
         """The provider's own job object, as last received."""
         return self._snapshot.raw
@@ -140,6 +173,7 @@ class _JobBase:
             "result": self.result.to_dict() if self.result else None,
             "error": self.error.to_dict() if self.error else None,
             "estimate": self.estimate.to_dict() if self.estimate else None,
+            "actual": actual.to_dict() if (actual := self.actual) else None,
         }
 
     def __repr__(self) -> str:
@@ -197,7 +231,8 @@ def _resolve_create(
     profile = load_profile(kwargs.pop("profile", None))
     name = resolve_provider(provider, profile)
     cls = _registry.provider_class(name)
-    values = profile.values if profile.get("provider") in (None, name) else {}
+    named = profile.get("provider")
+    values = profile.values if named is None or _registry.canonical(str(named)) == name else {}
     extra = {k: v for k, v in values.items() if k not in _HP_KEYS | _SPEC_KEYS | {"provider"}}
     unknown = set(extra) - cls.settings - cls.create_options
     if unknown:
@@ -216,6 +251,8 @@ def _resolve_create(
             f"it accepts {sorted(cls.settings | cls.create_options)}"
         )
     hp = kwargs.get("hyperparameters")
+    if hp is not None and not isinstance(hp, Hyperparameters):
+        raise InvalidOptionError("hyperparameters", hp, "an anytune.Hyperparameters(...) or None")
     if hp is None:
         hp_values = {k: values[k] for k in _HP_KEYS if k in values}
         try:
@@ -230,8 +267,8 @@ def _resolve_create(
     if not model:
         raise ConfigurationError("no model given: pass model=... (CLI: --model) or set it in a profile")
     max_cost = pick("max_cost_usd")
-    if max_cost is not None and (isinstance(max_cost, bool) or not isinstance(max_cost, (int, float))):
-        raise ConfigurationError(f"max_cost_usd must be a number, got {max_cost!r}")
+    check_options({"max_cost_usd": max_cost, "seed": pick("seed"),
+                   "validation_split": pick("validation_split")})
     spec = CreateSpec(
         model=model,
         training_file=kwargs["training_file"],
@@ -289,8 +326,10 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
     setup_logging()
     store = JobStore()
     profile = load_profile()
-    names = [provider] if provider else sorted(set(store.providers()) | set(
-        filter(None, [os.environ.get("ANYTUNE_PROVIDER"), profile.get("provider")])))
+    provider = _registry.canonical(provider) if provider else provider
+    names = [provider] if provider else sorted(set(store.providers()) | {
+        _registry.canonical(str(n))
+        for n in filter(None, [os.environ.get("ANYTUNE_PROVIDER"), profile.get("provider")])})
     jobs: dict[str, J] = {}
     providers: dict[str, Provider] = {}
     by_key: dict[tuple[str, str], str] = {}
@@ -336,6 +375,7 @@ def _get_flow(job_id: str, settings: dict[str, Any], cls: type[J]) -> Flow[J]:
     profile = load_profile()
     name, native = split_id(job_id, profile)
     p = open_provider(name, settings, profile)
+    native = p.qualify_job_id(native)  # e.g. Vertex's short numeric id, expanded
     store = JobStore()
     snap = yield Call(p, "get", (native,))
     job = cls(p, snap, store=store)

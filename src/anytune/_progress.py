@@ -1,9 +1,11 @@
-"""The progress display of ``wait``: a live status line when stdout is a terminal."""
+"""The progress display of ``wait``: a live status line when stdout is a terminal,
+plain status lines on stderr otherwise."""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from anytune._types import JobSnapshot
@@ -11,29 +13,52 @@ from anytune._types import JobSnapshot
 __all__ = ["ProgressDisplay", "UploadProgress"]
 
 
+#: Not on a terminal, a status line is printed at least this often (seconds).
+PLAIN_EVERY_S = 60.0
+
+
 class ProgressDisplay:
-    """Shows status, elapsed time, the latest message and progress; silent when
-    disabled or when stdout is not a terminal (logs and pipes stay clean)."""
+    """Shows status, elapsed time, the latest message and progress.
 
-    def __init__(self, job_id: str, *, enabled: bool = True) -> None:
+    On a terminal: one live line, redrawn. Elsewhere (a log, a pipe, a notebook, CI):
+    plain lines on stderr, one on every change (status, progress, message) and at least
+    one a minute, so a long wait is visibly alive; stdout stays clean for results.
+    Silent when disabled. ``now`` is the clock that times it (``wait``'s clock)."""
+
+    def __init__(self, job_id: str, *, enabled: bool = True,
+                 now: Callable[[], float] | None = None) -> None:
         self.job_id = job_id
+        self._now = now or time.monotonic
         self.enabled = enabled and sys.stdout.isatty()
-        self._start = time.monotonic()
+        self.plain = enabled and not self.enabled
+        self._start = self._now()
         self._live: Any = None
+        self._last_key: tuple[Any, ...] | None = None
+        self._last_at = 0.0
 
-    def _render(self, snap: JobSnapshot) -> Any:
-        from rich.text import Text
-
-        elapsed = int(time.monotonic() - self._start)
+    def _line(self, snap: JobSnapshot) -> str:
+        elapsed = int(self._now() - self._start)
         parts = [f"{self.job_id}", f"{snap.status.value}", f"{elapsed // 60}m{elapsed % 60:02d}s"]
         if snap.progress is not None:
             parts.append(f"{snap.progress:.0%}")
         if snap.message:
             parts.append(snap.message[:80])
-        return Text(" · ".join(parts))
+        return " · ".join(parts)
+
+    def _render(self, snap: JobSnapshot) -> Any:
+        from rich.text import Text
+
+        return Text(self._line(snap))  # Text: vendor messages are never read as markup
 
     def update(self, snap: JobSnapshot) -> None:
-        """Redraw with the newest snapshot."""
+        """Redraw with the newest snapshot (or print a line, off a terminal)."""
+        if self.plain:
+            key = (snap.status, None if snap.progress is None else round(snap.progress, 2), snap.message)
+            now = self._now()
+            if key != self._last_key or now - self._last_at >= PLAIN_EVERY_S:
+                print(self._line(snap), file=sys.stderr, flush=True)
+                self._last_key, self._last_at = key, now
+            return
         if not self.enabled:
             return
         if self._live is None:

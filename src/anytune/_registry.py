@@ -17,7 +17,7 @@ from anytune.provider import Provider
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-__all__ = ["GROUP", "available", "create_provider", "provider_class", "refresh"]
+__all__ = ["GROUP", "available", "canonical", "create_provider", "installable", "provider_class", "refresh"]
 
 GROUP = "anytune.providers"
 
@@ -30,14 +30,42 @@ def _entry_points() -> dict[str, EntryPoint]:
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=GROUP):
         # The first registration of a name wins, as importlib.metadata orders them.
-        found.setdefault(ep.name, ep)
+        found.setdefault(canonical(ep.name), ep)
     return found
+
+
+def canonical(name: str) -> str:
+    """A provider name as the registry keys it: names are case-insensitive
+    (``OpenAI`` is ``openai``) and surrounding blanks are ignored."""
+    return name.strip().lower()
+
+
+@functools.cache
+def installable() -> tuple[str, ...]:
+    """Provider names that have a published package, read from the core distribution's
+    own extras (``anytune[together]`` requires ``anytune-together``), so that install
+    advice is given only for a package that exists; nothing here lists them by hand."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        reqs = requires("anytune") or []
+    except PackageNotFoundError:
+        return ()
+    names = set()
+    for req in reqs:
+        dist = req.split(";")[0].strip().split("[")[0]
+        for sep in "<>=!~ ":
+            dist = dist.split(sep)[0]
+        if dist.lower().startswith("anytune-"):
+            names.add(canonical(dist[len("anytune-"):]))
+    return tuple(sorted(names))
 
 
 def refresh() -> None:
     """Forget cached entry points and loaded classes (after installing a provider)."""
     _entry_points.cache_clear()
-    provider_class.cache_clear()
+    _provider_class.cache_clear()
+    installable.cache_clear()
 
 
 def available() -> list[str]:
@@ -45,12 +73,18 @@ def available() -> list[str]:
     return sorted(_entry_points())
 
 
-@functools.cache
 def provider_class(name: str) -> type[Provider]:
-    """The provider class registered as ``name``; imports its module on first use."""
+    """The provider class registered as ``name`` (any case); imports its module on first use."""
+    if not isinstance(name, str):
+        raise ConfigurationError(f"provider must be a string, got {type(name).__name__}")
+    return _provider_class(canonical(name))
+
+
+@functools.cache
+def _provider_class(name: str) -> type[Provider]:
     ep = _entry_points().get(name)
     if ep is None:
-        raise UnknownProviderError(name, available())
+        raise UnknownProviderError(name, available(), installable())
     cls = ep.load()
     if not (isinstance(cls, type) and issubclass(cls, Provider)):
         raise ConfigurationError(

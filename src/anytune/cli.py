@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from anytune._cli_render import console, print_events, print_job, print_jobs, print_models
+from anytune._cli_render import console, esc, print_events, print_job, print_jobs, print_models
 from anytune._errors import AnytuneError, ConfigurationError, UnsupportedError
 
 app = typer.Typer(
@@ -55,7 +55,8 @@ def _run(as_json: bool, fn: Callable[[], tuple[Any, int]], human: Callable[[Any]
         if as_json:
             _emit({"error": exc.to_dict()})
         else:
-            console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            # The message may quote a vendor or a file: printed literally, never as markup.
+            console(stderr=True).print(f"[red]error:[/red] {esc(exc)}", markup=True, highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
@@ -87,7 +88,8 @@ def _options(pairs: list[str] | None) -> dict[str, Any]:
 def _hp(epochs: int | None) -> Any:
     from anytune._types import Hyperparameters
 
-    return Hyperparameters(epochs=epochs) if epochs else None
+    # `is not None`: --epochs 0 is refused by Hyperparameters, never read as "default".
+    return Hyperparameters(epochs=epochs) if epochs is not None else None
 
 
 @app.command()
@@ -105,10 +107,11 @@ def validate(
     def human(doc: dict[str, Any]) -> None:
         out = console()
         for p in doc["errors"] + doc["warnings"]:
-            where = f"{file}:{p['line']}" if p.get("line") else str(file)
+            where = esc(f"{file}:{p['line']}" if p.get("line") else str(file))
             colour = "red" if p in doc["errors"] else "yellow"
-            field = f" {p['field']}:" if p.get("field") else ""
-            out.print(f"[{colour}]{where}[/{colour}]{field} {p['message']} [dim]({p['code']})[/dim]")
+            field = f" {esc(p['field'])}:" if p.get("field") else ""
+            out.print(f"[{colour}]{where}[/{colour}]{field} {esc(p['message'])} "
+                      f"[dim]({esc(p['code'])})[/dim]")
         verdict = "[green]ok[/green]" if doc["ok"] else "[red]invalid[/red]"
         out.print(f"{verdict}: {doc['records']} records, {len(doc['errors'])} errors, "
                   f"{len(doc['warnings'])} warnings")
@@ -146,10 +149,14 @@ def estimate(
         console().print(
             f"{doc['records']} records, {doc['tokens_per_epoch']:,} tokens/epoch x {doc['epochs']} "
             f"epochs = {doc['trained_tokens']:,} trained tokens{exact}\n"
-            f"cost: {cost}  [dim]prices: {doc['price_source']} as of {doc['price_as_of']}[/dim]"
+            f"cost: {cost}  [dim]prices: {esc(doc['price_source'])} as of {esc(doc['price_as_of'])}[/dim]"
         )
+        approx = doc.get("approximation")
+        if approx:
+            console().print(f"  [yellow]approximate:[/yellow] {esc(approx)}")
         for note in notes:
-            console().print(f"  [dim]note:[/dim] {note}")
+            if not (approx and approx.startswith(note)):  # the reason, said once
+                console().print(f"  [dim]note:[/dim] {esc(note)}")
 
     _run(as_json, body, human)
 
@@ -174,8 +181,8 @@ def convert(
         for kind, colour in (("errors", "red"), ("losses", "yellow"), ("warnings", "yellow")):
             for p in doc.get(kind, []):
                 out.print(f"[{colour}]{kind[:-1]}[/{colour}] line {p.get('line')}: "
-                          f"{p.get('message')} [dim]({p.get('code')})[/dim]")
-        out.print(f"wrote {doc.get('records')} records to {output}"
+                          f"{esc(p.get('message'))} [dim]({esc(p.get('code'))})[/dim]")
+        out.print(f"wrote {doc.get('records')} records to {esc(output)}"
                   + (f"; skipped {doc['skipped']} with errors" if doc.get("skipped") else ""))
 
     _run(as_json, body, human)
@@ -233,6 +240,9 @@ def wait_cmd(
     from anytune import Job
 
     def body() -> tuple[Any, int]:
+        from anytune._checks import check_options
+
+        check_options({"timeout": timeout})  # before the provider is asked anything
         job = Job.get(job_id).wait(timeout=timeout, progress=not as_json)
         return job.to_dict(), _job_exit(job)
 
@@ -283,7 +293,7 @@ def plot(
         points = plot_losses(metrics, output, title=job_id)
         return {"job": job_id, "output": str(output), "points": points}, 0
 
-    _run(as_json, body, lambda doc: console().print(f"wrote {doc['output']} ({doc['points']} points)"))
+    _run(as_json, body, lambda doc: console().print(f"wrote {esc(doc['output'])} ({doc['points']} points)"))
 
 
 @app.command()
@@ -317,6 +327,9 @@ def sandbox(
     stop = threading.Event()
 
     def body() -> tuple[Any, int]:
+        from anytune._checks import check_options
+
+        check_options({"port": port, "job_seconds": job_seconds})
         emu = _registry.provider_class(provider).emulator(
             port=port, job_seconds=job_seconds, faults=faults, api_key=api_key)
         emu.start()

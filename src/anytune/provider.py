@@ -238,6 +238,18 @@ class Provider:
         option the model refuses). ``now`` is injectable; the core always passes the
         job's ``hyperparameters`` and provider ``options``."""
 
+    # --- job ids ------------------------------------------------------------------------
+    #: A regular expression that this provider's native job ids match (``"ftjob-.+"``), so
+    #: that ``anytune get ftjob-...`` without ``openai:`` can say which provider it likely
+    #: means. ``None``: no recognisable shape.
+    job_id_pattern: ClassVar[str | None] = None
+
+    def qualify_job_id(self, job_id: str) -> str:
+        """The full native id for a short form a user may type (Vertex expands a numeric
+        tuning-job id with the configured project and location). May read settings and
+        credentials; the default returns ``job_id`` unchanged."""
+        return job_id
+
     # --- network: sync ------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:
         """Upload a prepared file; return the provider's file reference."""
