@@ -26,6 +26,7 @@ from anytune import (
     estimate,
     validate,
 )
+from anytune._estimates import APPROX_MARGIN
 from anytune._types import CreateRequest
 from anytune.testing import write_chat_examples
 
@@ -67,8 +68,10 @@ def test_full_training_is_priced_and_budgeted_at_the_full_rate(
     assert lora.cost_usd is not None and full.cost_usd is not None
     assert full.cost_usd > lora.cost_usd and any("priced as full" in n for n in full.notes)
     # A budget between the two rates lets the LoRA job through and stops the full one
-    # before anything is uploaded.
-    budget = (lora.cost_usd + full.cost_usd) / 2
+    # before anything is uploaded. An approximate count is budgeted with its measured
+    # margin (anytune._estimates), so the budget sits between the two margined figures.
+    margin = 0.0 if lora.exact_tokens else APPROX_MARGIN
+    budget = (lora.cost_usd + full.cost_usd) / 2 * (1 + margin)
     with pytest.raises(BudgetExceededError):
         Job.create(provider="together", model=MODEL, training_file=data, full=True,
                    hyperparameters=Hyperparameters(epochs=3), max_cost_usd=budget)

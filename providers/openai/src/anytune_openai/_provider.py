@@ -60,6 +60,8 @@ class OpenAIProvider(AsyncTwins, Provider):
     request) and ``max_retries`` (the SDK's retries for reads and uploads)."""
 
     name: ClassVar[str] = "openai"
+    # OpenAI job ids: "ftjob-" + letters and digits (API reference, fine_tuning.jobs, 2026-11).
+    job_id_pattern: ClassVar[str | None] = r"ftjob-[A-Za-z0-9]+"
     capabilities: ClassVar[Capability] = (
         Capability.SFT
         | Capability.DPO

@@ -233,7 +233,7 @@ class Routes:
             # Together reports what it ran: "max" resolved to the model's largest batch.
             "batch_size": req.get("batch_size") if isinstance(req.get("batch_size"), int) else 32,
             "learning_rate": float(req.get("learning_rate") or 1e-5),
-            "token_count": job.token_count(), "total_price": s.price_cents(job),
+            "token_count": job.token_count(), "total_price": s.price_nanodollars(job),
         }
         for key in ("validation_file", "suffix", "training_type", "warmup_ratio", "random_seed",
                     "wandb_name", "packing"):

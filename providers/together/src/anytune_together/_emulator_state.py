@@ -9,8 +9,10 @@ ends the job in ``error`` once it would start running.
 Trained tokens follow Together's billing rule (its pricing page):
 ``n_epochs x training-file tokens + n_evals x validation-file tokens``; the emulator
 counts a file's tokens as 1 per 4 characters of its message text (it has no tokenizer).
-``total_price`` is that many tokens at the catalog's rate, in integer US cents (the
-spec says only "integer"; the unit is the emulator's choice).
+``total_price`` is that many tokens at the catalog's rate, in integer nanodollars: the
+spec says only "integer"; the unit is the one Together's own SDK reads it in (its CLI
+prints ``finetune_price_to_dollars(total_price)``, ``price / 1e9``, in
+``together/utils/tools.py``, together 1.x, checked 2026-11-29).
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from typing import Any
 
 from anytune_together import _catalog
 
-__all__ = ["File", "Job", "State", "file_tokens", "iso"]
+__all__ = ["NANODOLLARS_PER_USD", "File", "Job", "State", "file_tokens", "iso"]
+
+#: ``total_price`` is in nanodollars (see the module docstring).
+NANODOLLARS_PER_USD = 1_000_000_000
 
 _PHASES = ((0.1, "pending"), (0.2, "queued"), (0.8, "running"), (0.9, "compressing"), (1.0, "uploading"))
 STEPS_PER_EPOCH = 10
@@ -154,9 +159,9 @@ class State:
         done = (min(end, 0.8) - 0.2) / 0.6
         return max(0, min(job.total_steps, int(done * job.total_steps)))
 
-    def price_cents(self, job: Job) -> int:
+    def price_nanodollars(self, job: Job) -> int:
         """``total_price``: the catalog's rate for the job's model, method and type."""
         kind = "full" if (job.request.get("training_type") or {}).get("type") == "Full" else "lora"
         method = (job.request.get("training_method") or {}).get("method", "sft")
         rate = _catalog.price_per_million(str(job.request.get("model")), method, kind) or 0.0
-        return round(rate * job.token_count() / 1_000_000 * 100)
+        return round(rate * job.token_count() / 1_000_000 * NANODOLLARS_PER_USD)

@@ -199,7 +199,11 @@ def snapshot_from(job: Any) -> JobSnapshot:
     result = None
     output = d.get("output_name") or d.get("model_output_name")
     if status is JobStatus.SUCCEEDED and output:
-        result = JobResult(model=str(output), trained_tokens=d.get("token_count"))
+        # token_count and total_price: what Together bills (its pricing page's rule);
+        # total_price is in nanodollars, as Together's SDK reads it (price / 1e9).
+        price = d.get("total_price")
+        result = JobResult(model=str(output), trained_tokens=d.get("token_count"),
+                           cost_usd=None if price is None else float(price) / 1e9)
     progress = None
     prog = d.get("progress")
     if isinstance(prog, dict) and prog.get("estimate_available") and status is JobStatus.RUNNING:

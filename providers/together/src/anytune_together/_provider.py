@@ -73,6 +73,8 @@ class TogetherProvider(AsyncTwins, Provider):
     :data:`~anytune_together._mapping.CREATE_OPTIONS` (``n_checkpoints``, ``n_evals``...)."""
 
     name: ClassVar[str] = "together"
+    # Together fine-tune ids: "ft-" + a UUID-like tail (API reference, fine-tunes, 2026-11).
+    job_id_pattern: ClassVar[str | None] = r"ft-[A-Za-z0-9-]+"
     capabilities: ClassVar[Capability] = (
         Capability.SFT
         | Capability.DPO

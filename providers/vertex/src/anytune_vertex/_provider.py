@@ -56,6 +56,9 @@ class VertexProvider(AsyncTwins, Provider):
     request) and ``max_retries`` (retries of reads, default 3)."""
 
     name: ClassVar[str] = "vertex"
+    # A tuning job's resource name, or its numeric id alone (Vertex AI REST reference,
+    # projects.locations.tuningJobs, 2026-11).
+    job_id_pattern: ClassVar[str | None] = r"(projects/[^/]+/locations/[^/]+/tuningJobs/)?[0-9]+"
     capabilities: ClassVar[Capability] = (
         Capability.SFT
         | Capability.DPO
@@ -249,6 +252,14 @@ class VertexProvider(AsyncTwins, Provider):
             warnings.simplefilter("ignore")
             job = self.client().tunings.tune(**kwargs)
         return snapshot_from(job)
+
+    def qualify_job_id(self, job_id: str) -> str:
+        """A numeric tuning-job id (as the console shows it) is expanded to its resource
+        name with the configured project and location; a full name is kept as given."""
+        if job_id.isdigit():
+            r = self._r()
+            return f"projects/{r.project}/locations/{r.location}/tuningJobs/{job_id}"
+        return job_id
 
     def _get_raw(self, job_id: str) -> Any:
         return self._read(lambda: self.client().tunings.get(name=job_id))
