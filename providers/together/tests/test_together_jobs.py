@@ -181,6 +181,14 @@ def test_job_life_cycle_through_public_api(env: TogetherEmulator, tmp_path: Path
 
     per_epoch = file_tokens(env.state.files[raw["training_file"]].content or b"")[0]
     assert job.result.trained_tokens == raw["token_count"] == 2 * per_epoch > 0  # Together's rule
+    # What Together billed, next to the estimate: total_price is in nanodollars.
+    actual, est = job.actual, job.estimate
+    assert actual is not None and est is not None and est.cost_usd is not None
+    assert actual.trained_tokens == raw["token_count"] and actual.cost_source == "provider"
+    assert actual.cost_usd == pytest.approx(raw["total_price"] / 1e9) and actual.cost_usd > 0
+    assert actual.vs_estimate == pytest.approx(raw["token_count"] / est.trained_tokens - 1, abs=1e-4)
+    doc = job.to_dict()["actual"]
+    assert doc["trained_tokens"] == raw["token_count"] and doc["cost_usd"] == actual.cost_usd
     types = [e.type for e in job.events()]
     assert types[0] == "job_pending" and "job_complete" in types
     assert [c.step for c in job.checkpoints()] == [10, 20]

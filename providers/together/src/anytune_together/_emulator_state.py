@@ -11,8 +11,9 @@ Trained tokens follow Together's billing rule (its pricing page):
 counts a file's tokens as 1 per 4 characters of its message text (it has no tokenizer).
 ``total_price`` is that many tokens at the catalog's rate, in integer nanodollars: the
 spec says only "integer"; the unit is the one Together's own SDK reads it in (its CLI
-prints ``finetune_price_to_dollars(total_price)``, ``price / 1e9``, in
-``together/utils/tools.py``, together 1.x, checked 2026-11-29).
+lists ``finetune_price_to_dollars(total_price)``, ``price / NANODOLLAR`` with
+``NANODOLLAR = 1_000_000_000``: together 3.1.1, ``together/lib/utils/tools.py`` and
+``together/lib/cli/api/fine_tuning/list.py``, checked 2026-11-29).
 """
 
 from __future__ import annotations

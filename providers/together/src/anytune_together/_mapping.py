@@ -200,7 +200,8 @@ def snapshot_from(job: Any) -> JobSnapshot:
     output = d.get("output_name") or d.get("model_output_name")
     if status is JobStatus.SUCCEEDED and output:
         # token_count and total_price: what Together bills (its pricing page's rule);
-        # total_price is in nanodollars, as Together's SDK reads it (price / 1e9).
+        # total_price is in nanodollars, as Together's SDK reads it (together 3.1.1,
+        # lib/utils/tools.py: finetune_price_to_dollars = price / 1_000_000_000).
         price = d.get("total_price")
         result = JobResult(model=str(output), trained_tokens=d.get("token_count"),
                            cost_usd=None if price is None else float(price) / 1e9)
