@@ -58,6 +58,16 @@ def test_openai_chat_data_is_converted_uploaded_and_tuned(emulator: VertexEmulat
     assert [e.type for e in job.events()] == ["created", "started", "dataset", "succeeded"]
     assert [c.step for c in job.checkpoints()] == [12, 24]
     assert Job.get(job.id).status is JobStatus.SUCCEEDED
+    # What Vertex reported (billable tokens x epochs), next to the estimate; Vertex bills
+    # no figure through this API, so the cost is those tokens at the estimate's rate.
+    actual, est = job.actual, job.estimate
+    assert actual is not None and est is not None and est.cost_usd is not None
+    assert actual.trained_tokens == job.result.trained_tokens and actual.cost_source == "estimate rate"
+    assert actual.cost_usd == pytest.approx(est.cost_usd * actual.trained_tokens / est.trained_tokens)
+    # The short numeric id, as the console shows it, expands with the configured project
+    # and location (the emulator's env sets both).
+    short = Job.get("vertex:" + job.id.rsplit("/", 1)[1])
+    assert short.id == job.id and short.status is JobStatus.SUCCEEDED
 
 
 def test_gemini_data_from_the_shared_folder_goes_through_unchanged(

@@ -106,6 +106,12 @@ class ProviderConformance:
         assert job.status is JobStatus.SUCCEEDED, job.error
         assert job.result is not None and job.result.model
         assert job.raise_for_status() is job
+        # What the provider reported, next to the estimate (DESIGN.md §3 "actual").
+        if job.result.trained_tokens is not None:
+            assert job.actual is not None and job.actual.trained_tokens == job.result.trained_tokens
+            assert job.to_dict()["actual"]["trained_tokens"] == job.result.trained_tokens
+        else:
+            assert job.actual is None and job.to_dict()["actual"] is None
 
     def test_events_are_normalised(self, job: Job) -> None:
         job.wait(timeout=self.wait_timeout, progress=False)
