@@ -175,11 +175,15 @@ def test_wait_off_a_terminal_prints_a_line_on_each_change_and_each_minute(
 
 @pytest.mark.slow
 def test_ctrl_c_in_python_prints_the_same_resume_hint_as_the_cli(data: Path, isolated: Path) -> None:
-    Path("anytune.toml").write_text('default_profile = "dev"\n[profiles.dev]\nprovider = "fake"\njob_seconds = 3600\n')
+    Path("anytune.toml").write_text(
+        'default_profile = "dev"\n[profiles.dev]\nprovider = "fake"\njob_seconds = 3600\n')
     job = Job.create(model="fake-small", training_file=data, progress=False)
     hint = f"resume with: anytune wait {job.id}"
     script = f"from anytune import Job\nJob.get({job.id!r}).wait()\n"
-    runs = {"python": [sys.executable, "-c", script],
+    ascript = (f"import asyncio\nfrom anytune import AsyncJob\n"
+               f"async def main():\n    await (await AsyncJob.get({job.id!r})).wait()\n"
+               "asyncio.run(main())\n")
+    runs = {"python": [sys.executable, "-c", script], "async": [sys.executable, "-c", ascript],
             "cli": [sys.executable, "-m", "anytune", "wait", job.id]}
     for name, argv in runs.items():
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -150,6 +150,7 @@ def test_cli_human_error_has_no_traceback(data: Path) -> None:
 
 
 def test_a_bad_profile_value_names_the_profile(data: Path) -> None:
-    Path("anytune.toml").write_text('default_profile = "dev"\n[profiles.dev]\nprovider = "fake"\nepochs = 0\n')
+    Path("anytune.toml").write_text(
+        'default_profile = "dev"\n[profiles.dev]\nprovider = "fake"\nepochs = 0\n')
     with pytest.raises(ConfigurationError, match=r"anytune.toml.*epochs=0 is not allowed"):
         Job.create(model="fake-small", training_file=data)

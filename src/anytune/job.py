@@ -6,6 +6,7 @@ The two classes have the same methods; each method runs one shared flow from
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import sys
 from typing import Any
@@ -199,7 +200,8 @@ class AsyncFineTuneJob(_JobBase):
         display = ProgressDisplay(self.id, enabled=progress, now=clock.now)
         try:
             await run_async(self._wait_flow(timeout, clock, display.update, backoff), clock)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            # Under asyncio.run, Ctrl-C arrives as the task's cancellation: the same hint.
             display.close()
             _interrupted(self.id)
             raise
