@@ -28,6 +28,10 @@ def test_quickstart_through_the_cli(tmp_path: Path) -> None:
     assert Path(doc["adapter"], "adapter_model.safetensors").exists()
     assert doc["last_train_loss"] < 0.5 * doc["first_train_loss"]
     assert int(doc["held_out_in_format"].split("/")[0]) >= 2
+    # The change is shown plainly: the untuned model never answers in the format.
+    assert doc["held_out_in_format_before"] == "0/3"
+    assert out.stderr.count("      before: ") == 3 and out.stderr.count("      after:  ") == 3
+    assert "mean of the first 5 logged steps -> mean of the last 5" in out.stderr
     # What the user reads: the loss going down, and where the adapter is and how to load it.
     assert "train loss" in out.stderr and doc["adapter"] in out.stderr
     steps = [int(line.split()[1]) for line in out.stderr.splitlines() if line.strip().startswith("step ")]
