@@ -339,5 +339,5 @@ def affordable_epochs(est: Estimate, max_cost_usd: float) -> int:
         raise ConfigurationError(f"{est.provider} has no price for {est.model}")
     if est.cost_usd == 0:
         return 10**9
-    per_epoch = est.cost_usd / est.epochs
+    per_epoch = budget_figure(est)[0] / est.epochs  # an approximate count: with its margin
     return int(max_cost_usd // per_epoch) if per_epoch > 0 else 0
