@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -188,8 +187,13 @@ def test_ctrl_c_in_python_prints_the_same_resume_hint_as_the_cli(data: Path, iso
     for name, argv in runs.items():
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ), cwd=isolated)
-        time.sleep(4)  # started and waiting
+        assert proc.stderr is not None
+        # Off a terminal, wait prints a status line once it polled: it is waiting now
+        # (a fixed sleep would hit a slow start-up on a loaded machine instead).
+        first = proc.stderr.readline()
+        assert first.startswith(job.id), (name, first)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        _, rest = proc.communicate(timeout=60)
+        err = first + rest
         assert hint in err, (name, err)
         assert err.count(hint) == 1, (name, err)

@@ -98,6 +98,8 @@ def test_estimate_refuses_bad_epochs_in_python(data: Path, epochs: int) -> None:
         ({"validation_split": 1.5}, "validation_split"),
         ({"validation_split": 0}, "validation_split"),
         ({"hyperparameters": {"epochs": 3}}, "hyperparameters"),
+        ({"suffix": "../escape"}, "suffix"),
+        ({"method": "ppo"}, "method"),
     ],
 )
 def test_create_refuses_bad_options_before_any_call(data: Path, kwargs: dict[str, Any], field: str,
@@ -125,6 +127,7 @@ def test_list_and_wait_check_their_numbers(data: Path) -> None:
         ["create", "{data}", "-p", "fake", "-m", "fake-small", "--epochs", "-3"],
         ["create", "{data}", "-p", "fake", "-m", "fake-small", "--epochs", "0"],
         ["create", "{data}", "-p", "fake", "-m", "fake-small", "--max-cost", "-1"],
+        ["create", "{data}", "-p", "fake", "-m", "fake-small", "--method", "ppo"],
         ["list", "--limit", "0"],
         ["wait", "fake:ft-1", "--timeout", "-5"],
         ["sandbox", "fake", "--port", "70000"],

@@ -11,12 +11,21 @@ like ``epochs=-3``; ``None`` is the only way to ask for the provider's default.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from anytune._errors import ConfigurationError
 
-__all__ = ["InvalidOptionError", "check_field", "check_hyperparameters", "check_lora", "check_options"]
+__all__ = [
+    "InvalidOptionError",
+    "check_field",
+    "check_hyperparameters",
+    "check_lora",
+    "check_method",
+    "check_options",
+    "check_suffix",
+]
 
 
 class InvalidOptionError(ConfigurationError, ValueError):
@@ -121,6 +130,25 @@ def check_hyperparameters(hp: Any) -> None:
 
     if hp.lora is not None and not isinstance(hp.lora, LoRA):
         raise InvalidOptionError("lora", hp.lora, "an anytune.LoRA(...) or None")
+
+
+_SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+METHODS = ("sft", "dpo")
+
+
+def check_method(method: Any) -> None:
+    """``method`` is one anytune knows (a provider may still lack it: ``require``)."""
+    if method not in METHODS:
+        raise InvalidOptionError("method", method, "'sft' or 'dpo'")
+
+
+def check_suffix(suffix: Any) -> None:
+    """Suffixes end up in model names and, for local jobs, in folder names: a "/" or
+    ".." must never turn into a path outside the job's folder."""
+    if suffix is not None and not (isinstance(suffix, str) and _SUFFIX.fullmatch(suffix)):
+        raise InvalidOptionError(
+            "suffix", suffix, "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
 
 
 def check_options(values: Mapping[str, Any]) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from anytune import _registry
-from anytune._checks import InvalidOptionError, check_options
+from anytune._checks import InvalidOptionError, check_method, check_options, check_suffix
 from anytune._config import Profile, load_profile, resolve_provider
 from anytune._create import CreateOutcome, CreateSpec, create_flow
 from anytune._errors import ConfigurationError, JobFailedError, MissingCredentialsError, WaitTimeoutError
@@ -39,7 +39,6 @@ __all__ = ["open_provider", "split_id"]
 J = TypeVar("J", bound="_JobBase")
 
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*", re.IGNORECASE)
-_SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
 _SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
 
@@ -283,15 +282,8 @@ def _resolve_create(
         options=options,
         progress=bool(kwargs.get("progress")),
     )
-    if spec.suffix is not None and not _SUFFIX.fullmatch(str(spec.suffix)):
-        # Suffixes end up in model names and, for local jobs, in folder names: a "/" or
-        # ".." must never turn into a path outside the job's folder.
-        raise ConfigurationError(
-            f"suffix {spec.suffix!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    if spec.method not in ("sft", "dpo"):
-        raise ConfigurationError(f"method must be 'sft' or 'dpo', got {spec.method!r}")
+    check_suffix(spec.suffix)
+    check_method(spec.method)
     return open_provider(name, settings, profile), spec
 
 
