@@ -37,6 +37,7 @@ from anytune._errors import (
     WaitTimeoutError,
 )
 from anytune._types import (
+    Actual,
     Checkpoint,
     Estimate,
     Hyperparameters,
@@ -60,6 +61,7 @@ AsyncJob = AsyncFineTuneJob
 __version__ = "0.1.0"
 
 __all__ = [
+    "Actual",
     "AnytuneError",
     "AsyncFineTuneJob",
     "AsyncJob",
