@@ -180,7 +180,7 @@ def refresh_catalog(
         n = len(stored["models"])
         results.append(RefreshResult(
             name, fetched_at, n, str(path), doc.get("source"),
-            f"{name}: {n} tunable models from {doc.get('source') or 'the vendor'}, fetched {fetched_at}",
+            f"{name}: {n} models listed by {doc.get('source') or 'the vendor'}, fetched {fetched_at}",
         ))
     return results
 
