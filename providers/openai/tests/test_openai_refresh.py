@@ -27,6 +27,7 @@ def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANYTUNE_CACHE_DIR", str(tmp_path / "cache"))
 
 
+@pytest.mark.slow
 def test_refresh_records_which_models_the_account_still_reaches(emulator: OpenAIEmulator) -> None:
     emulator.vendor.remove("gpt-4o-2024-08-06")  # gone for this account since the snapshot
     [result] = refresh_catalog("openai", api_key=TEST_KEY, base_url=emulator.env["OPENAI_BASE_URL"])
@@ -72,3 +73,17 @@ def test_retired_model_is_refused_before_upload_and_the_override_sends_it(
         Job.create(provider="openai", model="gpt-4.1-nano-2025-04-14", training_file=str(data),
                    allow_retired=True, **settings)
     assert emulator.counts.get("files_created", 0) >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ANYTUNE.exists(), reason="the anytune script is not installed")
+def test_allow_retired_on_the_command_line(tmp_path: Path) -> None:
+    data = write_chat(tmp_path / "train.jsonl")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(OPENAI_API_KEY=TEST_KEY, OPENAI_BASE_URL="http://127.0.0.1:9/v1")  # nothing listens
+    args = [str(ANYTUNE), "create", str(data), "-p", "openai", "-m", "gpt-4.1-nano-2025-04-14", "--json"]
+    refused = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 2 and "allow-retired" in json.loads(refused.stdout)["error"]["message"]
+    # With the flag anytune goes on to the vendor (here: nothing listens, a provider error).
+    sent = subprocess.run([*args, "--allow-retired"], capture_output=True, text=True, env=env, timeout=120)
+    assert sent.returncode == 3, sent.stdout + sent.stderr

@@ -46,6 +46,7 @@ def _long_record(path: Path, chars: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_refresh_then_estimate_and_validate_use_the_vendors_list(
     env: TogetherEmulator, tmp_path: Path
 ) -> None:
