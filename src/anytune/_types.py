@@ -240,6 +240,8 @@ class ModelInfo(_Dictable):
     listed: bool | None = None
     #: Why ``price_per_million_tokens`` is empty, or how it was derived (e.g. a size band).
     price_note: str | None = None
+    #: What to use instead once the model is retired (the vendor's successor, alternatives).
+    retirement_note: str | None = None
 
     def max_tokens(self, method: str) -> int | None:
         """The per-example token limit for ``method`` (its own limit, else the model's)."""

@@ -315,6 +315,6 @@ def check_model(
     return :func:`notices` for the caller to show once."""
     info = provider.model_info(model)
     if info is not None and is_retired(info, now) and not allow_retired:
-        detail = f"; {info.notes}" if info.notes else ""
+        detail = f"; {info.retirement_note}" if info.retirement_note else ""
         raise ModelRetiredError(provider.name, model, str(info.retirement_date), detail)
     return notices(provider, model, method, now=now)

@@ -94,6 +94,7 @@ def models() -> list[ModelInfo]:
                 limits_as_of=m.get("as_of", data.get("as_of")),
                 # The last day OpenAI trains this model: its own shutdown, else the platform's.
                 retirement_date=m.get("retired") or data["training_shutdown"],
+                retirement_note=notes,
                 refreshed_at=cache["refreshed_at"] if cache else None,
                 listed=None if listed is None else m["model"] in listed,
             )

@@ -72,6 +72,7 @@ def models() -> list[ModelInfo]:
                 limits_source=m.get("source", data["limits_source"]),
                 limits_as_of=m.get("as_of", data.get("as_of")),
                 retirement_date=m.get("retirement"),
+                retirement_note=f"Google's successor is {m['substitute']}" if m.get("substitute") else None,
                 price_note=m.get("price_note"),
             )
         )
