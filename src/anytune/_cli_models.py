@@ -40,6 +40,8 @@ def print_catalog(rows: list[dict[str, Any]]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from anytune.catalog import can_refresh
+
     table = Table("provider", "model", "methods", "max tokens", "$/1M tokens", "retires")
     for column in table.columns:
         column.overflow = "fold"  # a model name must stay copyable
@@ -63,8 +65,9 @@ def print_catalog(rows: list[dict[str, Any]]) -> None:
         dates = sorted({x["limits_as_of"] for x in mine if x["limits_as_of"]})
         where = (f"refreshed from the vendor at {refreshed}" if refreshed
                  else f"packaged table as of {dates[0] if dates else 'unknown'}")
-        out.print(f"models and limits of {r['provider']}: {where} "
-                  f"(`anytune models --refresh --provider {r['provider']}`)", soft_wrap=True)
+        hint = (f" (`anytune models --refresh --provider {r['provider']}`)" if can_refresh(r["provider"])
+                else " (the vendor publishes no list to refresh from)")
+        out.print(f"models and limits of {r['provider']}: {where}{hint}", soft_wrap=True)
 
 
 @app.command()

@@ -42,6 +42,7 @@ __all__ = [
     "Notice",
     "RefreshResult",
     "cache_dir",
+    "can_refresh",
     "check_model",
     "closest",
     "find_notices",
@@ -81,6 +82,25 @@ class ModelRetiredError(UnsupportedError):
 def refresh_command(provider: str) -> str:
     """The command that refreshes ``provider``'s catalog."""
     return f"anytune models --refresh --provider {provider}"
+
+
+def can_refresh(provider: str) -> bool:
+    """Whether ``provider``'s vendor publishes a list to refresh from (its class overrides
+    :meth:`~anytune.provider.Provider.fetch_catalog`)."""
+    from anytune import _registry
+    from anytune.provider import Provider
+
+    return _registry.provider_class(provider).fetch_catalog is not Provider.fetch_catalog
+
+
+def _update_hint(provider: Provider) -> str:
+    from anytune.provider import Provider
+
+    name = provider.name
+    if type(provider).fetch_catalog is not Provider.fetch_catalog:
+        return f"run `{refresh_command(name)}`"
+    return (f"{name} publishes no list to refresh from: upgrade anytune-{name} for a newer table, "
+            f"or check `anytune models --provider {name}` against the vendor's pages")
 
 
 # --- the cache ---------------------------------------------------------------------------------
@@ -304,7 +324,7 @@ def _notices(provider: Provider, model: str, now: datetime | None) -> list[tuple
         age = (_today(now) - date.fromisoformat(as_of[:10])).days
         if age > STALE_AFTER_DAYS:
             out.append(("catalog_stale",
-                        f"{name}'s catalog is {age} days old (as of {as_of[:10]}); run `{refresh}`"))
+                        f"{name}'s catalog is {age} days old (as of {as_of[:10]}); {_update_hint(provider)}"))
     return out
 
 
