@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider, TrainingUnavailableError
@@ -176,3 +177,12 @@ def test_after_the_shutdown_create_fails_before_any_upload(tmp_path, monkeypatch
         with pytest.raises(TrainingUnavailableError, match="2027-01-06"):
             run_sync(flow)
         assert sum(emu.requests.values()) == 0  # not even a list: it failed before the network
+
+
+def test_estimate_says_who_may_still_train(tmp_path: Path) -> None:
+    from openai_helpers import write_chat
+
+    from anytune import estimate
+
+    est = estimate(write_chat(tmp_path / "t.jsonl"), provider="openai", model="gpt-4.1-mini-2025-04-14")
+    assert any("2027-01-06" in n and "60 days" in n for n in est.notes)

@@ -180,6 +180,20 @@ class OpenAIProvider(AsyncTwins, Provider):
     def default_epochs(self, model: str, records: int) -> int:
         return _catalog.default_epochs(records)
 
+    def estimate_notes(
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
+    ) -> builtins.list[str]:
+        """Who may still train on OpenAI (its 2026 wind-down of self-serve fine-tuning)."""
+        data = _catalog.catalog_data()
+        return [f"OpenAI accepts no new fine-tuning jobs from {data['training_shutdown']}; "
+                f"{data['access_note']}"]
+
     def check_create(
         self,
         model: str,
