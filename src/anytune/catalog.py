@@ -42,6 +42,7 @@ __all__ = [
     "Notice",
     "RefreshResult",
     "cache_dir",
+    "cache_key",
     "can_refresh",
     "check_model",
     "closest",
@@ -122,10 +123,36 @@ def _cache_path(provider: str) -> Path:
     return cache_dir() / f"{provider}.json"
 
 
+def cache_key(provider: str) -> tuple[str, int, int] | None:
+    """Identifies the current contents of ``provider``'s cache file (path, mtime, size), so
+    that callers can reuse what they built from it; ``None`` when there is none."""
+    path = _cache_path(provider)
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+_READ: dict[str, tuple[tuple[str, int, int], dict[str, Any] | None]] = {}
+
+
 def read_cache(provider: str) -> dict[str, Any] | None:
     """The refreshed catalog of ``provider`` (``None`` when never refreshed, or when the
-    file is unreadable or of another version: the packaged table is used then)."""
-    path = _cache_path(provider)
+    file is unreadable or of another version: the packaged table is used then). Parsed
+    once per version of the file; callers must not change the returned document."""
+    key = cache_key(provider)
+    if key is None:
+        return None
+    hit = _READ.get(provider)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    doc = _parse(Path(key[0]))
+    _READ[provider] = (key, doc)
+    return doc
+
+
+def _parse(path: Path) -> dict[str, Any] | None:
     try:
         doc = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):

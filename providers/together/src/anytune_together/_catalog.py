@@ -78,9 +78,22 @@ def _from_limits(name: str, lim: dict[str, Any], base: dict[str, Any] | None) ->
     return base
 
 
+_MERGED: dict[str, Any] = {}
+
+
 def _entries() -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
     """Every known model (packaged rows merged with the refreshed list, if any), and the
-    refreshed document."""
+    refreshed document; built once per version of the cache file."""
+    from anytune.catalog import cache_key
+
+    key = cache_key(PROVIDER)
+    if _MERGED.get("key", ()) != key:
+        _MERGED.update(key=key, value=_merge())
+    value: tuple[dict[str, dict[str, Any]], dict[str, Any] | None] = _MERGED["value"]
+    return value
+
+
+def _merge() -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
     from anytune.catalog import read_cache
 
     packaged = {m["model"]: dict(m) for m in catalog_data()["models"]}
