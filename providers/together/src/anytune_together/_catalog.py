@@ -174,6 +174,15 @@ def models() -> list[ModelInfo]:
     """Every tunable model as :class:`ModelInfo`. ``price_per_million_tokens`` holds the
     LoRA prices under the method name (LoRA is Together's default) and the full-training
     prices under ``<method>-full``; ``limits`` the per-method context lengths."""
+    from anytune.catalog import cache_key
+
+    key = cache_key(PROVIDER)
+    if _MERGED.get("models_key", ()) != key:
+        _MERGED.update(models_key=key, models=_build_models())
+    return list(_MERGED["models"])
+
+
+def _build_models() -> list[ModelInfo]:
     data = catalog_data()
     entries, cache = _entries()
     refreshed_at = cache["refreshed_at"] if cache else None
