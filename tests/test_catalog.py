@@ -90,3 +90,15 @@ def test_rows_mark_retired_by_the_given_date() -> None:
 def test_closest_names(typed: str, expected: str) -> None:
     names = ["gpt-4.1-mini-2025-04-14", "gpt-4o-2024-08-06", "Qwen/Qwen3.5-9B", "Qwen/Qwen3-8B", "fake-small"]
     assert closest(typed, names)[0] == expected
+
+
+def test_refreshing_every_provider_reports_each_and_stops_at_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anytune.catalog import refresh_catalog
+
+    for var in ("OPENAI_API_KEY", "TOGETHER_API_KEY"):  # no vendor is asked in this test
+        monkeypatch.delenv(var, raising=False)
+    results = {r.provider: r for r in refresh_catalog()}
+    assert set(results) == set(_registry.available())
+    assert "nothing to refresh" in results["fake"].message  # trains whatever the user has
+    for name, r in results.items():
+        assert r.message.startswith(f"{name}: ") and r.path is None  # nothing written without a key

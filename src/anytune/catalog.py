@@ -202,16 +202,28 @@ def refresh_catalog(
     Reads credentials and uses the network (``settings`` go to the provider, e.g.
     ``api_key=`` or ``base_url=``; otherwise the vendor's own environment variables).
     A provider whose vendor publishes no list (Vertex) keeps its packaged table, and its
-    result says so. Raises the provider's errors (``AuthenticationError``, ...)."""
+    result says so. With ``provider`` given, its errors are raised (``AuthenticationError``,
+    ``MissingCredentialsError``...); refreshing them all, a provider that fails is reported
+    in its result and the others are still refreshed."""
     from anytune import _registry
+    from anytune._errors import AnytuneError
 
     names = [provider] if provider else _registry.available()
     fetched_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
     results = []
     for name in names:
         p = _registry.create_provider(name, **(settings if provider else {}))
+        if not provider and not p.closed_catalog:
+            results.append(RefreshResult(name, None, None, None, None,
+                                         f"{name}: trains the models you have; nothing to refresh"))
+            continue
         try:
             doc = p.fetch_catalog()
+        except AnytuneError as exc:
+            if provider:
+                raise
+            results.append(RefreshResult(name, None, None, None, None, f"{name}: not refreshed: {exc}"))
+            continue
         finally:
             p.close()
         if doc is None:
