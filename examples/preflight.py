@@ -19,7 +19,8 @@ TARGETS = [
     ("openai", "gpt-4.1-mini-2025-04-14"),
     ("openai", "gpt-4.1-2025-04-14"),
     ("together", "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"),
-    ("vertex", "gemini-2.5-flash"),
+    ("together", "Qwen/Qwen3.5-9B"),
+    ("vertex", "gemini-3.5-flash"),
 ]
 
 
@@ -40,10 +41,13 @@ def run(workdir: Path) -> int:
 
     for provider, model in TARGETS:
         est = estimate(data, provider=provider, model=model, epochs=3)
-        cost = "n/a" if est.cost_usd is None else f"${est.cost_usd:.4f}"
+        cost = "unknown" if est.cost_usd is None else f"${est.cost_usd:.4f}"
         exact = "" if est.exact_tokens else " (approx.)"
+        source = f"prices: {est.price_source}, {est.price_as_of}" if est.price_source else "no catalog price"
         print(f"{provider:>8} {model:<48} {est.trained_tokens:>9,} trained tokens{exact:<10} {cost:>10}"
-              f"  (prices: {est.price_source}, {est.price_as_of})")
+              f"  ({source})")
+        for note in est.notes[:1]:  # e.g. why there is no price, or that the catalog is old
+            print(f"{'':>10}note: {note}")
 
     out = workdir / "gemini.jsonl"
     converted = convert(data, to="vertex", output=out)

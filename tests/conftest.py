@@ -53,6 +53,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ANYTUNE_HOME", str(home))
     monkeypatch.setenv("ANYTUNE_FAKE_STATE", str(tmp_path / "fake-state.json"))
     monkeypatch.setenv("FAKE_API_KEY", "fake-key-for-tests")
+    monkeypatch.setenv("ANYTUNE_CACHE_DIR", str(tmp_path / "cache"))  # never the user's catalog cache
     for var in ("ANYTUNE_PROVIDER", "ANYTUNE_PROFILE", "ANYTUNE_LOG"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)

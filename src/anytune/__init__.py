@@ -54,6 +54,7 @@ from anytune.job import AsyncFineTuneJob, FineTuneJob
 
 if TYPE_CHECKING:
     from anytune._preflight import convert, estimate, validate
+    from anytune.catalog import refresh_catalog
 
 Job = FineTuneJob
 AsyncJob = AsyncFineTuneJob
@@ -99,6 +100,7 @@ __all__ = [
     "WaitTimeoutError",
     "convert",
     "estimate",
+    "refresh_catalog",
     "validate",
 ]
 
@@ -111,4 +113,8 @@ def __getattr__(name: str) -> Any:
         from anytune import _preflight
 
         return getattr(_preflight, name)
+    if name == "refresh_catalog":  # anytune.catalog is light, but keep the root import minimal
+        from anytune.catalog import refresh_catalog
+
+        return refresh_catalog
     raise AttributeError(f"module 'anytune' has no attribute {name!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["console", "esc", "print_events", "print_job", "print_jobs", "print_models", "print_table"]
+__all__ = ["console", "esc", "print_events", "print_job", "print_jobs", "print_table"]
 
 _STATUS_COLOUR = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}
 
@@ -118,22 +118,3 @@ def print_events(docs: list[dict[str, Any]]) -> None:
     out = console()
     for e in docs:
         out.print(f"[dim]{e['created_at'][:19]}[/dim] {esc(e['level']):<7} {esc(e['message'])}")
-
-
-def print_models(docs: list[dict[str, Any]]) -> None:
-    """The model catalog as a table."""
-    rows = []
-    for m in docs:
-        prices = ", ".join(f"{k} {v:g}" for k, v in m["price_per_million_tokens"].items())
-        rows.append([esc(m["model"]), esc(m["provider"]), ",".join(m["methods"]),
-                     str(m["max_tokens_per_example"] or ""), esc(prices), esc(m["price_as_of"] or ""),
-                     esc(m["training_shutdown"] or "")])
-    # The model first: in the narrow layout each block starts with it.
-    print_table(["model", "provider", "methods", "max tokens", "$/1M tokens", "as of", "shutdown"], rows)
-    # Where each price table comes from: one line per provider and source, not per row.
-    sources = dict.fromkeys((m["provider"], m["price_source"], m["price_as_of"]) for m in docs)
-    for provider, source, as_of in sources:
-        if source:
-            when = f" (as of {esc(as_of)})" if as_of else ""
-            console().print(f"prices of {esc(provider)}: {esc(source)}{when}",
-                            soft_wrap=True, highlight=False)

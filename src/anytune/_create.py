@@ -62,6 +62,8 @@ class CreateSpec:
     options: dict[str, Any] = field(default_factory=dict)
     #: Draw a bar while uploading (not part of what makes two jobs the same).
     progress: bool = False
+    #: Send the job even when the catalog says the model is past its retirement date.
+    allow_retired: bool = False
 
 
 @dataclass
@@ -181,6 +183,11 @@ def _create_in(
         hyperparameters=spec.hyperparameters,
         options=spec.options,
     )
+    from anytune import catalog  # retired model refused here; age and listing said once
+
+    for notice in catalog.check_model(provider, spec.model, spec.method, now=now,
+                                      allow_retired=spec.allow_retired):
+        logger.warning("%s: %s", provider.name, notice)
     provider.require(spec.method)
     if spec.validation_file is not None or spec.validation_split is not None:
         provider.require("validation_file")

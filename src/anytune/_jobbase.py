@@ -243,7 +243,8 @@ def _resolve_create(
     settings = {k: v for k, v in merged.items() if k in cls.settings}
     options = {k: v for k, v in merged.items() if k in cls.create_options}
     bad = set(kwargs) - set(settings) - set(options) - _SPEC_KEYS - {
-        "training_file", "validation_file", "hyperparameters", "idempotency_key", "progress"}
+        "training_file", "validation_file", "hyperparameters", "idempotency_key", "progress",
+        "allow_retired"}
     if bad:
         raise ConfigurationError(
             f"Job.create got unknown option(s) {sorted(bad)} for provider {name!r}; "
@@ -281,6 +282,7 @@ def _resolve_create(
         idempotency_key=kwargs.get("idempotency_key"),
         options=options,
         progress=bool(kwargs.get("progress")),
+        allow_retired=bool(kwargs.get("allow_retired")),
     )
     check_suffix(spec.suffix)
     check_method(spec.method)

@@ -160,7 +160,34 @@ def validate(
     """
     plan = make_plan(provider, model, method)
     res, _ = run_scan(data, plan)
-    return _report(res, _file_of(data))
+    return _with_catalog_notices(_report(res, _file_of(data)), plan)
+
+
+def _catalog_notices(plan: Plan) -> list[Any]:
+    """What the catalog says about the plan's model (age, retirement, listing), once."""
+    if plan.provider is None or not plan.model:
+        return []
+    from anytune.catalog import find_notices
+
+    return find_notices(plan.provider, plan.model, plan.method)
+
+
+def _with_catalog_notices(report: ValidationReport, plan: Plan) -> ValidationReport:
+    extra = [Problem(n.code, n.message, severity="warning") for n in _catalog_notices(plan)]
+    return dataclasses.replace(report, warnings=[*extra, *report.warnings]) if extra else report
+
+
+def _estimate_notes(est: Estimate, plan: Plan) -> Estimate:
+    """``est`` with the catalog's notices first and, when there is no price, the reason."""
+    info = plan.provider.model_info(plan.model) if plan.provider and plan.model else None
+    notes = [n.message for n in _catalog_notices(plan)]
+    if info is not None and info.price_note:
+        notes.append(info.price_note)
+    elif est.cost_usd is None and plan.provider is not None:
+        notes.append(f"no price: {plan.provider.name}'s catalog has no rate for {plan.model} ({plan.method})")
+    if est.cost_usd is None:  # no catalog price was used: say none, never "None as of None"
+        est = dataclasses.replace(est, price_source=None, price_as_of=None)
+    return dataclasses.replace(est, notes=(*notes, *est.notes)) if notes else est
 
 
 def _file_of(data: Any) -> str | None:
@@ -185,8 +212,9 @@ def preflight(
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
     res, note = run_scan(data, plan)
-    return _report(res, _file_of(data)), with_approximation(
-        estimate_from(res, plan, note, epochs, hyperparameters), note)
+    est = estimate_from(res, plan, note, epochs, hyperparameters)
+    est = with_approximation(_estimate_notes(est, plan), note)
+    return _with_catalog_notices(_report(res, _file_of(data)), plan), est
 
 
 def estimate(
@@ -214,7 +242,8 @@ def estimate(
     if plan.provider is None:
         raise ConfigurationError("an estimate needs a provider")
     res, note = run_scan(data, plan)
-    est = with_approximation(estimate_from(res, plan, note, epochs, hyperparameters), note)
+    est = estimate_from(res, plan, note, epochs, hyperparameters)
+    est = with_approximation(_estimate_notes(est, plan), note)
     hook = getattr(plan.provider, "estimate_notes", None)
     if hook is not None:
         extra = hook(

@@ -246,6 +246,28 @@ class ModelInfo(_Dictable):
     price_as_of: str | None = None
     training_shutdown: str | None = None
     notes: str | None = None
+    #: Dataset limits per method (``{"sft": {"max_tokens_per_example": 131072}, "dpo": ...}``):
+    #: a vendor may allow shorter examples for DPO than for SFT.
+    limits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    limits_source: str | None = None
+    limits_as_of: str | None = None
+    #: The last day the vendor accepts new tuning jobs on this model (``None``: none announced).
+    retirement_date: str | None = None
+    #: ``retirement_date`` has passed (computed when the catalog is read).
+    retired: bool = False
+    #: When the vendor's list this entry came from was fetched (``None``: packaged table only).
+    refreshed_at: str | None = None
+    #: Whether the last refreshed vendor list has this model (``None``: never refreshed).
+    listed: bool | None = None
+    #: Why ``price_per_million_tokens`` is empty, or how it was derived (e.g. a size band).
+    price_note: str | None = None
+    #: What to use instead once the model is retired (the vendor's successor, alternatives).
+    retirement_note: str | None = None
+
+    def max_tokens(self, method: str) -> int | None:
+        """The per-example token limit for ``method`` (its own limit, else the model's)."""
+        own = self.limits.get(method, {}).get("max_tokens_per_example")
+        return int(own) if own is not None else self.max_tokens_per_example
 
 
 @dataclass(frozen=True)

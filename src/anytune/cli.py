@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from anytune._cli_render import console, esc, print_events, print_job, print_jobs, print_models
+from anytune._cli_render import console, esc, print_events, print_job, print_jobs
 from anytune._errors import AnytuneError, ConfigurationError, UnsupportedError
 
 app = typer.Typer(
@@ -149,7 +149,10 @@ def estimate(
         console().print(
             f"{doc['records']} records, {doc['tokens_per_epoch']:,} tokens/epoch x {doc['epochs']} "
             f"epochs = {doc['trained_tokens']:,} trained tokens{exact}\n"
-            f"cost: {cost}  [dim]prices: {esc(doc['price_source'])} as of {esc(doc['price_as_of'])}[/dim]"
+            f"cost: {cost}  [dim]"
+            + (f"prices: {esc(doc['price_source'])} as of {esc(doc['price_as_of'])}"
+               if doc["price_source"] and doc["price_as_of"] else "no catalog price (see the notes)")
+            + "[/dim]"
         )
         approx = doc.get("approximation")
         if approx:
@@ -203,6 +206,10 @@ def create(
     suffix: Annotated[str | None, typer.Option(help="Suffix of the tuned model's name.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
     option: OptionOpt = None,
+    allow_retired: Annotated[
+        bool,
+        typer.Option("--allow-retired", help="Send the job even if the model is past its retirement date."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate, price, upload and start a fine-tuning job."""
@@ -213,7 +220,7 @@ def create(
             provider=provider, model=model, training_file=file, validation_file=validation,
             method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
             idempotency_key=idempotency_key, suffix=suffix, progress=not as_json,
-            **_options(option),
+            allow_retired=allow_retired or None, **_options(option),
         )
         if wait:
             job.wait(progress=not as_json)
@@ -297,19 +304,6 @@ def plot(
 
 
 @app.command()
-def models(provider: ProviderOpt = None, as_json: JsonOpt = False) -> None:
-    """Tunable models, methods, prices and training shutdown dates."""
-    from anytune import _registry
-
-    def body() -> tuple[Any, int]:
-        names = [provider] if provider else _registry.available()
-        rows = [m.to_dict() for n in names for m in _registry.create_provider(n).catalog()]
-        return rows, 0
-
-    _run(as_json, body, print_models)
-
-
-@app.command()
 def sandbox(
     provider: str,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
@@ -369,6 +363,9 @@ def quickstart(as_json: JsonOpt = False) -> None:
         return (result if isinstance(result, dict) else {"result": str(result)}), 0
 
     _run(as_json, body, lambda doc: None)
+
+
+from anytune import _cli_models  # noqa: E402,F401  (registers `models`)
 
 
 def main() -> None:

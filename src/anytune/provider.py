@@ -125,6 +125,10 @@ class Provider:
     #: ``CreateRequest.options`` (e.g. ``quantization`` for local). Anything else is a
     #: ``ConfigurationError`` before any work is done.
     create_options: ClassVar[frozenset[str]] = frozenset()
+    #: Whether :meth:`catalog` is the vendor's whole list of tunable models (cloud
+    #: providers), so that a model outside it deserves a warning; ``False`` where any
+    #: model the user has can be trained (local).
+    closed_catalog: ClassVar[bool] = False
 
     def __init__(self, **settings: Any) -> None:
         unknown = set(settings) - set(self.settings)
@@ -180,7 +184,7 @@ class Provider:
     def limits(self, model: str, method: str) -> Limits:
         """The dataset rules for this model and method."""
         info = self.model_info(model)
-        return Limits(max_tokens_per_example=info.max_tokens_per_example if info else None)
+        return Limits(max_tokens_per_example=info.max_tokens(method) if info else None)
 
     def tokenizer(self, model: str) -> str:
         """How preflight counts tokens for ``model``: ``"tiktoken:<encoding>"``,
@@ -249,6 +253,16 @@ class Provider:
         tuning-job id with the configured project and location). May read settings and
         credentials; the default returns ``job_id`` unchanged."""
         return job_id
+
+    def fetch_catalog(self) -> dict[str, Any] | None:
+        """Ask the vendor which models are tunable now (network; reads credentials).
+
+        Returns the document :func:`anytune.refresh_catalog` stores in the user cache (with
+        the fetch time added): ``{"source": "<route asked>", "models": [{"model": ...}, ...]}``,
+        each entry holding what the vendor said about that model; the provider's
+        :meth:`catalog` reads it back. ``None`` (the default): the vendor publishes no such
+        list, and the packaged table stays the only source."""
+        return None
 
     # --- network: sync ------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:

@@ -21,8 +21,11 @@ from openai_helpers import TEST_KEY, FakeClock, write_chat
 @pytest.fixture(scope="session", autouse=True)
 def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Loopback without proxies, offline tiktoken, and the exchange recorder."""
-    saved = {k: os.environ.get(k) for k in ("NO_PROXY", "no_proxy", "TIKTOKEN_CACHE_DIR", RECORD_ENV)}
+    keys = ("NO_PROXY", "no_proxy", "TIKTOKEN_CACHE_DIR", RECORD_ENV, "ANYTUNE_CACHE_DIR")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    # A refreshed catalog in the user cache must not change what these tests see.
+    os.environ["ANYTUNE_CACHE_DIR"] = str(tmp_path_factory.mktemp("anytune-cache"))
     from openai_spec import SHARED
 
     tiktoken_dir = SHARED / "data" / "tiktoken"

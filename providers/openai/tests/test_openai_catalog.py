@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider, TrainingUnavailableError
@@ -28,18 +29,26 @@ def test_catalog_lists_tunable_models_with_prices_and_sources() -> None:
     ):
         info = infos[model]
         assert info.provider == "openai"
-        assert set(info.methods) == {"sft", "dpo"}
+        assert "sft" in info.methods
         assert info.max_tokens_per_example == 65536
+        assert info.limits["sft"]["max_tokens_per_example"] == 65536
         assert info.price_per_million_tokens["sft"] > 0
         assert info.price_source and info.price_source.startswith("https://")
         assert info.price_as_of
-        assert info.training_shutdown == "2027-01-06"
+        assert info.limits_source and info.limits_as_of
+    # OpenAI's DPO guide lists the gpt-4.1 family only.
+    assert set(infos["gpt-4.1-mini-2025-04-14"].methods) == {"sft", "dpo"}
+    assert infos["gpt-4o-2024-08-06"].methods == ("sft",)
+    # No new jobs after the training shutdown; gpt-4.1-nano was shut down before it.
+    assert infos["gpt-4.1-mini-2025-04-14"].retirement_date == "2027-01-06"
+    assert infos["gpt-4.1-nano-2025-04-14"].retirement_date == "2026-10-23"
 
 
 def test_price_is_trained_tokens_times_the_rate() -> None:
     p = OpenAIProvider()
     assert p.price_usd("gpt-4.1-mini-2025-04-14", "sft", 2_000_000, Hyperparameters()) == pytest.approx(10.0)
-    assert p.price_usd("gpt-4o-mini-2024-07-18", "dpo", 1_000_000, Hyperparameters()) == pytest.approx(3.0)
+    assert p.price_usd("gpt-4.1-mini-2025-04-14", "dpo", 1_000_000, Hyperparameters()) == pytest.approx(5.0)
+    assert p.price_usd("gpt-4o-mini-2024-07-18", "dpo", 1_000_000, Hyperparameters()) is None
     assert p.price_usd("no-such-model", "sft", 1_000_000, Hyperparameters()) is None
 
 
@@ -68,7 +77,7 @@ def test_default_epochs_follow_the_cookbook_rule(records: int, epochs: int) -> N
 def test_create_is_allowed_before_the_shutdown() -> None:
     p = OpenAIProvider()
     p.check_create("gpt-4.1-mini-2025-04-14", "sft", now=BEFORE)
-    p.check_create("gpt-4o-2024-08-06", "dpo", now=datetime(2027, 1, 5, 23, 59, tzinfo=UTC))
+    p.check_create("gpt-4.1-2025-04-14", "dpo", now=datetime(2027, 1, 5, 23, 59, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("now", [datetime(2027, 1, 6, tzinfo=UTC), datetime(2028, 3, 1, tzinfo=UTC)])
@@ -95,14 +104,20 @@ def test_shutdown_uses_the_utc_date_of_an_aware_clock() -> None:
         )
 
 
-def test_retired_model_is_refused_with_its_substitute() -> None:
+@pytest.mark.parametrize("model", ["gpt-3.5-turbo-0125", "gpt-4.1-nano-2025-04-14"])
+def test_retired_model_is_refused_with_its_substitute(model: str) -> None:
+    from anytune.catalog import ModelRetiredError, check_model
+
     p = OpenAIProvider()
-    p.check_create("gpt-3.5-turbo-0125", "sft", now=datetime(2026, 10, 22, tzinfo=UTC))
-    with pytest.raises(TrainingUnavailableError) as info:
-        p.check_create("gpt-3.5-turbo-0125", "sft", now=BEFORE)
+    check_model(p, model, "sft", now=datetime(2026, 10, 22, tzinfo=UTC))
+    with pytest.raises(ModelRetiredError) as info:
+        check_model(p, model, "sft", now=BEFORE)
+    assert isinstance(info.value, UnsupportedError) and info.value.exit_code == 2
     assert "2026-10-23" in str(info.value)
     assert "gpt-4.1-mini-2025-04-14" in str(info.value)
-    assert 'provider="together"' in str(info.value)
+    assert "allow_retired=True" in str(info.value)
+    # The override lets the request through (OpenAI then has the last word).
+    check_model(p, model, "sft", now=BEFORE, allow_retired=True)
 
 
 def test_method_the_model_lacks_is_refused() -> None:
@@ -162,3 +177,12 @@ def test_after_the_shutdown_create_fails_before_any_upload(tmp_path, monkeypatch
         with pytest.raises(TrainingUnavailableError, match="2027-01-06"):
             run_sync(flow)
         assert sum(emu.requests.values()) == 0  # not even a list: it failed before the network
+
+
+def test_estimate_says_who_may_still_train(tmp_path: Path) -> None:
+    from openai_helpers import write_chat
+
+    from anytune import estimate
+
+    est = estimate(write_chat(tmp_path / "t.jsonl"), provider="openai", model="gpt-4.1-mini-2025-04-14")
+    assert any("2027-01-06" in n and "60 days" in n for n in est.notes)

@@ -126,10 +126,10 @@ def test_estimate_equals_billed_tokens_for_dpo_and_real_data(sandbox: dict[str, 
     from openai_spec import SHARED
 
     env = {**os.environ, **sandbox, "ANYTUNE_HOME": str(tmp_path / "home")}
-    cases = [(write_preference(tmp_path / "pref.jsonl"), "gpt-4o-mini-2024-07-18", "dpo")]
+    cases = [(write_preference(tmp_path / "pref.jsonl"), "gpt-4.1-mini-2025-04-14", "dpo")]
     drone = SHARED / "data" / "chat_sft" / "openai_cookbook_drone_training.jsonl"
     if drone.is_file():  # real data, read in place
-        cases.append((drone, "gpt-4.1-nano-2025-04-14", "sft"))
+        cases.append((drone, "gpt-4o-mini-2024-07-18", "sft"))
     for data, model, method in cases:
         run = _run(
             [

@@ -111,7 +111,7 @@ def test_dpo_job_sends_method_and_beta(
         provider,
         write_preference(tmp_path / "pref.jsonl"),
         method="dpo",
-        model="gpt-4o-mini-2024-07-18",
+        model="gpt-4.1-mini-2025-04-14",
         hyperparameters=Hyperparameters(epochs=1, beta=0.25),
     )
     raw = provider.get(job_id).raw

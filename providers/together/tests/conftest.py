@@ -18,8 +18,10 @@ from together_helpers import TEST_KEY
 @pytest.fixture(scope="session", autouse=True)
 def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Loopback without proxies and the exchange recorder."""
-    saved = {k: os.environ.get(k) for k in ("NO_PROXY", "no_proxy", RECORD_ENV)}
+    saved = {k: os.environ.get(k) for k in ("NO_PROXY", "no_proxy", RECORD_ENV, "ANYTUNE_CACHE_DIR")}
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    # A refreshed catalog in the user cache must not change what these tests see.
+    os.environ["ANYTUNE_CACHE_DIR"] = str(tmp_path_factory.mktemp("anytune-cache"))
     # One record file per test process, shared by every provider's suite: each checks
     # only its own emulator's exchanges, so none is lost when suites share a worker.
     record = tmp_path_factory.getbasetemp() / "exchanges.jsonl"

@@ -82,12 +82,15 @@ def test_full_training_is_priced_and_budgeted_at_the_full_rate(
 
 
 def test_validate_applies_together_limits(tmp_path: Path) -> None:
-    report = validate(CHAT, provider="together", model="google/gemma-2-9b-it")
+    report = validate(CHAT, provider="together", model="meta-llama/Llama-3.3-70B-Instruct-Reference")
     codes = {p.code for p in report.errors}
     assert not report.ok and codes  # the system+assistant-only record is refused
-    limits = TogetherProvider().limits("google/gemma-2-9b-it", "sft")
-    assert limits.data_format == "together" and limits.max_tokens_per_example == 8192
+    p = TogetherProvider()
+    limits = p.limits("meta-llama/Llama-3.3-70B-Instruct-Reference", "sft")
+    assert limits.data_format == "together" and limits.max_tokens_per_example == 24576
     assert limits.min_examples == 1 and "docs.together.ai" in limits.source
+    # DPO allows shorter examples than SFT on the 70B models (8,192-12,288: the smaller kept)
+    assert p.limits("meta-llama/Llama-3.3-70B-Instruct-Reference", "dpo").max_tokens_per_example == 8192
 
 
 def test_tokenizer_is_approx_without_a_cached_tokenizer(

@@ -18,7 +18,7 @@ from anytune_vertex import VertexEmulator, VertexProvider
 from anytune_vertex._emulator import RECORD_ENV
 from vertex_helpers import TOKEN, FakeClock, write_chat
 
-_ENV_KEYS = ("NO_PROXY", "no_proxy", RECORD_ENV, "GOOGLE_APPLICATION_CREDENTIALS")
+_ENV_KEYS = ("NO_PROXY", "no_proxy", RECORD_ENV, "GOOGLE_APPLICATION_CREDENTIALS", "ANYTUNE_CACHE_DIR")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -26,6 +26,8 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Loopback without proxies, no stray ADC, and the exchange recorder."""
     saved = {k: os.environ.get(k) for k in _ENV_KEYS}
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    # A refreshed catalog in the user cache must not change what these tests see.
+    os.environ["ANYTUNE_CACHE_DIR"] = str(tmp_path_factory.mktemp("anytune-cache"))
     # A developer's own ADC must never be used (or refreshed over the network) by tests.
     os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = str(tmp_path_factory.mktemp("adc") / "none.json")
     # One record file per test process, shared by every provider's suite: each checks

@@ -32,9 +32,24 @@ def test_models_lists_vertex_prices_and_sources() -> None:
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     models = doc if isinstance(doc, list) else doc.get("models", doc)
-    flash = next(m for m in models if m["model"] == "gemini-2.5-flash")
-    assert flash["price_per_million_tokens"]["sft"] > 0
-    assert "cloud.google.com" in flash["price_source"] and flash["price_as_of"]
+    old = next(m for m in models if m["model"] == "gemini-2.5-flash")
+    assert old["price_per_million_tokens"]["sft"] > 0
+    assert "cloud.google.com" in old["price_source"] and old["price_as_of"]
+    assert old["retired"] is True and old["retirement_date"] <= "2026-10-31"
+    current = next(m for m in models if m["model"] == MODEL)
+    assert current["retired"] is False and current["limits_source"] and current["limits_as_of"]
+    # No verified tuning price: none is shown, and the row says why.
+    assert current["price_per_million_tokens"] or current["price_note"]
+
+
+def test_refresh_says_vertex_has_no_list_and_keeps_the_packaged_table(tmp_path: Path) -> None:
+    env = {**os.environ, "ANYTUNE_CACHE_DIR": str(tmp_path / "cache")}
+    r = subprocess.run([str(ANYTUNE), "models", "--refresh", "--provider", "vertex", "--json"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "publishes no list of tunable models" in r.stderr and "packaged table" in r.stderr
+    assert all(m["refreshed_at"] is None for m in json.loads(r.stdout))
+    assert not (tmp_path / "cache" / "catalog" / "vertex.json").exists()
 
 
 @pytest.fixture

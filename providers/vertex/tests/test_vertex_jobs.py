@@ -221,3 +221,25 @@ def test_construction_reads_nothing() -> None:
     p = VertexProvider(credentials="/does/not/exist.json", project="p")
     assert p.limits(MODEL, "sft").data_format == "vertex"
     assert "exist" not in repr(p)
+
+
+def test_retired_model_is_refused_before_upload_unless_allowed(
+    emulator: VertexEmulator, home: Path
+) -> None:
+    from anytune.catalog import ModelRetiredError
+
+    data = write_chat(home / "t.jsonl")
+    with pytest.raises(ModelRetiredError, match=r"successor is gemini-3\.5-flash"):
+        Job.create(provider="vertex", model="gemini-2.5-flash", training_file=data)
+    assert emulator.counts == {"jobs_created": 0, "files_created": 0}
+    job = Job.create(provider="vertex", model="gemini-2.5-flash", training_file=data, allow_retired=True)
+    assert emulator.counts["jobs_created"] == 1 and job.id.startswith("vertex:")
+
+
+def test_an_old_vertex_table_says_it_cannot_be_refreshed() -> None:
+    from datetime import datetime, timezone
+
+    from anytune.catalog import find_notices
+
+    [notice] = find_notices(VertexProvider(), MODEL, now=datetime(2027, 4, 1, tzinfo=timezone.utc))
+    assert notice.code == "catalog_stale" and "publishes no list to refresh from" in notice.message

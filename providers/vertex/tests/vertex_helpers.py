@@ -10,7 +10,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("ANYTUNE_SHARED_DIR", HERE.parents[3] / "shared"))
 GEMINI_DATA = SHARED / "data" / "vertex_gemini"
 TOKEN = "ya29.test-token-0123456789abcdef"
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.5-flash"
 
 
 class FakeClock:

@@ -62,24 +62,41 @@ def _entry(model: str) -> dict[str, Any] | None:
 
 
 def models() -> list[ModelInfo]:
-    """Every tunable model as :class:`ModelInfo`, retired ones included (with a note)."""
+    """Every tunable model as :class:`ModelInfo`, retired ones included (with a note). After
+    ``anytune models --refresh``, ``listed`` says whether OpenAI's ``GET /v1/models`` still
+    shows the model to this account."""
+    from anytune.catalog import read_cache
+
     data = catalog_data()
+    cache = read_cache("openai")
+    listed = {str(m.get("model")) for m in cache["models"]} if cache else None
     out = []
     for m in data["models"]:
         notes = None
         if m.get("retired"):
-            notes = f"retired by OpenAI on {m['retired']}; use {m.get('substitute', 'a newer model')}"
+            elsewhere = ", ".join(f'provider="{a}"' for a in data["alternatives"])
+            notes = (f"retired by OpenAI on {m['retired']}; use {m.get('substitute', 'a newer model')} "
+                     f"(until {data['training_shutdown']}), or train the same data with {elsewhere}")
+        limit = m["max_tokens_per_example"]
         out.append(
             ModelInfo(
                 provider="openai",
                 model=m["model"],
                 methods=tuple(m["methods"]),
-                max_tokens_per_example=m["max_tokens_per_example"],
+                max_tokens_per_example=limit,
                 price_per_million_tokens=dict(m["price_per_million_tokens"]),
                 price_source=data["price_source"],
                 price_as_of=data["price_as_of"],
                 training_shutdown=m.get("retired") or data["training_shutdown"],
                 notes=notes,
+                limits={method: {"max_tokens_per_example": limit} for method in m["methods"]},
+                limits_source=m.get("source", data["limits_source"]),
+                limits_as_of=m.get("as_of", data.get("as_of")),
+                # The last day OpenAI trains this model: its own shutdown, else the platform's.
+                retirement_date=m.get("retired") or data["training_shutdown"],
+                retirement_note=notes,
+                refreshed_at=cache["refreshed_at"] if cache else None,
+                listed=None if listed is None else m["model"] in listed,
             )
         )
     return out
@@ -114,9 +131,8 @@ def _as_date(now: datetime) -> date:
 
 
 def check_create(model: str, method: str, *, now: datetime) -> None:
-    """Raise :class:`TrainingUnavailableError` (before any upload) when OpenAI will refuse
-    the job: the training shutdown has passed, or the model is retired; and
-    :class:`UnsupportedError` when the model lacks ``method``."""
+    """Raise :class:`TrainingUnavailableError` (before any upload) when OpenAI's training
+    shutdown has passed, and :class:`UnsupportedError` when the model lacks ``method``."""
     data = catalog_data()
     today = _as_date(now)
     alternatives = list(data["alternatives"])
@@ -132,16 +148,8 @@ def check_create(model: str, method: str, *, now: datetime) -> None:
     entry = _entry(model)
     if entry is None:
         return  # fine-tuned ids and new models: OpenAI itself is the judge
-    retired = entry.get("retired")
-    if retired and today >= date.fromisoformat(retired):
-        substitute = entry.get("substitute")
-        hint = f' Its substitute on OpenAI is model="{substitute}" (until {shutdown}).' if substitute else ""
-        raise TrainingUnavailableError(
-            model,
-            retired,
-            f"OpenAI retired {model} for fine-tuning on {retired}.{hint}",
-            alternatives,
-        )
+    # A retired model is refused by the core (anytune.catalog.check_model), where the
+    # user's allow_retired=True override lives; only the method is checked here.
     if method not in entry["methods"]:
         raise UnsupportedError(
             "openai", f"method={method!r} on {model}", f"it supports {', '.join(entry['methods'])}"

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from anytune.emulator import RECORD_ENV, Answer, EmulatorServer, Handler
+from anytune_openai._emulator_models import VendorModels
 from anytune_openai._emulator_routes import route
 from anytune_openai._emulator_state import ApiError, State
 
@@ -60,6 +61,8 @@ class OpenAIEmulator(EmulatorServer):
             port=port, faults=faults, api_key=api_key, slow_seconds=slow_seconds, retry_after=retry_after
         )
         self.state = State(job_seconds, clock)
+        #: The models this emulated account reaches (``GET /v1/models``): ``add``/``remove``.
+        self.vendor = VendorModels()
 
     @property
     def base_url(self) -> str | None:
@@ -73,6 +76,9 @@ class OpenAIEmulator(EmulatorServer):
             return dict(self.state.counts)
 
     def route(self, method: str, path: str) -> tuple[str, Handler | None, dict[str, str]]:
+        listing = self.vendor.route(method, path)
+        if listing is not None:
+            return listing
         operation, handler, params = route(method, path)
         return operation, (functools.partial(handler, self.state) if handler else None), params
 

@@ -77,6 +77,7 @@ class OpenAIProvider(AsyncTwins, Provider):
     )
 
     #: Files above this size go through the Uploads API (OpenAI's Files API limit).
+    closed_catalog: ClassVar[bool] = True
     upload_threshold_bytes: int = _catalog.catalog_data()["files_api_max_bytes"]
     #: Size of each Uploads API part (OpenAI's maximum part size).
     upload_part_bytes: int = _catalog.catalog_data()["upload_part_bytes"]
@@ -149,13 +150,28 @@ class OpenAIProvider(AsyncTwins, Provider):
     def catalog(self) -> list[ModelInfo]:
         return _catalog.models()
 
+    def model_info(self, model: str) -> ModelInfo | None:
+        """The catalog entry; a fine-tuned id (``ft:gpt-4.1-mini-2025-04-14:org::id``) is
+        trained, limited and priced as its base model."""
+        base = model[3:].split(":", 1)[0] if model.startswith("ft:") else model
+        return next((m for m in self.catalog() if m.model == base), None)
+
+    def fetch_catalog(self) -> dict[str, Any] | None:
+        """Which models this account can still reach (``GET /v1/models``). OpenAI publishes
+        no list of *tunable* models, so the packaged table stays the list of candidates and
+        the answer only says which of them still exist here."""
+        with translating(self._secrets()):
+            page = self.client().models.list()
+            ids = sorted(str(m.id) for m in page)
+        return {"source": f"GET {self.scope()}/models", "models": [{"model": i} for i in ids]}
+
     def limits(self, model: str, method: str) -> Limits:
         data = _catalog.catalog_data()
         info = self.model_info(model)
         return Limits(
             min_examples=data["min_examples"],
             max_file_bytes=data["max_file_bytes"],
-            max_tokens_per_example=info.max_tokens_per_example if info else None,
+            max_tokens_per_example=info.max_tokens(method) if info else None,
             data_format="openai",
             source=data["limits_source"],
         )
@@ -165,6 +181,20 @@ class OpenAIProvider(AsyncTwins, Provider):
 
     def default_epochs(self, model: str, records: int) -> int:
         return _catalog.default_epochs(records)
+
+    def estimate_notes(
+        self,
+        model: str,
+        method: str,
+        trained_tokens: int,
+        hyperparameters: Hyperparameters,
+        *,
+        options: Mapping[str, Any] | None = None,
+    ) -> builtins.list[str]:
+        """Who may still train on OpenAI (its 2026 wind-down of self-serve fine-tuning)."""
+        data = _catalog.catalog_data()
+        return [f"OpenAI accepts no new fine-tuning jobs from {data['training_shutdown']}; "
+                f"{data['access_note']}"]
 
     def check_create(
         self,

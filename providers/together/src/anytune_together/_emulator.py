@@ -65,6 +65,8 @@ class TogetherEmulator(EmulatorServer):
         )
         self.state = State(job_seconds, clock)
         self.routes = Routes(self.state, lambda: self.url)
+        #: The models this emulated Together tunes today: ``add``/``remove`` change them.
+        self.vendor = self.routes.vendor
 
     @property
     def counts(self) -> dict[str, int]:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 from anytune.emulator import Answer, ApiError, Router, new_id, parse_multipart
 from anytune_together import _catalog
+from anytune_together._emulator_catalog import VendorModels, add_catalog_routes
 from anytune_together._emulator_state import File, Job, State, file_tokens, iso
 
 __all__ = ["UPLOAD_PREFIX", "Routes", "error_body"]
@@ -66,6 +67,9 @@ class Routes:
         self.state = state
         self.base_url = base_url
         self.router = Router()
+        #: The models "Together" tunes today (:mod:`._emulator_catalog`).
+        self.vendor = VendorModels()
+        add_catalog_routes(self.router, self.vendor, _refuse)
         r = self.router.add
         r("POST", "/v1/files", "upload", self.files_reserve)
         r("POST", "/v1/files/upload", "upload", self.files_upload)
@@ -74,7 +78,6 @@ class Routes:
         r("GET", "/v1/files", "list", self.files_list)
         r("GET", "/v1/files/{file_id}", "get", self.files_get)
         r("GET", "/v1/files/{file_id}/content", "get", self.files_content)
-        r("GET", "/v1/fine-tunes/models/limits", "estimate", self.model_limits)
         r("POST", "/v1/fine-tunes/estimate-price", "estimate", self.estimate_price)
         r("POST", "/v1/fine-tunes", "create", self.jobs_create)
         r("GET", "/v1/fine-tunes", "list", self.jobs_list)
@@ -173,24 +176,6 @@ class Routes:
             return Answer(200, raw=content, content_type="application/octet-stream")
 
     # --- estimate -----------------------------------------------------------------------------
-    def model_limits(self, params: dict[str, str], query: str, body: bytes, headers: Any) -> Answer:
-        name = parse_qs(query).get("model_name", [""])[0]
-        m = _catalog.entry(name)
-        if m is None:
-            raise _refuse(404, f"model {name} is not available for fine-tuning", "model_not_available")
-        lora = {"max_batch_size": 32, "max_batch_size_dpo": 16, "min_batch_size": 8, "max_rank": 64,
-                "default_rank": 8, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]}
-        full = {"max_batch_size": 16, "max_batch_size_dpo": 8, "min_batch_size": 8}
-        ctx = int(m["context_length"])
-        return Answer(200, {
-            "model_name": name, "lora_training": lora, "max_num_epochs": 20, "max_num_evals": 100,
-            "max_num_checkpoints": 10, "max_learning_rate": 1.0, "min_learning_rate": 1e-8,
-            "supports_vision": False, "supports_tools": bool(m.get("tools")), "supports_reasoning": False,
-            "supports_full_training": "full" in m["training_types"], "merge_output_lora": False,
-            "default_gradient_accumulation_steps": 1, "max_seq_length_sft": ctx, "max_seq_length_dpo": ctx,
-            "min_max_seq_length": 512, **({"full_training": full} if "full" in m["training_types"] else {}),
-        })
-
     def _tokens(self, file_id: str | None) -> int:
         if not file_id:
             return 0
@@ -260,7 +245,7 @@ class Routes:
         for key in ("training_file", "model"):
             if not isinstance(req.get(key), str) or not req[key]:
                 raise _refuse(400, f"{key} is required", "missing_field")
-        if _catalog.entry(req["model"]) is None:
+        if self.vendor.get(req["model"]) is None:
             raise _refuse(400, f"model {req['model']} is not available for fine-tuning", "invalid_model")
         with self.state.lock:
             train = self._file(req["training_file"])

@@ -89,6 +89,7 @@ class TogetherProvider(AsyncTwins, Provider):
     )
     settings: ClassVar[frozenset[str]] = frozenset({"api_key", "base_url", "timeout", "max_retries"})
     create_options: ClassVar[frozenset[str]] = CREATE_OPTIONS
+    closed_catalog: ClassVar[bool] = True
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
@@ -160,13 +161,59 @@ class TogetherProvider(AsyncTwins, Provider):
     def catalog(self) -> builtins.list[ModelInfo]:
         return _catalog.models()
 
+    def model_info(self, model: str) -> ModelInfo | None:
+        """The catalog entry; for a model neither list knows but whose size its name gives,
+        an entry priced by Together's size band (``listed=False``, ``price_note`` says so)."""
+        found = super().model_info(model)
+        if found is not None or _catalog.size_from_name(model) is None:
+            return found
+        data = _catalog.catalog_data()
+        prices = {k: v for k, v in (
+            ("sft", _catalog.price_per_million(model, "sft", "lora")),
+            ("dpo", _catalog.price_per_million(model, "dpo", "lora")),
+        ) if v is not None}
+        return ModelInfo(
+            provider=self.name, model=model, methods=("sft", "dpo"), price_per_million_tokens=prices,
+            price_source=data["price_source"], price_as_of=data["price_as_of"], listed=False,
+            price_note=_catalog.price_note(model),
+        )
+
+    def fetch_catalog(self) -> dict[str, Any] | None:
+        """Together's list of tunable models (``GET /v1/fine-tunes/models/supported``, which
+        the SDK has no method for: asked through its raw client) and each model's limits
+        (``client.fine_tuning.model_limits``: context length per method, LoRA ranks, batch
+        sizes, whether full training is offered)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        client = self.client()
+        with translating(self._secrets()):
+            listed = client.get("/v1/fine-tunes/models/supported", cast_to=object)
+        names = [str(n) for n in (listed or {}).get("models", [])]
+
+        def limits_of(name: str) -> dict[str, Any] | None:
+            try:
+                with translating(self._secrets()):
+                    answer = client.fine_tuning.model_limits(model_name=name)
+            except ProviderError as exc:  # one model's limits missing: keep the model, say so
+                log.warning("together: no limits for %s (%s)", name, exc)
+                return None
+            return dict(answer.to_dict())
+
+        # One request per model: a few at a time keeps a 100-model refresh to seconds.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            limits = list(pool.map(limits_of, names))
+        return {
+            "source": f"GET {self.scope()}/v1/fine-tunes/models/supported and /v1/fine-tunes/models/limits",
+            "models": [{"model": n, "limits": lim} for n, lim in zip(names, limits, strict=True)],
+        }
+
     def limits(self, model: str, method: str) -> Limits:
         data = _catalog.catalog_data()
         info = self.model_info(model)
         return Limits(
             min_examples=data["min_examples"],
             max_file_bytes=data["max_file_bytes"],
-            max_tokens_per_example=info.max_tokens_per_example if info else None,
+            max_tokens_per_example=info.max_tokens(method) if info else None,
             data_format="together",
             source=data["limits_source"],
             # Unlisted models are let through: Together itself is the judge.
@@ -209,7 +256,8 @@ class TogetherProvider(AsyncTwins, Provider):
     ) -> builtins.list[str]:
         kind = _training_type(options)
         priced_as = "full fine-tuning" if kind == "full" else "LoRA"
-        notes = [f"priced as {priced_as}; no minimum charge (Together's FAQ)"]
+        priced = _catalog.price_per_million(model, method, kind) is not None
+        notes = [f"priced as {priced_as}; no minimum charge (Together's FAQ)"] if priced else []
         full = _catalog.price_per_million(model, method, "full")
         if kind == "lora" and full is not None and hyperparameters.lora is None:
             notes.append(f"full fine-tuning (full=True) would cost ${full * trained_tokens / 1_000_000:.4f}")

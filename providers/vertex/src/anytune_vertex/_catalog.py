@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from anytune._errors import UnsupportedError
-from anytune._log import logger
 from anytune._types import ModelInfo
 
 __all__ = [
@@ -48,24 +47,33 @@ def entry(model: str) -> dict[str, Any] | None:
 
 
 def models() -> list[ModelInfo]:
-    """Every tunable model as :class:`ModelInfo`."""
+    """Every tunable model as :class:`ModelInfo` (Google publishes no list to refresh
+    from: this table is the only source, each row with its page and date)."""
     data = catalog_data()
     out = []
     for m in data["models"]:
         notes = f"adapter sizes {', '.join(map(str, m['adapter_sizes']))}"
         if m.get("substitute"):
             notes += f"; successor {m['substitute']}"
+        limit = m["max_tokens_per_example"]
         out.append(
             ModelInfo(
                 provider="vertex",
                 model=m["model"],
                 methods=tuple(m["methods"]),
-                max_tokens_per_example=m["max_tokens_per_example"],
+                max_tokens_per_example=limit,
                 price_per_million_tokens=dict(m["price_per_million_tokens"]),
                 price_source=data["price_source"],
-                price_as_of=data["price_as_of"],
+                price_as_of=(m.get("price_as_of", data["price_as_of"])
+                             if m["price_per_million_tokens"] else None),
                 training_shutdown=m.get("retirement"),
                 notes=notes,
+                limits={method: {"max_tokens_per_example": limit} for method in m["methods"]},
+                limits_source=m.get("source", data["limits_source"]),
+                limits_as_of=m.get("as_of", data.get("as_of")),
+                retirement_date=m.get("retirement"),
+                retirement_note=f"Google's successor is {m['substitute']}" if m.get("substitute") else None,
+                price_note=m.get("price_note"),
             )
         )
     return out
@@ -99,15 +107,16 @@ def retirement_note(model: str, now: datetime) -> str | None:
     successor = f"; consider {e['substitute']}" if e.get("substitute") else ""
     return (
         f"{e['model']} passed its published retirement date ({e['retirement']}); Vertex may "
-        f"refuse the job{successor} (source: {catalog_data()['retirement_source']})"
+        f"refuse the job{successor} "
+        f"(source: {e.get('retirement_source') or catalog_data()['retirement_source']})"
     )
 
 
 def check_create(model: str, method: str, *, now: datetime) -> None:
     """Raise :class:`UnsupportedError` (before any upload) when ``model`` lacks ``method``.
 
-    A passed retirement date only warns: Google has moved these dates before, and Vertex
-    itself refuses a retired model with a clear error."""
+    A passed retirement date is the core's to refuse (``anytune.catalog.check_model``,
+    with its ``allow_retired=True`` override)."""
     e = entry(model)
     if e is None:
         return  # tuned models and new releases: Vertex is the judge
@@ -115,6 +124,3 @@ def check_create(model: str, method: str, *, now: datetime) -> None:
         raise UnsupportedError(
             "vertex", f"method={method!r} on {e['model']}", f"it supports {', '.join(e['methods'])}"
         )
-    note = retirement_note(model, now)
-    if note:
-        logger.warning("vertex: %s", note)

@@ -21,7 +21,7 @@ import hashlib
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -73,6 +73,9 @@ class VertexProvider(AsyncTwins, Provider):
         {"project", "location", "credentials", "base_url", "gcs_bucket", "gcs_prefix", "timeout",
          "max_retries"}
     )
+    #: No listing API exists (``fetch_catalog`` stays ``None``), but the packaged table is
+    #: Google's whole list of tunable models: anything else deserves a warning.
+    closed_catalog: ClassVar[bool] = True
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
@@ -152,7 +155,7 @@ class VertexProvider(AsyncTwins, Provider):
             min_examples=data["min_examples"],
             max_examples=data["max_examples"],
             max_file_bytes=data["max_file_bytes"],
-            max_tokens_per_example=info.max_tokens_per_example if info else None,
+            max_tokens_per_example=info.max_tokens(method) if info else None,
             data_format="vertex",
             source=f"{data['limits_source']}; minimum: {data['min_examples_source']}",
         )
@@ -178,9 +181,9 @@ class VertexProvider(AsyncTwins, Provider):
         if hyperparameters.epochs is None:
             notes.append("epochs: Vertex picks them from the dataset size and does not publish "
                          "its rule; pass epochs= for an exact figure")
-        retired = _catalog.retirement_note(model, datetime.now(timezone.utc))
-        if retired:
-            notes.append(retired)
+        if method == "dpo":
+            notes.append("Vertex bills preference tuning as each example's prompt tokens twice plus "
+                         "its completion tokens")
         return notes
 
     def check_create(
@@ -192,8 +195,8 @@ class VertexProvider(AsyncTwins, Provider):
         hyperparameters: Hyperparameters | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
-        """Refuse, before any upload, a retired model, a method it lacks, and an adapter
-        size or LoRA setting Vertex cannot do for it."""
+        """Refuse, before any upload, a method the model lacks and an adapter size or LoRA
+        setting Vertex cannot do for it (a retired model is the core's to refuse)."""
         _catalog.check_create(model, method, now=now)
         if hyperparameters is not None and hyperparameters.lora is not None:
             adapter_size(hyperparameters.lora, _catalog.adapter_sizes(model), model)
