@@ -47,7 +47,11 @@ def print_jobs(docs: list[dict[str, Any]]) -> None:
     for column in table.columns:
         column.overflow = "fold"  # an id must stay copyable, never "ftjob-…"
     for d in docs:
-        table.add_row(d["id"], _status(d["status"]), d["model"], (d["created_at"] or "")[:19],
+        # A stored job its provider no longer knows (DESIGN.md keeps the status field's
+        # values; the error says "stale"): shown as such, never as running or queued.
+        stale = (d.get("error") or {}).get("code") == "stale"
+        table.add_row(d["id"], "[dim]stale[/dim]" if stale else _status(d["status"]), d["model"],
+                      (d["created_at"] or "")[:19],
                       (d.get("result") or {}).get("model", ""))
     console().print(table if docs else "no jobs")
 

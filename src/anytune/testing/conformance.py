@@ -34,7 +34,7 @@ from anytune.testing._emulators import write_chat_examples
 __all__ = ["JOB_KEYS", "ProviderConformance"]
 
 #: The keys of a job in ``--json`` output and ``to_dict()`` (DESIGN.md §3).
-JOB_KEYS = {"id", "provider", "model", "status", "created_at", "result", "error", "estimate"}
+JOB_KEYS = {"id", "provider", "model", "status", "created_at", "result", "error", "estimate", "reused"}
 
 
 class ProviderConformance:
