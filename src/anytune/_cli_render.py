@@ -106,9 +106,12 @@ def print_jobs(docs: list[dict[str, Any]]) -> None:
     if not docs:
         console().print("no jobs")
         return
+    # A stored job its provider no longer knows (DESIGN.md keeps the status field's
+    # values; the error says "stale"): shown as such, never as running or queued.
     print_table(["id", "status", "model", "created", "result"], [
-        [esc(d["id"]), _status(d["status"]), esc(d["model"]), (d["created_at"] or "")[:19],
-         esc((d.get("result") or {}).get("model", ""))]
+        [esc(d["id"]),
+         "[dim]stale[/dim]" if (d.get("error") or {}).get("code") == "stale" else _status(d["status"]),
+         esc(d["model"]), (d["created_at"] or "")[:19], esc((d.get("result") or {}).get("model", ""))]
         for d in docs
     ])
 

@@ -11,10 +11,12 @@ Order matters and is the point of this module:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +24,8 @@ from typing import Any
 
 from anytune._errors import (
     ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
     ProviderConnectionError,
     ProviderTimeoutError,
     RateLimitError,
@@ -29,7 +33,7 @@ from anytune._errors import (
 )
 from anytune._flow import Blocking, Call, Flow, Sleep
 from anytune._log import logger
-from anytune._polling import Backoff
+from anytune._polling import TRANSIENT, Backoff
 from anytune._progress import UploadProgress
 from anytune._store import JobStore
 from anytune._types import CreateRequest, Estimate, Hyperparameters, JobSnapshot
@@ -41,6 +45,9 @@ __all__ = ["DEDUPE_WINDOW_S", "CreateSpec", "create_flow", "spec_hash"]
 DEDUPE_WINDOW_S = 600.0
 #: Attempts at ``create`` when each failure proves that no job was made.
 MAX_CREATE_ATTEMPTS = 4
+#: Attempts at each read inside ``create`` (the reuse lookup, the key search, the upload
+#: check) through 429/5xx/timeouts/dropped connections: about half a minute of backoff.
+MAX_READ_ATTEMPTS = 8
 METADATA_KEY = "anytune_idempotency_key"
 _CREATE_BACKOFF = Backoff(initial=1.0, cap=30.0)
 
@@ -74,6 +81,10 @@ class CreateOutcome:
     qualified_id: str
     estimate: Estimate | None
     reused: bool = False
+    #: When ``reused``: seconds since anytune created that job, and what matched it
+    #: (``"spec"``: the same spec within the window; ``"key"``: the idempotency key).
+    reused_age_s: float | None = None
+    reused_by: str | None = None
 
 
 def spec_hash(provider: str, spec: CreateSpec, data_hashes: list[str]) -> str:
@@ -128,15 +139,44 @@ def _check_budget(estimate: Estimate | None, max_cost_usd: float | None) -> None
         check_budget(estimate, max_cost_usd)
 
 
+def _read(
+    provider: Provider, method: str, args: tuple[Any, ...] = (), *, backoff: Backoff | None = None
+) -> Flow[Any]:
+    """One provider read inside ``create``, riding out 429/5xx/timeouts/dropped
+    connections with the wait loop's backoff (``Retry-After`` is a floor)."""
+    backoff = backoff or _CREATE_BACKOFF
+    rng = random.Random()
+    for attempt in range(MAX_READ_ATTEMPTS):
+        try:
+            return (yield Call(provider, method, args))
+        except TRANSIENT as exc:
+            if attempt == MAX_READ_ATTEMPTS - 1:
+                raise
+            logger.info("%s: %s failed (%s); retrying", provider.name, method, type(exc).__name__)
+            retry_after = getattr(exc, "retry_after", None) or 0.0
+            yield Sleep(max(retry_after, backoff.delay(attempt, rng)))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _upload(
-    provider: Provider, store: JobStore, path: Path, purpose: str, progress: bool = False
+    provider: Provider, store: JobStore, path: Path, purpose: str, progress: bool = False,
+    reused: set[str] | None = None,
 ) -> Flow[str]:
     digest = _sha256(path)
     scope = provider.scope()
     cached = store.find_upload(provider=provider.name, scope=scope, sha256=digest, purpose=purpose)
     if cached is not None:
-        logger.info("%s: reusing uploaded file %s for %s", provider.name, cached, path.name)
-        return cached
+        # The file may be gone (deleted, a bucket lifecycle rule, a restarted sandbox):
+        # ask the provider where it can answer cheaply, and upload again if it is missing.
+        exists = yield from _read(provider, "upload_exists", (cached,))
+        if exists:
+            logger.info("%s: reusing uploaded file %s for %s", provider.name, cached, path.name)
+            if reused is not None:
+                reused.add(cached)
+            return cached
+        logger.warning("%s: uploaded file %s is gone; uploading %s again", provider.name, cached,
+                       path.name)
+        store.forget_upload(provider=provider.name, scope=scope, file_ref=cached)
     bar = UploadProgress(f"{purpose} data ({path.stat().st_size:,} bytes)", enabled=progress)
     provider.upload_progress = bar.update if bar.enabled else None
     try:
@@ -156,13 +196,13 @@ def create_flow(
     provider: Provider,
     store: JobStore,
     now: datetime | None = None,
-    backoff: Backoff = _CREATE_BACKOFF,
+    backoff: Backoff | None = None,
 ) -> Flow[CreateOutcome]:
     """The whole of ``Job.create`` as a flow (see the module docstring)."""
     # The converted upload files are a full copy of the dataset: gone once the job exists.
     with tempfile.TemporaryDirectory(prefix="anytune-") as tmp:
         return (yield from _create_in(spec, Path(tmp), provider=provider, store=store,
-                                      now=now, backoff=backoff))
+                                      now=now, backoff=backoff or _CREATE_BACKOFF))
 
 
 def _create_in(
@@ -227,44 +267,63 @@ def _create_in(
     _check_budget(estimate, spec.max_cost_usd)
 
     digest = spec_hash(provider.name, spec, data_hashes)
-    key = spec.idempotency_key
-    if key is None:
-        recent = store.recent_by_spec(provider.name, digest, within=DEDUPE_WINDOW_S)
-        if recent is not None:
-            key = recent.idempotency_key  # the same job asked again moments later
-        else:
-            key = "auto-" + hashlib.sha256(f"{digest}:{random.random()}".encode()).hexdigest()[:24]
-    row, fresh = store.claim(
-        provider=provider.name, model=spec.model, spec_hash=digest, idempotency_key=key,
-        estimate=estimate.to_dict() if estimate else None,
-    )
-    if not fresh:
+    scope = provider.scope()
+    while True:  # once more for each stored job the provider no longer knows
+        key = spec.idempotency_key
+        if key is None:
+            recent = store.recent_by_spec(provider.name, digest, within=DEDUPE_WINDOW_S, scope=scope)
+            if recent is not None:
+                key = recent.idempotency_key  # the same job asked again moments later
+            else:
+                key = "auto-" + hashlib.sha256(f"{digest}:{random.random()}".encode()).hexdigest()[:24]
+        row, fresh = store.claim(
+            provider=provider.name, model=spec.model, spec_hash=digest, idempotency_key=key,
+            estimate=estimate.to_dict() if estimate else None, scope=scope,
+        )
+        if fresh:
+            break
         if row.spec_hash and row.spec_hash != digest:
             raise ConfigurationError(
                 f"idempotency key {key!r} was already used for a different job spec "
                 f"({row.id}); use a new key"
             )
+        reused_by = "key" if spec.idempotency_key is not None else "spec"
+        age = max(0.0, time.time() - row.created_at)
         if not row.pending:
             native = row.id.split(":", 1)[1]
-            snap = yield Call(provider, "get", (native,))
-            return CreateOutcome(snap, row.id, estimate, reused=True)
+            try:
+                snap = yield from _read(provider, "get", (native,), backoff=backoff)
+            except NotFoundError:
+                # Stored, but the provider forgot it (a restarted sandbox, a reset account):
+                # never hand it back; mark the row and make a new job.
+                logger.warning("%s: stored job %s is not found at the provider; creating a new "
+                               "job", provider.name, row.id)
+                store.mark_stale(row.id)
+                continue
+            return CreateOutcome(snap, row.id, estimate, reused=True, reused_age_s=age,
+                                 reused_by=reused_by)
         # A previous create with this key never confirmed: did it make a job?
-        found = yield Call(provider, "find_by_idempotency_key", (key,))
+        found = yield from _read(provider, "find_by_idempotency_key", (key,), backoff=backoff)
         if found is not None:
             qid = f"{provider.name}:{found.id}"
             store.confirm(provider=provider.name, idempotency_key=key, job_id=qid,
-                          status=found.status.value)
-            return CreateOutcome(found, qid, estimate, reused=True)
+                          status=found.status.value, scope=scope)
+            return CreateOutcome(found, qid, estimate, reused=True, reused_age_s=age,
+                                 reused_by=reused_by)
+        break
 
+    reused_files: set[str] = set()
     try:
         if spec.validation_split is not None and train_path is not None:
             train_path, valid_path = yield Blocking(_split, (train_path, spec.validation_split, spec.seed))
         if train_path is not None:
-            train_ref = yield from _upload(provider, store, train_path, "train", spec.progress)
+            train_ref = yield from _upload(provider, store, train_path, "train", spec.progress,
+                                           reused_files)
         if valid_path is not None:
-            valid_ref = yield from _upload(provider, store, valid_path, "validation", spec.progress)
+            valid_ref = yield from _upload(provider, store, valid_path, "validation", spec.progress,
+                                           reused_files)
     except BaseException:
-        store.release(provider=provider.name, idempotency_key=key)
+        store.release(provider=provider.name, idempotency_key=key, scope=scope)
         raise
     assert train_ref is not None
     request = CreateRequest(
@@ -272,14 +331,47 @@ def _create_in(
         validation_file=valid_ref, hyperparameters=spec.hyperparameters, suffix=spec.suffix,
         seed=spec.seed, idempotency_key=key, metadata={METADATA_KEY: key}, options=spec.options,
     )
-    snap = yield from _create_with_recovery(provider, store, request, key, backoff)
+    try:
+        snap = yield from _create_with_recovery(provider, store, request, key, backoff, scope)
+    except (NotFoundError, InvalidRequestError):
+        # Refused, so certainly no job. If a reused file vanished between the check and
+        # the create, upload it again once and retry; anything else is the user's to see.
+        gone = yield from _vanished(provider, reused_files)
+        if not gone:
+            raise
+        store.claim(provider=provider.name, model=spec.model, spec_hash=digest,
+                    idempotency_key=key, estimate=estimate.to_dict() if estimate else None,
+                    scope=scope)
+        try:
+            for ref in gone:
+                store.forget_upload(provider=provider.name, scope=scope, file_ref=ref)
+            if train_path is not None and train_ref in gone:
+                train_ref = yield from _upload(provider, store, train_path, "train", spec.progress)
+            if valid_path is not None and valid_ref in gone:
+                valid_ref = yield from _upload(provider, store, valid_path, "validation", spec.progress)
+        except BaseException:
+            store.release(provider=provider.name, idempotency_key=key, scope=scope)
+            raise
+        request = dataclasses.replace(request, training_file=train_ref, validation_file=valid_ref)
+        snap = yield from _create_with_recovery(provider, store, request, key, backoff, scope)
     qid = f"{provider.name}:{snap.id}"
-    store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value)
+    store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value,
+                  scope=scope)
     return CreateOutcome(snap, qid, estimate)
 
 
+def _vanished(provider: Provider, refs: set[str]) -> Flow[list[str]]:
+    """The reused files the provider no longer has."""
+    gone = []
+    for ref in sorted(refs):
+        if not (yield from _read(provider, "upload_exists", (ref,))):
+            gone.append(ref)
+    return gone
+
+
 def _create_with_recovery(
-    provider: Provider, store: JobStore, request: CreateRequest, key: str, backoff: Backoff
+    provider: Provider, store: JobStore, request: CreateRequest, key: str, backoff: Backoff,
+    scope: str | None = None,
 ) -> Flow[JobSnapshot]:
     rng = random.Random()
     last: Exception | None = None
@@ -297,19 +389,19 @@ def _create_with_recovery(
             last = exc
             if exc.request_sent is False:
                 continue
-            found = yield Call(provider, "find_by_idempotency_key", (key,))
+            found = yield from _read(provider, "find_by_idempotency_key", (key,), backoff=backoff)
             if found is not None:
                 return found
         except (ProviderTimeoutError, ServerError) as exc:
             last = exc
-            found = yield Call(provider, "find_by_idempotency_key", (key,))
+            found = yield from _read(provider, "find_by_idempotency_key", (key,), backoff=backoff)
             if found is not None:
                 return found
         except BaseException:
-            store.release(provider=provider.name, idempotency_key=key)
+            store.release(provider=provider.name, idempotency_key=key, scope=scope)
             raise
         logger.warning("%s: create failed (%s); no job was made, retrying", provider.name, last)
-    store.release(provider=provider.name, idempotency_key=key)
+    store.release(provider=provider.name, idempotency_key=key, scope=scope)
     assert last is not None
     raise last
 

@@ -32,6 +32,7 @@ __all__ = [
     "ProviderStatusError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "ReusedJobWarning",
     "ServerError",
     "UnknownProviderError",
     "UnsupportedError",
@@ -149,21 +150,29 @@ class UnsupportedError(AnytuneError):
 
 
 class ProviderError(AnytuneError):
-    """The provider's service failed or refused a request."""
+    """The provider's service failed or refused a request. ``operation`` names the
+    provider call (``create``, ``get``, ...); the core fills it in where a provider did not."""
 
     exit_code = 3
+    operation: str | None = None
 
-    def __init__(self, message: str, *, provider: str, request_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str, request_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
         from anytune._log import redact
 
         self.provider = provider
         self.request_id = request_id
+        if operation is not None:
+            self.operation = operation
         # Vendors echo parts of a refused key back ("Incorrect API key provided: sk-ab***"):
         # the one place every provider message passes through strips credentials.
         super().__init__(redact(f"{provider}: {message}"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "provider": self.provider, "request_id": self.request_id}
+        return {**super().to_dict(), "provider": self.provider, "operation": self.operation,
+                "request_id": self.request_id}
 
 
 class ProviderConnectionError(ProviderError):
@@ -262,8 +271,11 @@ def malformed_answer(provider: str, what: str) -> Callable[[_F], _F]:
             try:
                 return fn(*args, **kwargs)
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+                # The vendor SDKs keep the answer's request id on the object (``_request_id``).
+                request_id = getattr(args[0], "_request_id", None) if args else None
                 raise ProviderError(
-                    f"unexpected {what} in the answer ({type(exc).__name__}: {exc})", provider=provider
+                    f"unexpected {what} in the answer ({type(exc).__name__}: {exc})", provider=provider,
+                    request_id=request_id if isinstance(request_id, str) else None,
                 ) from None
 
         return wrapper  # type: ignore[return-value]
@@ -325,3 +337,8 @@ class WaitTimeoutError(AnytuneError):
             f"job {job.id} still {job.status.value} after {timeout:g}s; "
             f"it keeps running. Resume with: anytune wait {job.id}"
         )
+
+
+class ReusedJobWarning(UserWarning):
+    """``create`` returned a job made earlier (the same idempotency key, or the same spec
+    within 10 minutes, on the same endpoint) instead of a new one; ``job.reused`` is True."""

@@ -79,10 +79,35 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
+def typed(action: Call, exc: Exception) -> Exception:
+    """``exc`` from a provider call as the user may see it: an :class:`AnytuneError`,
+    and a :class:`ProviderError` naming the provider and the operation. Anything else (a
+    vendor SDK's own exception, a ``TypeError`` from an answer the mapping did not expect)
+    becomes a ``ProviderError`` here, the one place every provider call passes through."""
+    from anytune._errors import AnytuneError, ProviderError
+
+    if isinstance(exc, ProviderError):
+        if exc.operation is None:
+            exc.operation = action.method
+        return exc
+    if isinstance(exc, AnytuneError):
+        return exc
+    logger.debug("%s.%s raised %s: made a ProviderError", action.provider.name, action.method,
+                 type(exc).__name__)
+    return ProviderError(f"{action.method} failed on an unexpected answer ({type(exc).__name__}: {exc})",
+                         provider=action.provider.name, operation=action.method)
+
+
 def _perform_sync(action: Action, clock: Clock) -> Any:
     if isinstance(action, Call):
         logger.debug("call %s.%s", action.provider.name, action.method)
-        return getattr(action.provider, action.method)(*action.args, **action.kwargs)
+        try:
+            return getattr(action.provider, action.method)(*action.args, **action.kwargs)
+        except Exception as exc:
+            err = typed(action, exc)
+            if err is exc:
+                raise
+            raise err from exc
     if isinstance(action, Sleep):
         return clock.sleep(action.seconds)
     return action.fn(*action.args, **action.kwargs)
@@ -93,7 +118,13 @@ async def _perform_async(action: Action, clock: Clock) -> Any:
 
     if isinstance(action, Call):
         logger.debug("call %s.a%s", action.provider.name, action.method)
-        return await getattr(action.provider, "a" + action.method)(*action.args, **action.kwargs)
+        try:
+            return await getattr(action.provider, "a" + action.method)(*action.args, **action.kwargs)
+        except Exception as exc:
+            err = typed(action, exc)
+            if err is exc:
+                raise
+            raise err from exc
     if isinstance(action, Sleep):
         return await clock.asleep(action.seconds)
     return await asyncio.to_thread(functools.partial(action.fn, *action.args, **action.kwargs))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,12 +18,18 @@ from anytune import _registry
 from anytune._checks import InvalidOptionError, check_method, check_options, check_suffix
 from anytune._config import Profile, load_profile, resolve_provider
 from anytune._create import CreateOutcome, CreateSpec, create_flow
-from anytune._errors import ConfigurationError, JobFailedError, MissingCredentialsError, WaitTimeoutError
+from anytune._errors import (
+    ConfigurationError,
+    JobFailedError,
+    MissingCredentialsError,
+    ReusedJobWarning,
+    WaitTimeoutError,
+)
 from anytune._estimates import actual_of
 from anytune._flow import Call, Clock, Flow
 from anytune._log import logger, setup_logging
 from anytune._polling import Backoff, WaitTimedOut, wait_flow
-from anytune._store import JobRecord, JobStore
+from anytune._store import STALE, JobRecord, JobStore
 from anytune._types import (
     Actual,
     Estimate,
@@ -102,6 +109,12 @@ class _JobBase:
         self._store = store
         #: What was estimated at launch (from the job store for jobs found later).
         self.estimate = estimate
+        #: True when ``create`` returned a job made earlier (the same key, or the same
+        #: spec within 10 minutes, on the same endpoint) instead of a new one.
+        self.reused = False
+        #: Seconds since that earlier job was created, when ``reused``.
+        self.reused_age_s: float | None = None
+        self._reused_by: str | None = None
 
     # --- the snapshot, as public attributes -----------------------------------------------
     @property
@@ -173,6 +186,7 @@ class _JobBase:
             "error": self.error.to_dict() if self.error else None,
             "estimate": self.estimate.to_dict() if self.estimate else None,
             "actual": actual.to_dict() if (actual := self.actual) else None,
+            "reused": self.reused,
         }
 
     def __repr__(self) -> str:
@@ -305,6 +319,9 @@ def _estimate_from(rec: JobRecord | None) -> Estimate | None:
 def _record_to_snapshot(rec: JobRecord) -> JobSnapshot:
     native = rec.id.split(":", 1)[1] if not rec.pending else rec.id
     err = JobError(**rec.error) if rec.error else None
+    if rec.stale:  # shown, never reused: the provider answered "not found" for it
+        err = JobError(message=f"{rec.provider} no longer knows this job (it answered not found); "
+                       "a later create made a new one", code=STALE)
     return JobSnapshot(
         id=native,
         status=JobStatus(rec.status) if rec.status else JobStatus.QUEUED,
@@ -349,7 +366,7 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
             found = by_key.get((rec.provider, rec.idempotency_key))
             if found is not None:
                 store.confirm(provider=rec.provider, idempotency_key=rec.idempotency_key,
-                              job_id=found, status=jobs[found].status.value)
+                              job_id=found, status=jobs[found].status.value, scope=rec.scope)
                 jobs[found].estimate = _estimate_from(rec)
             continue
         if rec.id in jobs:  # the provider's view is fresher; the estimate is only here
@@ -387,4 +404,20 @@ def _create_job_flow(cls: type[J], provider: str | None, model: str | None,
     estimate = outcome.estimate or _estimate_from(store.get(outcome.qualified_id))
     job = cls(p, outcome.snapshot, estimate=estimate, store=store)
     job._set(outcome.snapshot)
+    if outcome.reused:
+        job.reused, job.reused_age_s = True, outcome.reused_age_s
+        job._reused_by = outcome.reused_by
+        warnings.warn(ReusedJobWarning(reuse_message(job, outcome.reused_by, cli=False)),
+                      stacklevel=4)
     return job
+
+
+def reuse_message(job: _JobBase, reused_by: str | None, *, cli: bool) -> str:
+    """The one line that says ``create`` returned an existing job (Python or CLI wording)."""
+    age = f"{job.reused_age_s:.0f} s ago" if job.reused_age_s is not None else "earlier"
+    if reused_by == "key":
+        return (f"reusing job {job.id} created {age} with the same idempotency key; "
+                "pass another key for a new job")
+    how = "--idempotency-key" if cli else "idempotency_key="
+    return (f"reusing job {job.id} created {age} with the same spec; "
+            f"pass {how} or change the spec for a new job")

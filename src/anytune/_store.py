@@ -11,6 +11,7 @@ call (``BEGIN IMMEDIATE`` where a read decides a write). The file is user-only (
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import os
 import sqlite3
@@ -23,9 +24,12 @@ from typing import Any
 
 from anytune._config import anytune_home
 
-__all__ = ["PENDING", "JobRecord", "JobStore"]
+__all__ = ["PENDING", "STALE", "JobRecord", "JobStore"]
 
 PENDING = "pending"  # state of a row whose create was sent but not (yet) confirmed
+#: State of a row whose job its provider answered "not found" for (an emulator restarted,
+#: an account reset): kept for ``list``, never reused, and its key is free again.
+STALE = "stale"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -42,7 +46,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS jobs_key ON jobs (provider, idempotency_key);
 CREATE INDEX IF NOT EXISTS jobs_spec ON jobs (provider, spec_hash, created_at);
 CREATE TABLE IF NOT EXISTS uploads (
     provider TEXT NOT NULL,
@@ -54,6 +57,16 @@ CREATE TABLE IF NOT EXISTS uploads (
     PRIMARY KEY (provider, scope, sha256, purpose)
 );
 """
+# Jobs are scoped like uploads: a key or a spec is "the same job" only on the same endpoint,
+# project and location (``Provider.scope()``), and a stale row gives its key up. Added to
+# stores made before the column existed (rows without a scope are never reused).
+_MIGRATE = """
+DROP INDEX IF EXISTS jobs_key;
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_scoped_key ON jobs (provider, scope, idempotency_key)
+    WHERE state != 'stale';
+"""
+_COLUMNS = ("id, provider, model, spec_hash, idempotency_key, state, status, result_model, "
+            "error, estimate, created_at, updated_at, scope")
 
 
 @dataclass(frozen=True)
@@ -73,11 +86,18 @@ class JobRecord:
     estimate: dict[str, Any] | None
     created_at: float
     updated_at: float
+    #: ``Provider.scope()`` when the job was created ("" for rows seen, not created).
+    scope: str = ""
 
     @property
     def pending(self) -> bool:
         """True while the provider has not confirmed this job."""
         return self.state == PENDING
+
+    @property
+    def stale(self) -> bool:
+        """True once the provider answered "not found" for this job."""
+        return self.state == STALE
 
 
 def _row(row: sqlite3.Row) -> JobRecord:
@@ -115,6 +135,9 @@ class JobStore:
             # the file, so setting it once here covers every later connection.
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            if "scope" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:
+                db.execute("ALTER TABLE jobs ADD COLUMN scope TEXT NOT NULL DEFAULT ''")
+            db.executescript(_MIGRATE)
         finally:
             db.close()
 
@@ -148,48 +171,65 @@ class JobStore:
         spec_hash: str,
         idempotency_key: str,
         estimate: dict[str, Any] | None = None,
+        scope: str = "",
     ) -> tuple[JobRecord, bool]:
-        """Record a job about to be created. Returns the row and whether this call
-        created it; ``False`` means the key was already taken and the caller returns or
-        recovers that job instead of creating a second one."""
+        """Record a job about to be created in ``scope`` (``Provider.scope()``). Returns
+        the row and whether this call created it; ``False`` means the key was already
+        taken there and the caller returns or recovers that job instead of a second one."""
         now = time.time()
+        find = ("SELECT * FROM jobs WHERE provider=? AND scope=? AND idempotency_key=? "
+                "AND state!='stale'")
         with self._connect(immediate=True) as db:
-            row = db.execute(
-                "SELECT * FROM jobs WHERE provider=? AND idempotency_key=?",
-                (provider, idempotency_key),
-            ).fetchone()
+            row = db.execute(find, (provider, scope, idempotency_key)).fetchone()
             if row is not None:
                 return _row(row), False
+            pending_id = f"pending:{provider}:{idempotency_key}"
+            if scope:  # the same key may be pending on another endpoint at the same time
+                pending_id += ":" + hashlib.sha256(scope.encode()).hexdigest()[:12]
             db.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO jobs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    f"pending:{provider}:{idempotency_key}", provider, model, spec_hash,
+                    pending_id, provider, model, spec_hash,
                     idempotency_key, PENDING, None, None, None,
-                    json.dumps(estimate) if estimate else None, now, now,
+                    json.dumps(estimate) if estimate else None, now, now, scope,
                 ),
             )
-            row = db.execute(
-                "SELECT * FROM jobs WHERE provider=? AND idempotency_key=?",
-                (provider, idempotency_key),
-            ).fetchone()
+            row = db.execute(find, (provider, scope, idempotency_key)).fetchone()
             return _row(row), True
 
-    def confirm(self, *, provider: str, idempotency_key: str, job_id: str, status: str) -> None:
-        """The provider confirmed the job: give the pending row its qualified id."""
+    def confirm(
+        self, *, provider: str, idempotency_key: str, job_id: str, status: str,
+        scope: str | None = None,
+    ) -> None:
+        """The provider confirmed the job: give the live row holding the key (in
+        ``scope``, when given) its qualified id."""
         with self._connect(immediate=True) as db:
+            # A stale row may hold the same id (an emulator restarted numbers its jobs
+            # from 1 again): it steps aside, keeping its place in ``list``.
+            db.execute("UPDATE jobs SET id=id || '#stale' || rowid WHERE id=? AND state='stale'",
+                       (job_id,))
             db.execute(
                 "UPDATE jobs SET id=?, state='created', status=?, updated_at=? "
-                "WHERE provider=? AND idempotency_key=?",
-                (job_id, status, time.time(), provider, idempotency_key),
+                "WHERE provider=? AND idempotency_key=? AND state!='stale' "
+                "AND (? IS NULL OR scope=?)",
+                (job_id, status, time.time(), provider, idempotency_key, scope, scope),
             )
 
-    def release(self, *, provider: str, idempotency_key: str) -> None:
+    def release(self, *, provider: str, idempotency_key: str, scope: str | None = None) -> None:
         """Forget a pending row whose create certainly made no job."""
         with self._connect(immediate=True) as db:
             db.execute(
-                "DELETE FROM jobs WHERE provider=? AND idempotency_key=? AND state=?",
-                (provider, idempotency_key, PENDING),
+                "DELETE FROM jobs WHERE provider=? AND idempotency_key=? AND state=? "
+                "AND (? IS NULL OR scope=?)",
+                (provider, idempotency_key, PENDING, scope, scope),
             )
+
+    def mark_stale(self, job_id: str) -> None:
+        """The provider answered "not found" for this job: keep the row, marked, for
+        ``list``; it is never reused and its key is free for a new job."""
+        with self._connect(immediate=True) as db:
+            db.execute("UPDATE jobs SET state=?, updated_at=? WHERE id=?",
+                       (STALE, time.time(), job_id))
 
     def record(
         self,
@@ -212,7 +252,7 @@ class JobStore:
             )
             if cur.rowcount == 0:
                 db.execute(
-                    "INSERT OR IGNORE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT OR IGNORE INTO jobs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'')",
                     (
                         job_id, provider, model, "", f"seen:{job_id}", "created", status,
                         result_model, json.dumps(error) if error else None, None,
@@ -235,13 +275,16 @@ class JobStore:
             ).fetchone()
         return _row(row) if row else None
 
-    def recent_by_spec(self, provider: str, spec_hash: str, *, within: float) -> JobRecord | None:
-        """The newest job with this spec created less than ``within`` seconds ago."""
+    def recent_by_spec(
+        self, provider: str, spec_hash: str, *, within: float, scope: str = ""
+    ) -> JobRecord | None:
+        """The newest live job with this spec created in ``scope`` (the provider's
+        endpoint, project, location) less than ``within`` seconds ago."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT * FROM jobs WHERE provider=? AND spec_hash=? AND created_at>=? "
-                "ORDER BY created_at DESC LIMIT 1",
-                (provider, spec_hash, time.time() - within),
+                "SELECT * FROM jobs WHERE provider=? AND scope=? AND spec_hash=? AND created_at>=? "
+                "AND state!='stale' ORDER BY created_at DESC LIMIT 1",
+                (provider, scope, spec_hash, time.time() - within),
             ).fetchone()
         return _row(row) if row else None
 
@@ -261,6 +304,12 @@ class JobStore:
             return [r[0] for r in db.execute("SELECT DISTINCT provider FROM jobs ORDER BY 1")]
 
     # --- uploads ----------------------------------------------------------------------------
+    def forget_upload(self, *, provider: str, scope: str, file_ref: str) -> None:
+        """The provider no longer has this file: the next create uploads it again."""
+        with self._connect(immediate=True) as db:
+            db.execute("DELETE FROM uploads WHERE provider=? AND scope=? AND file_ref=?",
+                       (provider, scope, file_ref))
+
     def find_upload(self, *, provider: str, scope: str, sha256: str, purpose: str) -> str | None:
         """A file already uploaded with this content to this provider account."""
         with self._connect() as db:

@@ -216,12 +216,22 @@ def create(
     from anytune import Job
 
     def body() -> tuple[Any, int]:
-        job = Job.create(
-            provider=provider, model=model, training_file=file, validation_file=validation,
-            method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
-            idempotency_key=idempotency_key, suffix=suffix, progress=not as_json,
-            allow_retired=allow_retired or None, **_options(option),
-        )
+        import warnings
+
+        from anytune._errors import ReusedJobWarning
+        from anytune._jobbase import reuse_message
+
+        with warnings.catch_warnings():  # said once, below, in the CLI's own words
+            warnings.simplefilter("ignore", ReusedJobWarning)
+            job = Job.create(
+                provider=provider, model=model, training_file=file, validation_file=validation,
+                method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
+                idempotency_key=idempotency_key, suffix=suffix, progress=not as_json,
+                allow_retired=allow_retired or None, **_options(option),
+            )
+        if job.reused and not as_json:  # --json says "reused": true
+            console(stderr=True).print(reuse_message(job, job._reused_by, cli=True),
+                                       markup=False, highlight=False)
         if wait:
             job.wait(progress=not as_json)
         return job.to_dict(), _job_exit(job)

@@ -308,9 +308,18 @@ class Provider:
                 return snap
         return None
 
+    def upload_exists(self, file_ref: str) -> bool:
+        """Whether a file uploaded earlier (``file_ref``, from :meth:`upload`) is still
+        there, asked before the core reuses it for identical content. Override where the
+        vendor offers a cheap check (a file retrieve, object metadata): answer ``False``
+        only when the vendor says "not found". The default trusts the record (``True``);
+        the core still uploads again once if ``create`` then refuses a missing file."""
+        return True
+
     def scope(self) -> str:
-        """A non-secret name of the account or endpoint files are uploaded to (e.g. the
-        base URL), so a cached upload is reused only where it exists."""
+        """A non-secret name of the account or endpoint (base URL, project, location)
+        that uploads and jobs belong to: a cached upload, or a job returned again for
+        the same spec or key, is reused only within the same scope."""
         return ""
 
     def close(self) -> None:
@@ -357,6 +366,10 @@ class Provider:
     async def afind_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """Async twin of :meth:`find_by_idempotency_key`."""
         return await self._in_thread(self.find_by_idempotency_key, key, limit=limit)
+
+    async def aupload_exists(self, file_ref: str) -> bool:
+        """Async twin of :meth:`upload_exists`."""
+        return await self._in_thread(self.upload_exists, file_ref)
 
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""

@@ -6,7 +6,12 @@ validating -> queued -> running -> succeeded over ``job_seconds`` of wall time. 
 ``faults`` setting injects failures into ``create``: ``drop`` makes the job and then
 raises a connection error (the ambiguous case), ``refuse`` raises one before making it;
 ``die_in_upload``, ``die_before_create`` and ``die_after_create`` end the calling process
-at that step, for the crash tests.
+at that step, for the crash tests. ``vanish`` deletes the training file just before one
+``create`` (a file gone between the reuse check and the create); ``flaky_reads``
+answers the first two ``get`` and ``list`` calls with a 503
+(``flaky_reads_forever``: every one); ``bad_answer`` makes ``get`` raise a bare
+``TypeError``, as a mapper meeting an answer it did not expect would. ``base_url`` names the
+endpoint (the provider's scope).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ class FakeProvider(Provider):
         | Capability.LIST | Capability.CANCEL | Capability.EVENTS | Capability.METRICS
         | Capability.CHECKPOINTS
     )
-    settings: ClassVar[frozenset[str]] = frozenset({"api_key", "job_seconds", "faults"})
+    settings: ClassVar[frozenset[str]] = frozenset({"api_key", "job_seconds", "faults", "base_url"})
     create_options: ClassVar[frozenset[str]] = frozenset({"region"})
 
     # --- preflight -----------------------------------------------------------------
@@ -86,6 +91,21 @@ class FakeProvider(Provider):
 
     def _count(self, state: dict[str, Any], op: str) -> None:
         state["calls"][op] = state["calls"].get(op, 0) + 1
+        faults = str(self.config.get("faults", ""))
+        if "flaky_reads" in faults and op in ("get", "list") and (
+                state["calls"][op] <= 2 or "flaky_reads_forever" in faults):
+            from anytune import ServerError
+
+            raise ServerError("try again", provider="fake", status_code=503, retry_after=0.01)
+
+    def scope(self) -> str:
+        return str(self.config.get("base_url") or "https://fake.invalid/v1")
+
+    def upload_exists(self, file_ref: str) -> bool:
+        self._key()
+        with self._state() as state:
+            self._count(state, "upload_exists")
+            return file_ref in state["files"]
 
     def _snap(self, job: dict[str, Any]) -> JobSnapshot:
         seconds = float(self.config.get("job_seconds", 1.0))
@@ -129,6 +149,9 @@ class FakeProvider(Provider):
         faults = str(self.config.get("faults", ""))
         with self._state() as state:
             self._count(state, "create")
+            if "vanish" in faults and not state.get("vanished"):
+                state["files"].pop(request.training_file, None)
+                state["vanished"] = True
             if "refuse" in faults and state["calls"]["create"] == 1:
                 raise ProviderConnectionError("connect failed", provider="fake", request_sent=False)
             if request.training_file not in state["files"]:
@@ -153,6 +176,8 @@ class FakeProvider(Provider):
 
     def get(self, job_id: str) -> JobSnapshot:
         self._key()
+        if "bad_answer" in str(self.config.get("faults", "")):  # a mapper that did not expect it
+            raise TypeError("unsupported operand type(s) for *: 'NoneType' and 'int'")
         with self._state() as state:
             self._count(state, "get")
             return self._snap(self._job(state, job_id))

@@ -35,7 +35,7 @@ __all__ = ["JOB_KEYS", "ProviderConformance"]
 
 #: The keys of a job in ``--json`` output and ``to_dict()`` (DESIGN.md §3).
 JOB_KEYS = {"id", "provider", "model", "status", "created_at", "result", "error", "estimate",
-            "actual"}
+            "actual", "reused"}
 
 
 class ProviderConformance:

@@ -82,7 +82,7 @@ def as_dict(obj: Any) -> dict[str, Any]:
         return obj
     dump = getattr(obj, "model_dump", None)
     if dump is not None:
-        return dict(dump(mode="json"))
+        return dict(dump(mode="json", warnings=False))  # an odd field type is ours to judge
     raise TypeError(f"cannot read {type(obj).__name__} as an OpenAI object")
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune._errors import InvalidRequestError, MissingCredentialsError
+from anytune._errors import InvalidRequestError, MissingCredentialsError, NotFoundError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -125,9 +125,21 @@ class OpenAIProvider(AsyncTwins, Provider):
         return self._async
 
     def scope(self) -> str:
-        """The API endpoint files go to (never the key)."""
-        base = self.config.get("base_url") or os.environ.get("OPENAI_BASE_URL")
-        return str(base or "https://api.openai.com/v1")
+        """The API endpoint (and organization, when one is set) that files and jobs
+        belong to (never the key)."""
+        base = str(self.config.get("base_url") or os.environ.get("OPENAI_BASE_URL")
+                   or "https://api.openai.com/v1")
+        org = self.config.get("organization")
+        return f"{base} organization={org}" if org else base
+
+    def upload_exists(self, file_ref: str) -> bool:
+        """Whether OpenAI still stores the file (``GET /files/{file_id}``; 404: gone)."""
+        try:
+            with translating(self._secrets()):
+                self.client().files.retrieve(file_ref)
+        except NotFoundError:
+            return False
+        return True
 
     @classmethod
     def emulator(

@@ -20,6 +20,7 @@ from anytune_together._create import (
     estimate_kwargs,
     prepared_params,
     with_estimate,
+    with_lora_settings,
 )
 from anytune_together._errors import translating
 from anytune_together._mapping import (
@@ -59,8 +60,12 @@ class AsyncTwins:
             estimate = await self.avendor_estimate(request)
         except ProviderError as exc:  # "when reachable": the job does not depend on it
             log.info("together: estimate-price unavailable (%s)", type(exc).__name__)
+        with translating(self._secrets()):  # the limits the SDK would fetch, read once here
+            limits = await self.async_client().fine_tuning.model_limits(model_name=request.model)
+        params = with_lora_settings(params, limits, request.model)
         with creating(self._secrets(), request):  # redacts the job's W&B key too
-            job = await self.async_client().with_options(max_retries=0).fine_tuning.create(**params)
+            job = await self.async_client().with_options(max_retries=0).fine_tuning.create(
+                **params, model_limits=limits)
         return with_estimate(snapshot_from(job), estimate)
 
     async def aget(self, job_id: str) -> JobSnapshot:

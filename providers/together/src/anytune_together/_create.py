@@ -10,14 +10,28 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from anytune._errors import ConfigurationError
+from anytune._errors import ConfigurationError, ProviderError
 from anytune._log import redact
 from anytune._types import CreateRequest, JobSnapshot
 from anytune_together import _catalog
 from anytune_together._errors import translating
 from anytune_together._mapping import as_dict, create_params
 
-__all__ = ["accepted_estimate", "creating", "estimate_kwargs", "prepared_params", "with_estimate"]
+__all__ = [
+    "DEFAULT_LORA_RANK",
+    "accepted_estimate",
+    "creating",
+    "estimate_kwargs",
+    "prepared_params",
+    "with_estimate",
+    "with_lora_settings",
+]
+
+#: LoRA rank when neither the hyperparameters nor Together's model limits give one:
+#: ``default_rank`` is optional in Together's ``FineTuneModelLimits`` schema (openapi.yaml,
+#: /work/shared/specs/together, checked 2026-11-29), and 8 is the rank Together's limits
+#: answer for its usual models and the emulator's.
+DEFAULT_LORA_RANK = 8
 
 
 def prepared_params(request: CreateRequest) -> dict[str, Any]:
@@ -25,6 +39,34 @@ def prepared_params(request: CreateRequest) -> dict[str, Any]:
     params = create_params(request)
     _catalog.check_create(request.model, request.method, full=not params["lora"])
     return params
+
+
+def with_lora_settings(params: dict[str, Any], limits: Any, model: str) -> dict[str, Any]:
+    """``params`` with every LoRA setting explicit, so that ``fine_tuning.create`` never
+    computes one from an optional field of the model-limits answer (the SDK does
+    ``lora_alpha = lora_r * 2`` with ``lora_r`` from ``lora_training.default_rank``, which
+    Together's spec lets the answer omit: a bare ``TypeError`` otherwise)."""
+    if not params.get("lora"):
+        return params
+    lora_training = getattr(limits, "lora_training", None)
+    if lora_training is None:
+        from anytune._errors import UnsupportedError
+
+        raise UnsupportedError("together", "lora", f"Together's limits for {model} list no LoRA "
+                               "training; pass full=True for full fine-tuning")
+    out = dict(params)
+    if out.get("lora_r") is None:
+        rank = getattr(lora_training, "default_rank", None)
+        if not (isinstance(rank, int) and not isinstance(rank, bool) and rank > 0):
+            rank = DEFAULT_LORA_RANK
+        max_rank = getattr(lora_training, "max_rank", None)
+        if isinstance(max_rank, int) and not isinstance(max_rank, bool) and 0 < max_rank < rank:
+            rank = max_rank
+        out["lora_r"] = rank
+    out.setdefault("lora_alpha", 2 * int(out["lora_r"]))  # Together's documented default
+    out.setdefault("lora_dropout", 0.0)
+    out.setdefault("lora_trainable_modules", "all-linear")
+    return out
 
 
 def estimate_kwargs(request: CreateRequest) -> dict[str, Any]:
@@ -67,6 +109,11 @@ def creating(secrets: tuple[str, ...], request: CreateRequest) -> Iterator[None]
             yield
     except ValueError as exc:
         raise ConfigurationError(redact(f"together: {exc}", secrets)) from None
+    except (TypeError, AttributeError, KeyError) as exc:
+        # The SDK's local checks read the model-limits answer: one lacking a field it
+        # needs is Together's answer, not the user's mistake.
+        raise ProviderError(redact(f"the model-limits answer could not be used ({type(exc).__name__}: "
+                                   f"{exc})", secrets), provider="together") from None
 
 
 def with_estimate(snap: JobSnapshot, estimate: dict[str, Any] | None) -> JobSnapshot:

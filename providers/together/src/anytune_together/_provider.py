@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune._errors import InvalidRequestError, MissingCredentialsError, ProviderError
+from anytune._errors import InvalidRequestError, MissingCredentialsError, NotFoundError, ProviderError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -42,6 +42,7 @@ from anytune_together._create import (
     estimate_kwargs,
     prepared_params,
     with_estimate,
+    with_lora_settings,
 )
 from anytune_together._errors import translating
 from anytune_together._mapping import (
@@ -137,8 +138,17 @@ class TogetherProvider(AsyncTwins, Provider):
         return self._async
 
     def scope(self) -> str:
-        """The API endpoint files go to (never the key)."""
+        """The API endpoint files and jobs belong to (never the key)."""
         return str(self.config.get("base_url") or os.environ.get("TOGETHER_BASE_URL") or DEFAULT_BASE_URL)
+
+    def upload_exists(self, file_ref: str) -> bool:
+        """Whether Together still stores the file (``GET /v1/files/{id}``; 404: gone)."""
+        try:
+            with translating(self._secrets()):
+                self.client().files.retrieve(file_ref)
+        except NotFoundError:
+            return False
+        return True
 
     @classmethod
     def emulator(
@@ -300,8 +310,12 @@ class TogetherProvider(AsyncTwins, Provider):
             estimate = self.vendor_estimate(request)
         except ProviderError as exc:  # "when reachable": the job does not depend on it
             log.info("together: estimate-price unavailable (%s)", type(exc).__name__)
+        with translating(self._secrets()):  # the limits the SDK would fetch, read once here
+            limits = self.client().fine_tuning.model_limits(model_name=request.model)
+        params = with_lora_settings(params, limits, request.model)
         with creating(self._secrets(), request):  # redacts the job's W&B key too
-            job = self.client().with_options(max_retries=0).fine_tuning.create(**params)
+            job = self.client().with_options(max_retries=0).fine_tuning.create(
+                **params, model_limits=limits)
         return with_estimate(snapshot_from(job), estimate)
 
     def get(self, job_id: str) -> JobSnapshot:

@@ -103,10 +103,13 @@ class AsyncTwins:
 
         async def fetch(aio: Any) -> builtins.list[Any]:
             out: builtins.list[Any] = []
-            async for job in await aio.tunings.list(config=_rules.list_config(limit)):
-                out.append(job)
-                if len(out) >= limit:
-                    break
+            try:
+                async for job in await aio.tunings.list(config=_rules.list_config(limit)):
+                    out.append(job)
+                    if len(out) >= limit:
+                        break
+            except IndexError:
+                pass  # google-genai's pager on an empty page that still has a next token: the end
             return out
 
         return _rules.newest_first((snapshot_from(j) for j in await self._aread(fetch)), limit)

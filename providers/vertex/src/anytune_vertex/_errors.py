@@ -127,6 +127,14 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     transport = _transport_error(exc)
     if transport is not None:
         return transport
+    import pydantic
+
+    if isinstance(exc, pydantic.ValidationError):
+        # google-genai validates answers into its pydantic types: an answer it refuses
+        # (a malformed timestamp, a field of another type) is Vertex's, said as such.
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()})
+        return ProviderError(f"the answer does not fit google-genai's types (fields: "
+                             f"{', '.join(fields)[:200]})", provider=PROVIDER)
     return ProviderError(redact(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
 
 
@@ -134,11 +142,12 @@ def _sdk_errors() -> tuple[type[BaseException], ...]:
     import google.api_core.exceptions as core
     import google.auth.exceptions as auth
     import google.resumable_media.common as media
+    import pydantic
     from google.genai import errors as genai_errors
 
     found: list[type[BaseException]] = [
         genai_errors.APIError, core.GoogleAPIError, auth.GoogleAuthError,
-        media.InvalidResponse, media.DataCorruption,
+        media.InvalidResponse, media.DataCorruption, pydantic.ValidationError,
     ]
     for name in ("httpx", "httpx2"):
         module = _optional(name)

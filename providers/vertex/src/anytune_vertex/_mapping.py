@@ -181,7 +181,7 @@ def as_dict(obj: Any) -> dict[str, Any]:
         return obj
     dump = getattr(obj, "model_dump", None)
     if dump is not None:
-        return dict(dump(mode="json", exclude_none=True))
+        return dict(dump(mode="json", exclude_none=True, warnings=False))
     raise TypeError(f"cannot read {type(obj).__name__} as a Vertex object")
 
 

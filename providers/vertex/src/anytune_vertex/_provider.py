@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -113,11 +114,28 @@ class VertexProvider(AsyncTwins, Provider):
         return self._storage
 
     def scope(self) -> str:
-        """Where uploads go (never a credential): ``gs://bucket/prefix``."""
+        """Where jobs and uploads live (never a credential): the Vertex endpoint, project
+        and location, and ``gs://bucket/prefix`` on the Cloud Storage endpoint. Read from
+        settings and environment only: no credential is loaded for it."""
+        location = (self.config.get("location") or os.environ.get("GOOGLE_CLOUD_LOCATION")
+                    or _clients.DEFAULT_LOCATION)
+        endpoint = (self.config.get("base_url") or os.environ.get(_clients.BASE_URL_ENV)
+                    or f"https://{location}-aiplatform.googleapis.com")
+        project = self.config.get("project") or os.environ.get("GOOGLE_CLOUD_PROJECT") or ""
+        # google-cloud-storage's own variable for another endpoint (an emulator).
+        storage = os.environ.get("STORAGE_EMULATOR_HOST") or "https://storage.googleapis.com"
         try:
-            return f"gs://{_clients.bucket_name(self.config)}/{self._prefix()}"
+            bucket = f"gs://{_clients.bucket_name(self.config)}/{self._prefix()}"
         except Exception:  # no bucket yet: upload() will say so
-            return ""
+            bucket = ""
+        return f"{endpoint} projects/{project}/locations/{location} {storage} {bucket}".rstrip()
+
+    def upload_exists(self, file_ref: str) -> bool:
+        """Whether the object is still in Cloud Storage (its metadata; 404: gone)."""
+        if not file_ref.startswith("gs://") or "/" not in file_ref[5:]:
+            return True  # not an object anytune uploaded: not ours to judge
+        bucket, name = file_ref[5:].split("/", 1)
+        return bool(self._read(lambda: self.storage_client().bucket(bucket).get_blob(name) is not None))
 
     def _prefix(self) -> str:
         return str(self.config.get("gcs_prefix") or "anytune").strip("/")
@@ -275,10 +293,13 @@ class VertexProvider(AsyncTwins, Provider):
 
         def fetch() -> builtins.list[Any]:
             out: builtins.list[Any] = []
-            for job in self.client().tunings.list(config=_rules.list_config(limit)):
-                out.append(job)
-                if len(out) >= limit:
-                    break
+            try:
+                for job in self.client().tunings.list(config=_rules.list_config(limit)):
+                    out.append(job)
+                    if len(out) >= limit:
+                        break
+            except IndexError:
+                pass  # google-genai's pager on an empty page that still has a next token: the end
             return out
 
         return _rules.newest_first((snapshot_from(j) for j in self._read(fetch)), limit)
