@@ -62,6 +62,9 @@ class CreateSpec:
     options: dict[str, Any] = field(default_factory=dict)
     #: Draw a bar while uploading (not part of what makes two jobs the same).
     progress: bool = False
+    #: Experiment trackers of the job (``anytune.tracking``; not part of what makes two
+    #: jobs the same).
+    tracking: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,6 +75,10 @@ class CreateOutcome:
     qualified_id: str
     estimate: Estimate | None
     reused: bool = False
+    #: The data's sha256 (training, then validation) and the trackers the provider's own
+    #: integration feeds, for tracking (``anytune.tracking``).
+    data_hashes: list[str] = field(default_factory=list)
+    tracked_natively: tuple[str, ...] = ()
 
 
 def spec_hash(provider: str, spec: CreateSpec, data_hashes: list[str]) -> str:
@@ -265,10 +272,15 @@ def _create_in(
         validation_file=valid_ref, hyperparameters=spec.hyperparameters, suffix=spec.suffix,
         seed=spec.seed, idempotency_key=key, metadata={METADATA_KEY: key}, options=spec.options,
     )
+    native: tuple[str, ...] = ()
+    if spec.tracking:
+        from anytune.tracking._hooks import native_request
+
+        request, native = native_request(provider, spec, request, estimate, data_hashes)
     snap = yield from _create_with_recovery(provider, store, request, key, backoff)
     qid = f"{provider.name}:{snap.id}"
     store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value)
-    return CreateOutcome(snap, qid, estimate)
+    return CreateOutcome(snap, qid, estimate, data_hashes=data_hashes, tracked_natively=native)
 
 
 def _create_with_recovery(

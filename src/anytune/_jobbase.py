@@ -30,6 +30,7 @@ from anytune._types import (
     JobStatus,
 )
 from anytune.provider import Provider
+from anytune import tracking as _tracking
 
 __all__ = ["open_provider", "split_id"]
 
@@ -38,7 +39,7 @@ J = TypeVar("J", bound="_JobBase")
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 _SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
-_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
+_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split", "tracking"}
 
 
 def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
@@ -181,9 +182,11 @@ class _JobBase:
             if on_update is not None:
                 on_update(snap)
 
+        from anytune.tracking._hooks import tracked_wait
+
         try:
-            return (yield from wait_flow(poll, clock=clock, timeout=timeout, backoff=backoff,
-                                         on_update=update))
+            return (yield from tracked_wait(self, wait_flow(
+                poll, clock=clock, timeout=timeout, backoff=backoff, on_update=update)))
         except WaitTimedOut:
             raise WaitTimeoutError(self, timeout or 0.0) from None  # type: ignore[arg-type]
 
@@ -245,6 +248,7 @@ def _resolve_create(
         idempotency_key=kwargs.get("idempotency_key"),
         options=options,
         progress=bool(kwargs.get("progress")),
+        tracking=_tracking.resolve_trackers(kwargs.get("tracking"), values.get("tracking")),
     )
     if spec.suffix is not None and not _SUFFIX.fullmatch(str(spec.suffix)):
         # Suffixes end up in model names and, for local jobs, in folder names: a "/" or
@@ -353,4 +357,8 @@ def _create_job_flow(cls: type[J], provider: str | None, model: str | None,
     estimate = outcome.estimate or _estimate_from(store.get(outcome.qualified_id))
     job = cls(p, outcome.snapshot, estimate=estimate, store=store)
     job._set(outcome.snapshot)
+    if not outcome.reused:
+        from anytune.tracking._hooks import after_create_flow
+
+        yield from after_create_flow(job, spec, estimate, outcome.data_hashes, outcome.tracked_natively)
     return job

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,9 @@ from anytune_together import _catalog
 from anytune_together._errors import translating
 from anytune_together._mapping import as_dict, create_params
 
-__all__ = ["accepted_estimate", "creating", "estimate_kwargs", "prepared_params", "with_estimate"]
+__all__ = [
+    "accepted_estimate", "creating", "estimate_kwargs", "prepared_params", "wandb_options", "with_estimate",
+]
 
 
 def prepared_params(request: CreateRequest) -> dict[str, Any]:
@@ -79,3 +82,21 @@ def with_estimate(snap: JobSnapshot, estimate: dict[str, Any] | None) -> JobSnap
         note += " (Together says the balance does not cover it)"
     raw = {**snap.raw, "anytune_vendor_estimate": estimate}
     return dataclasses.replace(snap, message=note, raw=raw)
+
+
+def wandb_options(tracker: str, request: CreateRequest, context: Any) -> CreateRequest | None:
+    """``request`` with Together's W&B fields (``fine_tuning.create``'s ``wandb_api_key``,
+    ``wandb_base_url``, ``wandb_project_name``, ``wandb_name``: together SDK 1.5
+    ``resources/finetune.py``, sent as ``wandb_key``, ``wandb_base_url``,
+    ``wandb_project_name``, ``wandb_name``, as Together's OpenAPI ``FinetuneRequest`` has
+    them), or ``None`` when ``tracker`` is not W&B or no ``WANDB_API_KEY`` is set (then
+    anytune syncs the job itself). Fields the user set as options win."""
+    key = os.environ.get("WANDB_API_KEY")
+    if tracker != "wandb" or not key:
+        return None
+    fields: dict[str, Any] = {"wandb_api_key": key, "wandb_project_name": context.project}
+    if context.name:
+        fields["wandb_name"] = context.name
+    if os.environ.get("WANDB_BASE_URL"):
+        fields["wandb_base_url"] = os.environ["WANDB_BASE_URL"]
+    return dataclasses.replace(request, options={**fields, **request.options})
