@@ -52,7 +52,7 @@ class TensorBoardTracker(Tracker):
         return logdir() / run_key(job_id)
 
     def _open(self, run: RunData) -> tuple[Any, dict[str, set[int]], bool]:
-        from tensorboard.plugins.hparams import summary as hparams
+        from tensorboard.plugins.hparams import plugin_data_pb2
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
         folder = self.folder(run.job_id)
@@ -61,9 +61,10 @@ class TensorBoardTracker(Tracker):
             old.unlink()
         writer = EventFileWriter(str(folder))
         start = run.started_at or time.time()
-        session = hparams.session_start_pb(
-            hparams={**run.params, "job_id": run.job_id}, start_time_secs=int(start)
-        )
+        info = plugin_data_pb2.SessionStartInfo(start_time_secs=start)
+        for key, value in {**run.params, "job_id": run.job_id}.items():
+            info.hparams[key].string_value = value
+        session = _hparams("session_start_info", plugin_data_pb2.HParamsPluginData(session_start_info=info))
         writer.add_event(_event(start, 0, session))
         return writer, {}, False
 
@@ -83,8 +84,7 @@ class TensorBoardTracker(Tracker):
         for step in sorted(by_step):
             writer.add_event(_event(now, step, Summary(value=by_step[step])))
         if run.status.terminal and not ended:
-            from tensorboard.plugins.hparams import api_pb2
-            from tensorboard.plugins.hparams import summary as hparams
+            from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
             last = max((m.step for m in run.metrics), default=0)
             finals = [Summary.Value(tag=k, simple_value=v) for k, v in sorted(run.final.items())]
@@ -93,9 +93,10 @@ class TensorBoardTracker(Tracker):
             status = {
                 JobStatus.SUCCEEDED: api_pb2.STATUS_SUCCESS,
                 JobStatus.FAILED: api_pb2.STATUS_FAILURE,
-                JobStatus.CANCELLED: api_pb2.STATUS_ABORTED,
+                JobStatus.CANCELLED: api_pb2.STATUS_FAILURE,  # hparams has no "cancelled"; the tag says it
             }[run.status]
-            end = hparams.session_end_pb(status, end_time_secs=int(run.finished_at or now))
+            info = plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=run.finished_at or now)
+            end = _hparams("session_end_info", plugin_data_pb2.HParamsPluginData(session_end_info=info))
             writer.add_event(_event(now, last, end))
             self._runs[run.job_id] = (writer, logged, True)
         writer.flush()
@@ -111,3 +112,15 @@ def _event(wall_time: float, step: int, summary: Any) -> Any:
     from tensorboard.compat.proto.event_pb2 import Event
 
     return Event(wall_time=wall_time, step=step, summary=summary)
+
+
+def _hparams(which: str, data: Any) -> Any:
+    """An hparams-plugin summary, built as ``tensorboard.plugins.hparams.summary`` does
+    (that module imports TensorFlow; this needs only TensorBoard's own protobufs)."""
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.plugins.hparams import metadata
+
+    return Summary(value=[Summary.Value(
+        tag=f"_hparams_/{which}", metadata=metadata.create_summary_metadata(data),
+        tensor=metadata.NULL_TENSOR,
+    )])
