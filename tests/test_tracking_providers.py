@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from anytune import Hyperparameters, Job, JobStatus, LoRA, UnsupportedError
 from anytune.cli import app
 from anytune.testing import running_emulator, write_chat_examples
+from anytune.testing.tracking import mlflow_store
 from anytune.tracking import run_key
 
 CLOUD = {
@@ -45,7 +46,7 @@ def test_every_providers_job_is_an_mlflow_run_and_tensorboard_events(
     from mlflow.tracking import MlflowClient
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    uri = f"sqlite:///{isolated / 'mlflow.db'}"
+    uri = mlflow_store(isolated / "mlflow.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("ANYTUNE_TENSORBOARD_DIR", str(isolated / "tb"))
     data = write_chat_examples(isolated / "train.jsonl", 20)
