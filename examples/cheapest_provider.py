@@ -39,7 +39,8 @@ def main() -> int:
                     continue
                 quotes.append((est.cost_usd, provider, model, est))
                 approx = "" if est.exact_tokens else " (approx. tokens)"
-                print(f"{provider:>8} {model:<48} ${est.cost_usd:>9.4f}  {est.trained_tokens:>9,} tokens{approx}")
+                print(f"{provider:>8} {model:<48} ${est.cost_usd:>9.4f}  "
+                      f"{est.trained_tokens:>9,} tokens{approx}")
         cost, provider, model, est = min(quotes, key=lambda q: q[0])
         print(f"cheapest: {provider} {model} at ${cost:.4f} (prices: {est.price_source}, {est.price_as_of})")
         print("(the local provider costs nothing but your own machine's time)")

@@ -102,7 +102,8 @@ def test_third_party_provider_example_registers_by_entry_point(tmp_path: Path) -
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: anytune-acme\nVersion: 0.1.0\n")
     (dist / "entry_points.txt").write_text(
-        "[anytune.providers]\n" + "".join(f"{k} = {v}\n" for k, v in entry["anytune.providers"].items()))
+        "[anytune.providers]\n" + "".join(f"{k} = {v}\n" for k, v in entry["anytune.providers"].items())
+    )
     (site / "anytune_acme.py").write_text((example / "anytune_acme.py").read_text())
     (tmp_path / "test_acme.py").write_text(
         "from anytune.testing import ProviderConformance\n\n"
@@ -114,7 +115,8 @@ def test_third_party_provider_example_registers_by_entry_point(tmp_path: Path) -
 
     env = {**os.environ, "PYTHONPATH": str(site), "ACME_STATE_DIR": str(tmp_path / "state")}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", str(tmp_path / "test_acme.py")],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+         str(tmp_path / "test_acme.py")],
         capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
     )
     assert result.returncode == 0, result.stdout[-3000:]

@@ -42,7 +42,8 @@ def runs_of(uri: str, job_id: str) -> list[Any]:
     exp = client.get_experiment_by_name("anytune")
     if exp is None:  # no run was ever made
         return []
-    return list(client.search_runs([exp.experiment_id], filter_string=f"tags.`anytune.job_id` = '{job_id}'"))
+    where = f"tags.`anytune.job_id` = '{job_id}'"
+    return list(client.search_runs([exp.experiment_id], filter_string=where))
 
 
 def history(uri: str, run_id: str, key: str) -> list[tuple[int, float]]:
@@ -68,7 +69,7 @@ def test_argument_beats_environment_beats_profile(monkeypatch: pytest.MonkeyPatc
 
 
 def test_an_unknown_tracker_fails_before_anything_is_uploaded(data: Path) -> None:
-    with pytest.raises(ConfigurationError, match="unknown tracker 'comet'.*mlflow"):
+    with pytest.raises(ConfigurationError, match=r"unknown tracker 'comet'.*mlflow"):
         create(data, tracking="comet")
     assert JobStore().list() == []
 
@@ -94,7 +95,8 @@ def test_a_missing_tracker_package_names_the_extra(data: Path, monkeypatch: pyte
 
 @pytest.mark.slow  # MLflow: 10-30 s to import and build the first store of a process
 def test_profile_key_and_cli_option_choose_trackers(data: Path, mlflow_uri: str) -> None:
-    Path("anytune.toml").write_text('[profiles.t]\nprovider = "fake"\ntracking = "mlflow"\njob_seconds = 0.3\n')
+    profile = '[profiles.t]\nprovider = "fake"\ntracking = "mlflow"\njob_seconds = 0.3\n'
+    Path("anytune.toml").write_text(profile)
     result = CliRunner().invoke(app, ["create", str(data), "--model", "fake-small", "--wait", "--json"],
                                 env={"ANYTUNE_PROFILE": "t"})
     assert result.exit_code == 0, result.stdout
@@ -112,7 +114,9 @@ def test_profile_key_and_cli_option_choose_trackers(data: Path, mlflow_uri: str)
 
 # --- MLflow -------------------------------------------------------------------------------
 @pytest.mark.slow  # MLflow: 10-30 s to import and build the first store of a process
-def test_a_tracked_job_is_one_mlflow_run_with_params_losses_status_and_cost(data: Path, mlflow_uri: str) -> None:
+def test_a_tracked_job_is_one_mlflow_run_with_params_losses_status_and_cost(
+    data: Path, mlflow_uri: str
+) -> None:
     job = create(data, tracking="mlflow", suffix="tracked", seed=3)
     job.wait(timeout=30, progress=False)
     assert job.status is JobStatus.SUCCEEDED
@@ -160,7 +164,8 @@ def test_anytune_sync_logs_a_job_created_without_tracking_once(data: Path, mlflo
         doc = json.loads(result.stdout)
         assert doc["errors"] == [] and doc["jobs"][0]["job"] == job.id
     (run,) = runs_of(mlflow_uri, job.id)
-    assert history(mlflow_uri, run.info.run_id, "train_loss") == [(m.step, m.train_loss) for m in job.metrics()]
+    expected = [(m.step, m.train_loss) for m in job.metrics()]
+    assert history(mlflow_uri, run.info.run_id, "train_loss") == expected
     assert run.data.params["method"] == "sft" and run.info.status == "FINISHED"
 
 

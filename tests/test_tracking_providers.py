@@ -85,7 +85,8 @@ def test_every_providers_job_is_an_mlflow_run_and_tensorboard_events(
         params, tags = run.data.params, run.data.tags
         assert params["provider"] == job.provider and params["base_model"] == job.model, job.id
         assert params["method"] == "sft" and params["hp.epochs"] == "1" and len(params["data_sha256"]) == 64
-        assert job.estimate is not None and float(params["estimate.cost_usd"]) == pytest.approx(job.estimate.cost_usd)
+        assert job.estimate is not None
+        assert float(params["estimate.cost_usd"]) == pytest.approx(job.estimate.cost_usd)
         assert tags["anytune.status"] == "succeeded" and run.info.status == "FINISHED", job.id
         expected = [(m.step, m.train_loss) for m in metrics[job.id] if m.train_loss is not None]
         logged = sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, "train_loss"))

@@ -33,7 +33,8 @@ class AcmeProvider(Provider):
     capabilities = Capability.SFT | Capability.LIST | Capability.CANCEL | Capability.METRICS
 
     def catalog(self) -> list[ModelInfo]:
-        return [ModelInfo("acme", "acme-1b", ("sft",), 4096, {"sft": 0.5}, "https://acme.example/prices", "2026-11-01")]
+        return [ModelInfo("acme", "acme-1b", ("sft",), 4096, {"sft": 0.5},
+                          "https://acme.example/prices", "2026-11-01")]
 
     def upload(self, path: Path, *, purpose: str) -> str:
         ref = f"file-{uuid.uuid4().hex[:12]}"
@@ -54,7 +55,8 @@ class AcmeProvider(Provider):
 
     def _snap(self, job: dict[str, Any]) -> JobSnapshot:
         done = time.time() - job["created"] > 1.0
-        status = JobStatus.CANCELLED if job["cancelled"] else JobStatus.SUCCEEDED if done else JobStatus.RUNNING
+        status = JobStatus.SUCCEEDED if done else JobStatus.RUNNING
+        status = JobStatus.CANCELLED if job["cancelled"] else status
         result = JobResult(f"{job['model']}:ft-{job['id']}") if status is JobStatus.SUCCEEDED else None
         return JobSnapshot(id=job["id"], status=status, model=job["model"], metadata=job["metadata"],
                            result=result, created_at=datetime.fromtimestamp(job["created"], tz=timezone.utc))

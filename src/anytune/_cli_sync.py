@@ -20,8 +20,12 @@ from anytune.cli import JsonOpt, _run, app
 
 @app.command("sync")
 def sync_cmd(
-    job_ids: Annotated[list[str] | None, typer.Argument(help="Jobs to sync (default: every stored job).")] = None,
-    to: Annotated[str, typer.Option("--to", help="mlflow, wandb or tensorboard (comma-separated for several).")] = "mlflow",
+    job_ids: Annotated[
+        list[str] | None, typer.Argument(help="Jobs to sync (default: every stored job).")
+    ] = None,
+    to: Annotated[
+        str, typer.Option("--to", help="mlflow, wandb or tensorboard (comma-separated for several).")
+    ] = "mlflow",
     limit: Annotated[int, typer.Option(help="Without job ids: at most this many recent jobs.")] = 100,
     as_json: JsonOpt = False,
 ) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from anytune import _registry
+from anytune import tracking as _tracking
 from anytune._config import Profile, load_profile, resolve_provider
 from anytune._create import CreateOutcome, CreateSpec, create_flow
 from anytune._errors import ConfigurationError, JobFailedError, MissingCredentialsError, WaitTimeoutError
@@ -30,7 +31,6 @@ from anytune._types import (
     JobStatus,
 )
 from anytune.provider import Provider
-from anytune import tracking as _tracking
 
 __all__ = ["open_provider", "split_id"]
 

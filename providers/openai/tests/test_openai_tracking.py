@@ -27,12 +27,12 @@ def test_wandb_tracking_uses_openais_integration_and_stores_no_key(
         "WANDB_ENTITY": "acme",
     }.items():
         monkeypatch.setenv(key, value)
-    job = Job.create(provider="openai", model="gpt-4.1-mini-2025-04-14", training_file=write_chat(tmp_path / "t.jsonl"),
-                     suffix="wb", tracking="wandb", progress=False)
+    job = Job.create(provider="openai", model="gpt-4.1-mini-2025-04-14", suffix="wb", tracking="wandb",
+                     training_file=write_chat(tmp_path / "t.jsonl"), progress=False)
     job.wait(timeout=60, progress=False)
     assert job.status is JobStatus.SUCCEEDED
     # OpenAI reports the integration back on the job
-    assert [i.model_dump(exclude_none=True) for i in job.provider_raw.integrations] == [
+    assert job.provider_raw["integrations"] == [
         {"type": "wandb", "wandb": {"project": "tuning", "name": "wb", "entity": "acme", "tags": ["anytune"]}}
     ]
     creates = [json.loads(line) for line in _environment.read_text().splitlines()]

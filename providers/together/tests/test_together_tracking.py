@@ -32,8 +32,9 @@ def test_wandb_tracking_fills_togethers_wandb_fields_and_stores_no_key(
 ) -> None:
     _env(monkeypatch, emulator, tmp_path)
     monkeypatch.setenv("WANDB_API_KEY", CANARY)
-    job = Job.create(provider="together", model=MODEL, training_file=write_chat_examples(tmp_path / "t.jsonl"),
-                     suffix="wb", tracking="wandb", progress=False)
+    data = write_chat_examples(tmp_path / "t.jsonl")
+    job = Job.create(provider="together", model=MODEL, training_file=data, suffix="wb", tracking="wandb",
+                     progress=False)
     job.wait(timeout=60, progress=False)
     assert job.status is JobStatus.SUCCEEDED
     native = job.id.split(":", 1)[1]
@@ -57,8 +58,8 @@ def test_without_a_wandb_key_anytune_syncs_the_job_to_wandb_itself(
 ) -> None:
     _env(monkeypatch, emulator, tmp_path)
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
-    job = Job.create(provider="together", model=MODEL, training_file=write_chat_examples(tmp_path / "t.jsonl"),
-                     tracking="wandb", progress=False)
+    data = write_chat_examples(tmp_path / "t.jsonl")
+    job = Job.create(provider="together", model=MODEL, training_file=data, tracking="wandb", progress=False)
     job.wait(timeout=60, progress=False)
     runs = list((tmp_path / "wandb").glob(f"offline-run-*-{run_key(job.id)}"))
     assert len(runs) == 1 and list(runs[0].glob("*.wandb"))

@@ -93,7 +93,7 @@ class Tracker(ABC):
         point not logged yet, and the end state when the job is terminal. Returns where
         the run is (a run id, a folder)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional: most trackers hold nothing open)
         """Flush and release files or connections."""
 
     def describe(self) -> dict[str, Any]:

@@ -167,7 +167,9 @@ def _sync_all(names: Sequence[str], run: RunData) -> list[dict[str, Any]]:
     return out
 
 
-def sync_flow(job: _JobBase, names: Sequence[str], record: JobTracking | None = None) -> Flow[list[dict[str, Any]]]:
+def sync_flow(
+    job: _JobBase, names: Sequence[str], record: JobTracking | None = None
+) -> Flow[list[dict[str, Any]]]:
     """Sync ``job`` into each tracker in ``names``: fetch its metrics (where the provider
     reports them), build its run, and upsert it. Errors propagate."""
     record = record if record is not None else load(job.id)

@@ -46,13 +46,13 @@ __all__ = [
     "as_dict",
     "checkpoint_from",
     "create_params",
-    "wandb_integration",
     "event_from",
     "metrics_from_events",
     "oldest_first",
     "page_kwargs",
     "parse_result_file",
     "snapshot_from",
+    "wandb_integration",
 ]
 
 REFERENCE_LEARNING_RATE = 1e-4

@@ -204,7 +204,8 @@ class OpenAIProvider(AsyncTwins, Provider):
         item = wandb_integration(context.project, name=context.name, entity=context.entity,
                                  tags=["anytune"])
         current = list(request.options.get(INTEGRATIONS_OPTION) or [])
-        return dataclasses.replace(request, options={**request.options, INTEGRATIONS_OPTION: [*current, item]})
+        options = {**request.options, INTEGRATIONS_OPTION: [*current, item]}
+        return dataclasses.replace(request, options=options)
 
     def create(self, request: CreateRequest) -> JobSnapshot:
         params = create_params(request)

@@ -85,18 +85,22 @@ def with_estimate(snap: JobSnapshot, estimate: dict[str, Any] | None) -> JobSnap
 
 
 def wandb_options(tracker: str, request: CreateRequest, context: Any) -> CreateRequest | None:
-    """``request`` with Together's W&B fields (``fine_tuning.create``'s ``wandb_api_key``,
-    ``wandb_base_url``, ``wandb_project_name``, ``wandb_name``: together SDK 1.5
-    ``resources/finetune.py``, sent as ``wandb_key``, ``wandb_base_url``,
-    ``wandb_project_name``, ``wandb_name``, as Together's OpenAPI ``FinetuneRequest`` has
-    them), or ``None`` when ``tracker`` is not W&B or no ``WANDB_API_KEY`` is set (then
-    anytune syncs the job itself). Fields the user set as options win."""
+    """``request`` with Together's W&B fields, or ``None`` when ``tracker`` is not W&B or
+    no ``WANDB_API_KEY`` is set (anytune then syncs the job to W&B itself).
+
+    The fields are ``fine_tuning.create``'s ``wandb_api_key``, ``wandb_base_url``,
+    ``wandb_project_name``, ``wandb_name`` and ``wandb_entity`` (together SDK 3.1.1,
+    ``resources/fine_tuning.py``; Together's OpenAPI ``POST /fine-tunes`` has the same
+    names; checked 2026-11-29). The key comes from W&B's own variable and goes into the
+    request only; fields the user gave as options win."""
     key = os.environ.get("WANDB_API_KEY")
     if tracker != "wandb" or not key:
         return None
     fields: dict[str, Any] = {"wandb_api_key": key, "wandb_project_name": context.project}
     if context.name:
         fields["wandb_name"] = context.name
+    if context.entity:
+        fields["wandb_entity"] = context.entity
     if os.environ.get("WANDB_BASE_URL"):
         fields["wandb_base_url"] = os.environ["WANDB_BASE_URL"]
     return dataclasses.replace(request, options={**fields, **request.options})
