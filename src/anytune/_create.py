@@ -272,15 +272,16 @@ def _create_in(
         validation_file=valid_ref, hyperparameters=spec.hyperparameters, suffix=spec.suffix,
         seed=spec.seed, idempotency_key=key, metadata={METADATA_KEY: key}, options=spec.options,
     )
-    native: tuple[str, ...] = ()
+    tracked_natively: tuple[str, ...] = ()
     if spec.tracking:
         from anytune.tracking._hooks import native_request
 
-        request, native = native_request(provider, spec, request, estimate, data_hashes)
+        request, tracked_natively = native_request(provider, spec, request, estimate, data_hashes)
     snap = yield from _create_with_recovery(provider, store, request, key, backoff)
     qid = f"{provider.name}:{snap.id}"
     store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value)
-    return CreateOutcome(snap, qid, estimate, data_hashes=data_hashes, tracked_natively=native)
+    return CreateOutcome(snap, qid, estimate, data_hashes=data_hashes,
+                          tracked_natively=tracked_natively)
 
 
 def _create_with_recovery(
