@@ -225,3 +225,23 @@ def test_import_anytune_imports_no_tracker() -> None:
             "print([m for m in ('mlflow', 'wandb', 'tensorboard') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_async_jobs_sync_the_same_way(data: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path) -> None:
+    import asyncio
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from anytune import AsyncJob
+
+    monkeypatch.setenv("ANYTUNE_TENSORBOARD_DIR", str(isolated / "tb"))
+
+    async def run() -> AsyncJob:
+        job = await AsyncJob.create(provider="fake", model="fake-small", training_file=data, progress=False,
+                                    job_seconds=0.3, tracking="tensorboard")
+        return await job.wait(timeout=30, progress=False)
+
+    job = asyncio.run(run())
+    acc = EventAccumulator(str(isolated / "tb" / trk.run_key(job.id)))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("train_loss")] == [m.step for m in Job.get(job.id).metrics()]

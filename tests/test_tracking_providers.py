@@ -1,7 +1,9 @@
 """One job on every provider (the three sandboxes and a tiny local model), each tracked
 in MLflow with a temporary SQLite store and read back through MLflow's own client; the
 cloud jobs then go to TensorBoard through ``anytune sync``, and every job's event files
-are read back with TensorBoard's own reader.
+are read back with TensorBoard's own reader. The local and Vertex jobs also go to W&B in
+offline mode (the worker through TRL's ``report_to``; Vertex synced by anytune), with a
+W&B key in the environment that must appear in no file anytune writes.
 
 Cost: one local CPU run of 5 steps and three emulated jobs of 2 s, side by side (about
 30-60 s on 2 cores, mostly the worker's imports).
@@ -10,7 +12,6 @@ Cost: one local CPU run of 5 steps and three emulated jobs of 2 s, side by side 
 from __future__ import annotations
 
 import json
-import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ from typer.testing import CliRunner
 from anytune import Hyperparameters, Job, JobStatus, LoRA, UnsupportedError
 from anytune.cli import app
 from anytune.testing import running_emulator, write_chat_examples
-from anytune.testing.tracking import mlflow_store
+from anytune.testing.tracking import files_containing, mlflow_store
 from anytune.tracking import run_key
 
+CANARY = "wandb-canary-every-provider-51c9e0a7d3"
 CLOUD = {
     "openai": "gpt-4.1-mini-2025-04-14",
     "together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
@@ -49,6 +51,9 @@ def test_every_providers_job_is_an_mlflow_run_and_tensorboard_events(
     uri = mlflow_store(isolated / "mlflow.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("ANYTUNE_TENSORBOARD_DIR", str(isolated / "tb"))
+    for key, value in {"WANDB_MODE": "offline", "WANDB_DIR": str(isolated), "WANDB_API_KEY": CANARY,
+                       "WANDB_SILENT": "true"}.items():
+        monkeypatch.setenv(key, value)
     data = write_chat_examples(isolated / "train.jsonl", 20)
     model = build_tiny_model(isolated / "tiny")
     with ExitStack() as stack:
@@ -58,12 +63,13 @@ def test_every_providers_job_is_an_mlflow_run_and_tensorboard_events(
                 monkeypatch.setenv(key, value)
         jobs = [
             Job.create(provider="local", model=str(model), training_file=data, progress=False,
-                       tracking=["mlflow", "tensorboard"], seed=0, max_seq_length=128, devices="cpu",
+                       tracking=["mlflow", "tensorboard", "wandb"], seed=0, max_seq_length=128, devices="cpu",
                        hyperparameters=Hyperparameters(epochs=1, batch_size=4, learning_rate=1e-2,
                                                        lora=LoRA(r=4, alpha=8, dropout=0.0)))
         ]
         jobs += [
-            Job.create(provider=p, model=m, training_file=data, progress=False, tracking="mlflow",
+            Job.create(provider=p, model=m, training_file=data, progress=False,
+                       tracking=["mlflow", "wandb"] if p == "vertex" else "mlflow",
                        hyperparameters=Hyperparameters(epochs=1))
             for p, m in CLOUD.items()
         ]
@@ -102,4 +108,11 @@ def test_every_providers_job_is_an_mlflow_run_and_tensorboard_events(
     assert len([j for j in jobs if metrics[j.id]]) >= 3  # local, openai, together report losses
     local_run = next(r for r in runs if r.data.tags["anytune.provider"] == "local")
     assert local_run.data.metrics["cost_usd"] == 0.0
-    assert os.environ["MLFLOW_TRACKING_URI"] == uri
+    # W&B, offline: the local worker's run (TRL report_to) and Vertex's run synced by anytune
+    offline = sorted(p.name for p in (isolated / "wandb").glob("offline-run-*"))
+    vertex = next(j for j in jobs if j.provider == "vertex")
+    assert any(name.endswith(run_key(vertex.id)) for name in offline), offline
+    assert len(offline) == 2, offline
+    # the key is W&B's business: in no file anytune wrote (job store, records, local job
+    # folder, MLflow store, event files)
+    assert files_containing(CANARY, isolated / "home", isolated / "tb", isolated / "mlflow.db") == []
