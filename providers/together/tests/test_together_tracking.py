@@ -63,3 +63,17 @@ def test_without_a_wandb_key_anytune_syncs_the_job_to_wandb_itself(
     job.wait(timeout=60, progress=False)
     runs = list((tmp_path / "wandb").glob(f"offline-run-*-{run_key(job.id)}"))
     assert len(runs) == 1 and list(runs[0].glob("*.wandb"))
+
+
+def test_a_wandb_key_given_as_an_option_is_kept_nowhere(
+    emulator: TogetherEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch, emulator, tmp_path)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    data = write_chat_examples(tmp_path / "t.jsonl")
+    job = Job.create(provider="together", model=MODEL, training_file=data, wandb_api_key=CANARY,
+                     wandb_project_name="tuning", progress=False)
+    assert job.id.startswith("together:")
+    record = json.loads(next((tmp_path / "home" / "tracking").glob("*.json")).read_text())
+    assert record["params"]["option.wandb_project_name"] == "tuning"
+    assert files_containing(CANARY, tmp_path / "home") == []

@@ -23,7 +23,7 @@ from anytune._log import logger
 from anytune._types import CreateRequest, Estimate, JobSnapshot, Metric
 from anytune.tracking import get_tracker
 from anytune.tracking._base import RunData
-from anytune.tracking._record import JobTracking, launch_params, load, save
+from anytune.tracking._record import JobTracking, is_secret_name, launch_params, load, save
 
 if TYPE_CHECKING:
     from anytune._create import CreateSpec
@@ -92,7 +92,8 @@ def after_create_flow(
             data_hashes=data_hashes, suffix=spec.suffix, seed=spec.seed,
         ),
         method=spec.method, hyperparameters=spec.hyperparameters.to_dict(),
-        options={k: v for k, v in spec.options.items() if isinstance(v, (str, int, float, bool))},
+        options={k: v for k, v in spec.options.items()
+                 if isinstance(v, (str, int, float, bool)) and not is_secret_name(k)},
         estimate=estimate.to_dict() if estimate else None,
     )
     save(record)
