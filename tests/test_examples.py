@@ -57,3 +57,82 @@ def test_sandbox_example_runs_a_whole_job_on_each_cloud_provider(
     out = run("sandbox_job.py", provider)
     assert f"created {job_id}" in out and f"tuned model: {model}" in out
     assert "train loss:" in out or "no metrics: provider 'vertex'" in out
+
+
+# --- one test per example of examples/ (issue 11); the slow ones train a tiny local model
+@pytest.mark.slow
+def test_quickstart_example_tunes_a_local_model() -> None:
+    out = run("quickstart_local.py")
+    assert "started local:" in out and "train loss" in out and "adapter: " in out
+
+
+def test_cheapest_provider_example_prices_every_provider_offline() -> None:
+    out = run("cheapest_provider.py")
+    for provider in ("openai", "together", "vertex"):
+        assert any(line.strip().startswith(provider) and "$" in line for line in out.splitlines())
+    cheapest = next(line for line in out.splitlines() if line.startswith("cheapest:"))
+    prices = [float(line.split("$")[1].split()[0]) for line in out.splitlines()
+              if "$" in line and not line.startswith("cheapest")]
+    assert float(cheapest.split("$")[1].split()[0]) == min(prices)
+
+
+@pytest.mark.slow
+def test_move_provider_example_runs_the_same_job_on_four_providers() -> None:
+    out = run("move_provider.py")
+    for provider in ("openai", "together", "vertex", "local"):
+        assert f"{provider:>8}: succeeded, tuned model " in out
+
+
+@pytest.mark.slow
+def test_dpo_example_trains_on_preference_pairs() -> None:
+    out = run("dpo.py")
+    assert ": DPO succeeded; loss" in out and "tuned model: " in out
+    out = run("dpo.py", "openai")
+    assert "openai:ftjob-" in out and "DPO succeeded" in out
+
+
+def test_concurrent_jobs_example_waits_for_all() -> None:
+    out = run("concurrent_jobs.py")
+    assert "9/9 jobs succeeded" in out
+
+
+def test_third_party_provider_example_registers_by_entry_point(tmp_path: Path) -> None:
+    """The example's ``pyproject.toml`` entry point, installed as pip would (a dist-info
+    on the path), then the conformance suite against it in a fresh pytest run."""
+    import tomllib
+
+    example = EXAMPLES / "third_party_provider"
+    entry = tomllib.loads((example / "pyproject.toml").read_text())["project"]["entry-points"]
+    site = tmp_path / "site"
+    dist = site / "anytune_acme-0.1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: anytune-acme\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[anytune.providers]\n" + "".join(f"{k} = {v}\n" for k, v in entry["anytune.providers"].items())
+    )
+    (site / "anytune_acme.py").write_text((example / "anytune_acme.py").read_text())
+    (tmp_path / "test_acme.py").write_text(
+        "from anytune.testing import ProviderConformance\n\n"
+        "class TestAcme(ProviderConformance):\n"
+        "    provider = 'acme'\n    model = 'acme-1b'\n    wait_timeout = 30.0\n"
+        "    missing_job_id = 'acme-doesnotexist'\n"
+    )
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(site), "ACME_STATE_DIR": str(tmp_path / "state")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+         str(tmp_path / "test_acme.py")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+@pytest.mark.slow
+def test_track_mlflow_example_shows_one_run_per_provider() -> None:
+    out = run("track_mlflow.py")
+    for provider in ("openai", "together", "vertex", "local"):
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(provider))
+        assert "FINISHED" in line
+    assert "mlflow ui --backend-store-uri sqlite:///" in out

@@ -71,6 +71,9 @@ class CreateSpec:
     progress: bool = False
     #: Send the job even when the catalog says the model is past its retirement date.
     allow_retired: bool = False
+    #: Experiment trackers of the job (``anytune.tracking``; not part of what makes two
+    #: jobs the same).
+    tracking: tuple[str, ...] = ()
 
 
 @dataclass
@@ -85,6 +88,10 @@ class CreateOutcome:
     #: (``"spec"``: the same spec within the window; ``"key"``: the idempotency key).
     reused_age_s: float | None = None
     reused_by: str | None = None
+    #: The data's sha256 (training, then validation) and the trackers the provider's own
+    #: integration feeds, for tracking (``anytune.tracking``).
+    data_hashes: list[str] = field(default_factory=list)
+    tracked_natively: tuple[str, ...] = ()
 
 
 def spec_hash(provider: str, spec: CreateSpec, data_hashes: list[str]) -> str:
@@ -331,6 +338,11 @@ def _create_in(
         validation_file=valid_ref, hyperparameters=spec.hyperparameters, suffix=spec.suffix,
         seed=spec.seed, idempotency_key=key, metadata={METADATA_KEY: key}, options=spec.options,
     )
+    tracked_natively: tuple[str, ...] = ()
+    if spec.tracking:
+        from anytune.tracking._hooks import native_request
+
+        request, tracked_natively = native_request(provider, spec, request, estimate, data_hashes)
     try:
         snap = yield from _create_with_recovery(provider, store, request, key, backoff, scope)
     except (NotFoundError, InvalidRequestError):
@@ -357,7 +369,8 @@ def _create_in(
     qid = f"{provider.name}:{snap.id}"
     store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value,
                   scope=scope)
-    return CreateOutcome(snap, qid, estimate)
+    return CreateOutcome(snap, qid, estimate, data_hashes=data_hashes,
+                         tracked_natively=tracked_natively)
 
 
 def _vanished(provider: Provider, refs: set[str]) -> Flow[list[str]]:

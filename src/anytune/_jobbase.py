@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from anytune import _registry
+from anytune import tracking as _tracking
 from anytune._checks import InvalidOptionError, check_method, check_options, check_suffix
 from anytune._config import Profile, load_profile, resolve_provider
 from anytune._create import CreateOutcome, CreateSpec, create_flow
@@ -47,7 +48,7 @@ J = TypeVar("J", bound="_JobBase")
 
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*", re.IGNORECASE)
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
-_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
+_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split", "tracking"}
 
 
 def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
@@ -228,9 +229,11 @@ class _JobBase:
             if on_update is not None:
                 on_update(snap)
 
+        from anytune.tracking._hooks import tracked_wait
+
         try:
-            return (yield from wait_flow(poll, clock=clock, timeout=timeout, backoff=backoff,
-                                         on_update=update))
+            return (yield from tracked_wait(self, wait_flow(
+                poll, clock=clock, timeout=timeout, backoff=backoff, on_update=update)))
         except WaitTimedOut:
             raise WaitTimeoutError(self, timeout or 0.0) from None  # type: ignore[arg-type]
 
@@ -297,6 +300,7 @@ def _resolve_create(
         options=options,
         progress=bool(kwargs.get("progress")),
         allow_retired=bool(kwargs.get("allow_retired")),
+        tracking=_tracking.resolve_trackers(kwargs.get("tracking"), values.get("tracking")),
     )
     check_suffix(spec.suffix)
     check_method(spec.method)
@@ -409,6 +413,10 @@ def _create_job_flow(cls: type[J], provider: str | None, model: str | None,
         job._reused_by = outcome.reused_by
         warnings.warn(ReusedJobWarning(reuse_message(job, outcome.reused_by, cli=False)),
                       stacklevel=4)
+    else:
+        from anytune.tracking._hooks import after_create_flow
+
+        yield from after_create_flow(job, spec, estimate, outcome.data_hashes, outcome.tracked_natively)
     return job
 
 

@@ -375,7 +375,11 @@ def quickstart(as_json: JsonOpt = False) -> None:
     _run(as_json, body, lambda doc: None)
 
 
-from anytune import _cli_models  # noqa: E402,F401  (registers `models`)
+# Commands kept in their own modules register themselves on `app` when imported.
+from anytune import (  # noqa: E402
+    _cli_models,  # noqa: F401
+    _cli_sync,  # noqa: F401
+)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from anytune._errors import UnsupportedError
 from anytune._types import (
@@ -39,6 +39,9 @@ from anytune._types import (
     Metric,
     ModelInfo,
 )
+
+if TYPE_CHECKING:
+    from anytune.tracking._hooks import TrackingContext
 
 __all__ = ["Capability", "Emulator", "Limits", "Provider"]
 
@@ -315,6 +318,18 @@ class Provider:
         only when the vendor says "not found". The default trusts the record (``True``);
         the core still uploads again once if ``create`` then refuses a missing file."""
         return True
+
+    def native_tracking(
+        self, tracker: str, request: CreateRequest, context: TrackingContext
+    ) -> CreateRequest | None:
+        """Switch on this provider's own integration with ``tracker`` (``"wandb"``,
+        ``"mlflow"``, ``"tensorboard"``) for the job of ``request``: return the request
+        with it switched on (e.g. OpenAI's ``integrations``), or ``None`` when there is
+        none, and anytune then syncs the job into the tracker itself (while ``wait``
+        runs, and with ``anytune sync``). ``context`` holds the run's project, entity,
+        name and params. A secret it needs comes from the tracker's own environment
+        variable, goes into the request only, and is never logged or stored."""
+        return None
 
     def scope(self) -> str:
         """A non-secret name of the account or endpoint (base URL, project, location)

@@ -8,6 +8,7 @@ here imports torch unless a GPU question must be answered (4-bit, several GPUs).
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import os
 import secrets
 import shutil
@@ -15,7 +16,7 @@ import subprocess
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from anytune._errors import ConfigurationError, NotFoundError, UnsupportedError
 from anytune._types import (
@@ -36,6 +37,9 @@ from anytune_local._state import (
     now_iso,
     write_json,
 )
+
+if TYPE_CHECKING:
+    from anytune.tracking._hooks import TrackingContext
 
 __all__ = ["LocalProvider"]
 
@@ -349,6 +353,18 @@ class LocalProvider(Provider):
         )
         _jobs.start_worker(job_id, folder, cmd, env)
         return self.get(job_id)
+
+    def native_tracking(
+        self, tracker: str, request: CreateRequest, context: TrackingContext
+    ) -> CreateRequest | None:
+        """Every tracker: the worker logs the run live as it trains (``_tracking``): W&B
+        through TRL's ``report_to``, the others through anytune's tracker interface."""
+        from anytune_local._tracking import OPTION
+
+        current = dict(request.options.get(OPTION) or {})
+        current["trackers"] = [*current.get("trackers", []), tracker]
+        current.update(params=context.params, project=context.project)
+        return dataclasses.replace(request, options={**request.options, OPTION: current})
 
     def get(self, job_id: str) -> JobSnapshot:
         """The job's state, from its folder; a dead worker is reported failed."""

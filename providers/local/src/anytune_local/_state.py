@@ -157,6 +157,8 @@ class JobRecorder:
         # The heartbeat thread may end the job (cancel before training): the lock keeps its
         # final write from interleaving with the main thread's read-modify-write.
         self.lock = threading.Lock()
+        #: Called with each metrics row after it is written (live experiment tracking).
+        self.on_metric: Any = None
 
     def update(self, **fields: Any) -> None:
         """Merge ``fields`` into ``state.json`` (the worker is its only writer while alive)."""
@@ -182,6 +184,8 @@ class JobRecorder:
         """Append one metrics row."""
         if self.main:
             append_jsonl(self.folder / "metrics.jsonl", row)
+            if self.on_metric is not None:
+                self.on_metric(row)
 
     def cancel_requested(self) -> bool:
         """Whether someone asked this job to stop."""

@@ -16,6 +16,7 @@ from typing import Any
 from anytune_local._callback import StreamCallback
 from anytune_local._data import load_records, split_prompt_completion
 from anytune_local._state import JobRecorder
+from anytune_local._tracking import report_to
 
 __all__ = ["train"]
 
@@ -140,7 +141,8 @@ def _config(spec: dict[str, Any], prec: dict[str, Any], *, has_eval: bool, assis
         "use_cpu": prec["use_cpu"],
         # CPU: checkpointing only slows things down; GPU: on unless switched off.
         "gradient_checkpointing": False if on_cpu else bool(opts.get("gradient_checkpointing", True)),
-        "report_to": "none",
+        "report_to": report_to(spec),  # "none" unless the job tracks to W&B
+        "run_name": f"local:{spec['id']}",
         "disable_tqdm": True,
         "include_num_input_tokens_seen": "non_padding",
         "dataloader_num_workers": 0,

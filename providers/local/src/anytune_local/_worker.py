@@ -80,6 +80,9 @@ def main(argv: list[str]) -> int:
         )
         rec.event(f"worker started (pid {os.getpid()})", type="started")
         threading.Thread(target=_heartbeat, args=(rec,), daemon=True, name="heartbeat").start()
+    from anytune_local._tracking import open_live
+
+    live = open_live(spec, rec)
     try:
         from anytune_local._train import train
 
@@ -87,6 +90,8 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:
         traceback.print_exc()
         message = f"{type(exc).__name__}: {exc}"
+        if live is not None:  # before the final state: a waiter then sees the run ended
+            live.finish("failed", error=message)
         rec.update(
             status="failed",
             phase="done",
@@ -97,6 +102,8 @@ def main(argv: list[str]) -> int:
         rec.event(f"job failed: {message}", level="error", type="failed")
         return 1
     status = outcome["status"]
+    if live is not None:
+        live.finish(status, result=outcome.get("result"))
     rec.update(
         **outcome,
         phase="done",

@@ -60,6 +60,7 @@ class Job:
     cancelled_at: float | None = None
     result_file: str | None = None
     event_ids: dict[int, str] = field(default_factory=dict)
+    integrations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -153,6 +154,7 @@ class State:
                 seed=spec["seed"],
                 metadata=spec["metadata"],
                 check=check,
+                integrations=spec["integrations"],
             )
             self.jobs[job.id] = job
             self.counts["jobs_created"] += 1
@@ -259,7 +261,7 @@ class State:
                 "metadata": job.metadata,
                 "method": {"type": job.method, job.method: {"hyperparameters": method_hp}},
                 "estimated_finish": self._at(job, 1.0) if status in ("queued", "running") else None,
-                "integrations": [],
+                "integrations": job.integrations,
                 "user_provided_suffix": job.suffix,
             }
 

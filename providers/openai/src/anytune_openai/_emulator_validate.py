@@ -153,6 +153,30 @@ def _metadata(raw: Any) -> dict[str, str] | None:
     return {str(k): v for k, v in raw.items()}
 
 
+def _integrations(raw: Any) -> list[dict[str, Any]]:
+    """``integrations`` as OpenAI takes it: at most 5 of ``{"type": "wandb", "wandb":
+    {"project", "name"?, "entity"?, "tags"?}}`` (OpenAPI ``CreateFineTuningJobRequest``;
+    ``FineTuningJob.integrations`` has ``maxItems: 5``; spec of 2026-11)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 5:
+        raise ApiError(400, "'integrations' must be an array of at most 5 items.", param="integrations")
+    for i, item in enumerate(raw):
+        where = f"integrations[{i}]"
+        if not isinstance(item, dict) or item.get("type") != "wandb":
+            raise ApiError(400, "Only 'wandb' integrations are supported.", param=f"{where}.type")
+        wandb = item.get("wandb")
+        if not isinstance(wandb, dict) or not isinstance(wandb.get("project"), str) or not wandb["project"]:
+            raise ApiError(400, "A wandb integration needs a 'project'.", param=f"{where}.wandb.project")
+        for key in ("name", "entity"):
+            if wandb.get(key) is not None and not isinstance(wandb[key], str):
+                raise ApiError(400, f"'{key}' must be a string.", param=f"{where}.wandb.{key}")
+        tags = wandb.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ApiError(400, "'tags' must be an array of strings.", param=f"{where}.wandb.tags")
+    return raw
+
+
 def validate_create(body: Any, state: State) -> dict[str, Any]:
     """The checked request, or :class:`ApiError` 400 naming the parameter."""
     if not isinstance(body, dict):
@@ -181,4 +205,5 @@ def validate_create(body: Any, state: State) -> dict[str, Any]:
         "suffix": suffix,
         "seed": seed,
         "metadata": _metadata(body.get("metadata")),
+        "integrations": _integrations(body.get("integrations")),
     }

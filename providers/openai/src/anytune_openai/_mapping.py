@@ -39,6 +39,7 @@ from anytune._types import (
 
 __all__ = [
     "IDEMPOTENCY_METADATA_KEY",
+    "INTEGRATIONS_OPTION",
     "PAGE",
     "REFERENCE_LEARNING_RATE",
     "STATUS_MAP",
@@ -51,11 +52,15 @@ __all__ = [
     "page_kwargs",
     "parse_result_file",
     "snapshot_from",
+    "wandb_integration",
 ]
 
 REFERENCE_LEARNING_RATE = 1e-4
 PAGE = 100  # OpenAI's largest page for jobs, events and checkpoints
 IDEMPOTENCY_METADATA_KEY = "anytune_idempotency_key"
+#: The ``CreateRequest.options`` key holding the job's ``integrations`` (OpenAI's W&B
+#: integration), set only by ``OpenAIProvider.native_tracking``: not a user option.
+INTEGRATIONS_OPTION = "integrations"
 
 STATUS_MAP: dict[str, JobStatus] = {
     "validating_files": JobStatus.VALIDATING,
@@ -90,6 +95,23 @@ def _ts(value: Any) -> datetime | None:
     if value is None:
         return None
     return datetime.fromtimestamp(int(value), tz=timezone.utc)
+
+
+def wandb_integration(project: str, *, name: str | None, entity: str | None,
+                      tags: list[str]) -> dict[str, Any]:
+    """One item of ``integrations``: OpenAI's W&B integration (OpenAPI
+    ``CreateFineTuningJobRequest.integrations``: ``type`` "wandb" and ``wandb`` with the
+    required ``project`` and optional ``name``, ``entity``, ``tags``; spec checked
+    2026-11-29). OpenAI logs with the W&B key the user registered in the OpenAI
+    organisation's settings, so no key goes into the request."""
+    wandb: dict[str, Any] = {"project": project}
+    if name:
+        wandb["name"] = name
+    if entity:
+        wandb["entity"] = entity
+    if tags:
+        wandb["tags"] = tags
+    return {"type": "wandb", "wandb": wandb}
 
 
 def create_params(request: CreateRequest) -> dict[str, Any]:
@@ -128,6 +150,8 @@ def create_params(request: CreateRequest) -> dict[str, Any]:
         params["suffix"] = request.suffix
     if request.seed is not None:
         params["seed"] = request.seed
+    if request.options.get(INTEGRATIONS_OPTION):  # set by OpenAIProvider.native_tracking
+        params["integrations"] = list(request.options[INTEGRATIONS_OPTION])
     metadata = {str(k): str(v) for k, v in request.metadata.items()}
     if request.idempotency_key:
         metadata[IDEMPOTENCY_METADATA_KEY] = request.idempotency_key

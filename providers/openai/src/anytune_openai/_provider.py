@@ -13,6 +13,7 @@ recovers through :meth:`find_by_idempotency_key` instead.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import os
 from collections.abc import Mapping
 from datetime import datetime
@@ -35,6 +36,7 @@ from anytune_openai._async import AsyncTwins
 from anytune_openai._errors import translating
 from anytune_openai._mapping import (
     IDEMPOTENCY_METADATA_KEY,
+    INTEGRATIONS_OPTION,
     PAGE,
     checkpoint_from,
     create_params,
@@ -44,9 +46,11 @@ from anytune_openai._mapping import (
     page_kwargs,
     parse_result_file,
     snapshot_from,
+    wandb_integration,
 )
 
 if TYPE_CHECKING:
+    from anytune.tracking._hooks import TrackingContext
     from anytune_openai._emulator import OpenAIEmulator
 
 __all__ = ["OpenAIProvider"]
@@ -232,6 +236,20 @@ class OpenAIProvider(AsyncTwins, Provider):
             secrets=self._secrets(),
         )
         return uploader.run(Path(path))
+
+    def native_tracking(
+        self, tracker: str, request: CreateRequest, context: TrackingContext
+    ) -> CreateRequest | None:
+        """W&B: OpenAI's own integration (``integrations`` with type ``wandb``), which
+        streams the job's metrics to W&B with the key registered in the OpenAI
+        organisation. Other trackers: none (anytune syncs them)."""
+        if tracker != "wandb":
+            return None
+        item = wandb_integration(context.project, name=context.name, entity=context.entity,
+                                 tags=["anytune"])
+        current = list(request.options.get(INTEGRATIONS_OPTION) or [])
+        options = {**request.options, INTEGRATIONS_OPTION: [*current, item]}
+        return dataclasses.replace(request, options=options)
 
     def create(self, request: CreateRequest) -> JobSnapshot:
         params = create_params(request)

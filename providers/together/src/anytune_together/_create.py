@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "creating",
     "estimate_kwargs",
     "prepared_params",
+    "wandb_options",
     "with_estimate",
     "with_lora_settings",
 ]
@@ -126,3 +128,25 @@ def with_estimate(snap: JobSnapshot, estimate: dict[str, Any] | None) -> JobSnap
         note += " (Together says the balance does not cover it)"
     raw = {**snap.raw, "anytune_vendor_estimate": estimate}
     return dataclasses.replace(snap, message=note, raw=raw)
+
+
+def wandb_options(tracker: str, request: CreateRequest, context: Any) -> CreateRequest | None:
+    """``request`` with Together's W&B fields, or ``None`` when ``tracker`` is not W&B or
+    no ``WANDB_API_KEY`` is set (anytune then syncs the job to W&B itself).
+
+    The fields are ``fine_tuning.create``'s ``wandb_api_key``, ``wandb_base_url``,
+    ``wandb_project_name``, ``wandb_name`` and ``wandb_entity`` (together SDK 3.1.1,
+    ``resources/fine_tuning.py``; Together's OpenAPI ``POST /fine-tunes`` has the same
+    names; checked 2026-11-29). The key comes from W&B's own variable and goes into the
+    request only; fields the user gave as options win."""
+    key = os.environ.get("WANDB_API_KEY")
+    if tracker != "wandb" or not key:
+        return None
+    fields: dict[str, Any] = {"wandb_api_key": key, "wandb_project_name": context.project}
+    if context.name:
+        fields["wandb_name"] = context.name
+    if context.entity:
+        fields["wandb_entity"] = context.entity
+    if os.environ.get("WANDB_BASE_URL"):
+        fields["wandb_base_url"] = os.environ["WANDB_BASE_URL"]
+    return dataclasses.replace(request, options={**fields, **request.options})

@@ -59,7 +59,7 @@ CREATE_OPTIONS = frozenset(
         "full", "n_checkpoints", "n_evals", "packing", "max_seq_length", "lr_scheduler_type",
         "min_lr_ratio", "max_grad_norm", "weight_decay", "train_on_inputs", "rpo_alpha",
         "simpo_gamma", "dpo_normalize_logratios_by_length", "from_checkpoint",
-        "wandb_api_key", "wandb_project_name", "wandb_name",
+        "wandb_api_key", "wandb_base_url", "wandb_project_name", "wandb_name", "wandb_entity",
     }
 )
 

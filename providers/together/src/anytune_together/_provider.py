@@ -41,6 +41,7 @@ from anytune_together._create import (
     creating,
     estimate_kwargs,
     prepared_params,
+    wandb_options,
     with_estimate,
     with_lora_settings,
 )
@@ -56,6 +57,7 @@ from anytune_together._mapping import (
 )
 
 if TYPE_CHECKING:
+    from anytune.tracking._hooks import TrackingContext
     from anytune_together._emulator import TogetherEmulator
 
 __all__ = ["TogetherProvider"]
@@ -302,6 +304,14 @@ class TogetherProvider(AsyncTwins, Provider):
         kwargs = estimate_kwargs(request)
         with translating(self._secrets()):
             return accepted_estimate(self.client().fine_tuning.estimate_price(**kwargs))
+
+    def native_tracking(
+        self, tracker: str, request: CreateRequest, context: TrackingContext
+    ) -> CreateRequest | None:
+        """W&B: Together logs the job to W&B itself when its create carries a W&B key
+        (``wandb_api_key``, from ``WANDB_API_KEY``), project and run name. Without a key
+        in the environment, or for other trackers: none (anytune syncs them)."""
+        return wandb_options(tracker, request, context)
 
     def create(self, request: CreateRequest) -> JobSnapshot:
         params = prepared_params(request)
