@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -54,6 +53,33 @@ def _alive(pgid: int) -> bool:
         return False
 
 
+#: The process group (``ray start``'s pid) of the cluster this test process uses.
+CLUSTER: dict[str, int] = {}
+
+
+def foreign_sockets(root: int) -> list[str]:
+    """Every TCP socket of the cluster's processes that listens on, or talks to, an
+    address other than loopback (``ip:port`` pairs, with the process name)."""
+    import ipaddress
+
+    import psutil
+    from anytune_ray._sandbox import cluster_processes
+
+    found = []
+    for pid in cluster_processes(root):
+        try:
+            proc = psutil.Process(pid)
+            conns = proc.net_connections(kind="inet")
+            name = proc.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        for c in conns:
+            for addr in (c.laddr, c.raddr):
+                if addr and not ipaddress.ip_address(addr.ip.removeprefix("::ffff:")).is_loopback:
+                    found.append(f"{name}[{pid}] {c.status} {c.laddr} -> {c.raddr or '-'}")
+    return found
+
+
 @contextmanager
 def shared_cluster() -> Iterator[dict[str, str]]:
     """The tests' Ray cluster (``LocalCluster`` on 127.0.0.1), started by the first
@@ -70,6 +96,7 @@ def shared_cluster() -> Iterator[dict[str, str]]:
             info = {"pgid": cluster.proc.pid, "env": cluster.env, "temp_dir": cluster.temp_dir, "users": []}
         info["users"] = [*info["users"], me]
         info_path.write_text(json.dumps(info))
+    CLUSTER["pgid"] = info["pgid"]
     try:
         yield info["env"]
     finally:
@@ -91,22 +118,15 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def stop_cluster(pgid: int, timeout: float = 30.0) -> None:
-    """End the cluster's process group: SIGTERM (``ray start --block`` stops its
-    processes), then SIGKILL for anything left."""
+def stop_cluster(pgid: int, timeout: float = 10.0) -> None:
+    """End the cluster started as ``pgid`` (every process of it, none other)."""
+    from anytune_ray._sandbox import stop_processes
+
+    stop_processes(pgid, timeout=timeout)
     try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while _alive(pgid) and time.monotonic() < deadline:
-        try:
-            os.waitpid(pgid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        time.sleep(0.2)
-    if _alive(pgid):
-        os.killpg(pgid, signal.SIGKILL)
+        os.waitpid(pgid, os.WNOHANG)
+    except ChildProcessError:
+        pass
 
 
 def generate(model: Any, tokenizer: Any, messages: list[dict[str, str]]) -> str:

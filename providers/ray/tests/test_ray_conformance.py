@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from anytune_ray._provider import submission_id
 from ray_helpers import TINY_MODEL, ensure_tiny_model, stop_unfinished
 
 from anytune import Hyperparameters, Job, LoRA
 from anytune.testing import ProviderConformance
-from anytune_ray._provider import submission_id
 
 pytestmark = pytest.mark.slow
 

@@ -41,6 +41,34 @@ def fsdp_env() -> dict[str, str]:
     }
 
 
+def _checkpoint_reporter() -> Any:
+    """A Ray Train callback (it runs in the train controller) that records each
+    checkpoint Ray Train persisted to the storage as a line of the job's log."""
+    from ray.train import UserCallback
+
+    class CheckpointRecorder(UserCallback):  # type: ignore[misc]
+        def after_report(self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any) -> None:
+            if checkpoint is None:
+                return
+            first = metrics[0] if metrics else {}
+            named = {"train_loss": first.get("loss"), "valid_loss": first.get("eval_loss")}
+            print(
+                _logs.line(
+                    "checkpoint",
+                    {
+                        "id": checkpoint.path.rstrip("/").rsplit("/", 1)[-1],
+                        "path": checkpoint.path,
+                        "step": first.get("step"),
+                        "created_at": now_iso(),
+                        "metrics": {k: v for k, v in named.items() if isinstance(v, (int, float))},
+                    },
+                ),
+                flush=True,
+            )
+
+    return CheckpointRecorder()
+
+
 def _data(spec: dict[str, Any]) -> dict[str, bytes]:
     """Data files that travelled in the working dir: read here once and handed to every
     worker through Ray's object store (workers on other nodes have another working dir)."""
@@ -75,6 +103,7 @@ def run(spec: dict[str, Any]) -> int:
             storage_path=spec["storage"],
             failure_config=FailureConfig(max_failures=int(opts.get("max_failures", 2))),
             checkpoint_config=CheckpointConfig(num_to_keep=opts.get("save_total_limit")),
+            callbacks=[_checkpoint_reporter()],
         ),
     )
     _event(

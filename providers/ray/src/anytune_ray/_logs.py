@@ -39,6 +39,7 @@ class Parsed:
 def parse(log: str, *, tail: int = 15) -> Parsed:
     """Every record line of ``log``; torn or foreign lines are skipped."""
     out = Parsed()
+    seen: set[str] = set()
     for raw in log.splitlines():
         at = raw.find(MARK)
         if at < 0:
@@ -46,8 +47,14 @@ def parse(log: str, *, tail: int = 15) -> Parsed:
                 out.tail.append(raw)
                 del out.tail[:-tail]
             continue
+        payload = raw[at + len(MARK) :]
+        # Ray may forward a worker's line twice (its log monitor and the controller's);
+        # a record carries its own time, so an identical line is the same record.
+        if payload in seen:
+            continue
+        seen.add(payload)
         try:
-            rec = json.loads(raw[at + len(MARK) :])
+            rec = json.loads(payload)
         except json.JSONDecodeError:
             continue
         if not isinstance(rec, dict):

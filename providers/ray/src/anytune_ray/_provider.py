@@ -21,6 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
+from anytune_local._data import check_file
+from anytune_local._provider import CREATE_OPTIONS as LOCAL_OPTIONS
+
 from anytune._errors import ConfigurationError, NotFoundError, UnsupportedError
 from anytune._types import (
     Checkpoint,
@@ -34,9 +37,6 @@ from anytune._types import (
     Metric,
 )
 from anytune.provider import Capability, Emulator, Limits, Provider
-from anytune_local._data import check_file
-from anytune_local._provider import CREATE_OPTIONS as LOCAL_OPTIONS
-
 from anytune_ray import _logs, _storage
 from anytune_ray._client import PROVIDER, connect, translating
 
@@ -92,8 +92,9 @@ class RayProvider(Provider):
     )
     #: ``address``: the dashboard (``http://HEAD:8265``), else ``RAY_ADDRESS``;
     #: ``storage``: where data, checkpoints and adapters go (a path every node sees, or a
-    #: URL such as ``s3://bucket/prefix``), else ``ANYTUNE_RAY_STORAGE``.
-    settings: ClassVar[frozenset[str]] = frozenset({"address", "storage"})
+    #: URL such as ``s3://bucket/prefix``), else ``ANYTUNE_RAY_STORAGE``; ``python``: the
+    #: interpreter on the cluster's nodes, else ``ANYTUNE_RAY_PYTHON`` (see :meth:`python`).
+    settings: ClassVar[frozenset[str]] = frozenset({"address", "storage", "python"})
     create_options: ClassVar[frozenset[str]] = CREATE_OPTIONS
 
     def __init__(self, **settings: Any) -> None:
@@ -145,7 +146,8 @@ class RayProvider(Provider):
             raise ConfigurationError("ray: workers must be at least 1")
         for key in ("gpus_per_worker", "cpus_per_worker"):
             value = opts.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+            bad = isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+            if value is not None and bad:
                 raise ConfigurationError(f"ray: {key} must be a number >= 0, got {value!r}")
         if opts.get("quantization") not in (None, "4bit"):
             raise UnsupportedError(PROVIDER, f"quantization={opts['quantization']!r}", 'only "4bit"')
@@ -175,6 +177,22 @@ class RayProvider(Provider):
         import os
 
         return self._storage() or self.config.get("address") or os.environ.get("RAY_ADDRESS", "")
+
+    def python(self) -> str:
+        """The interpreter of the job's driver and of its workers: both get it through the
+        runtime env (``py_executable``), so the entrypoint never runs a different Python
+        from the workers. Default: this very interpreter when the cluster is on this
+        machine (a loopback address), else ``python`` as found on the nodes' PATH."""
+        import os
+        import sys
+        from urllib.parse import urlparse
+
+        chosen = self.config.get("python") or os.environ.get("ANYTUNE_RAY_PYTHON")
+        if chosen:
+            return str(chosen)
+        address = self.config.get("address") or os.environ.get("RAY_ADDRESS", "")
+        host = urlparse(address if "://" in address else f"x://{address}").hostname or ""
+        return sys.executable if host in ("127.0.0.1", "localhost", "::1") else "python"
 
     def upload(self, path: Path, *, purpose: str) -> str:
         """To the storage when there is one (content-addressed: the same file twice is one
@@ -257,14 +275,16 @@ class RayProvider(Provider):
                     _TAG: "1",
                     "anytune_idempotency_key": key,
                     "anytune_model": request.model,
-                    "anytune_result": _storage.join(spec["job_root"], "model" if opts.get("full") else "adapter"),
+                    "anytune_result": _storage.join(
+                        spec["job_root"], "model" if opts.get("full") else "adapter"
+                    ),
                 }
             )
             with translating():
                 client.submit_job(
-                    entrypoint=entrypoint(),
+                    entrypoint=entrypoint(self.python()),
                     submission_id=job_id,
-                    runtime_env=runtime_env(workdir, opts.get("runtime_env")),
+                    runtime_env=runtime_env(workdir, self.python(), opts.get("runtime_env")),
                     metadata=metadata,
                     # The driver only waits on the trainer: it holds no CPU of its own, so
                     # the workers get every core they ask for.
@@ -309,7 +329,9 @@ class RayProvider(Provider):
             tail = "\n".join(self._log(job_id).tail[-8:])
             message = (info.message or "the Ray job failed") + (f"; last log lines:\n{tail}" if tail else "")
             error = JobError(message=message, code=getattr(info, "error_type", None) or "ray_job_failed")
-        user_meta = {k: v for k, v in meta.items() if not k.startswith("anytune_") or k == "anytune_idempotency_key"}
+        user_meta = {
+            k: v for k, v in meta.items() if not k.startswith("anytune_") or k == "anytune_idempotency_key"
+        }
         return JobSnapshot(
             id=job_id,
             status=status,
@@ -328,7 +350,9 @@ class RayProvider(Provider):
         """The Ray job's status, as anytune's."""
         info = self._info(job_id)
         if (info.metadata or {}).get(_TAG) != "1":
-            raise NotFoundError(f"Ray job {job_id!r} was not submitted by anytune", provider=PROVIDER, status_code=404)
+            raise NotFoundError(
+                f"Ray job {job_id!r} was not submitted by anytune", provider=PROVIDER, status_code=404
+            )
         return self._snapshot(info)
 
     def list(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
@@ -342,12 +366,20 @@ class RayProvider(Provider):
     def cancel(self, job_id: str) -> JobSnapshot:
         """``stop_job``: Ray ends the driver (SIGTERM, then SIGKILL) and with it the workers;
         checkpoints already on the storage stay."""
-        info = self._info(job_id)
+        import time
+
         client = self._connect()
-        with translating():
-            client.stop_job(job_id)
-        return self._snapshot(self._info(job_id), cancelling=not _STATUS.get(
-            getattr(info.status, "value", str(info.status)), JobStatus.QUEUED).terminal)
+        for _ in range(20):
+            info = self._info(job_id)
+            if _STATUS.get(getattr(info.status, "value", str(info.status)), JobStatus.QUEUED).terminal:
+                return self._snapshot(info)
+            with translating():
+                if client.stop_job(job_id):
+                    break
+            # False: the job's supervisor actor does not exist yet (the job was just
+            # submitted); ask again until it does or the job ended.
+            time.sleep(0.5)
+        return self._snapshot(self._info(job_id), cancelling=True)
 
     def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """The Ray job's status changes and the events its log records, oldest first."""
@@ -370,8 +402,14 @@ class RayProvider(Provider):
         end = _ms(getattr(info, "end_time", None))
         if end is not None:
             status = getattr(info.status, "value", str(info.status))
-            rows.append(JobEvent(created_at=end, message=f"Ray job {status.lower()}: {info.message or ''}".strip(),
-                                 level="error" if status == "FAILED" else "info", type=f"ray_{status.lower()}"))
+            rows.append(
+                JobEvent(
+                    created_at=end,
+                    message=f"Ray job {status.lower()}: {info.message or ''}".strip(),
+                    level="error" if status == "FAILED" else "info",
+                    type=f"ray_{status.lower()}",
+                )
+            )
         rows.sort(key=lambda e: e.created_at)
         return rows[-limit:] if limit else []
 
@@ -421,16 +459,20 @@ class RayProvider(Provider):
         return LocalCluster(dashboard_port=port)
 
 
-def entrypoint() -> str:
-    """The driver's command. ``$ANYTUNE_RAY_PYTHON`` is set by :func:`runtime_env`."""
-    return shlex.join(["python", "-m", "anytune_ray._driver", "spec.json"])
+def entrypoint(python: str) -> str:
+    """The driver's command, run by ``python``: the runtime env's ``py_executable`` too
+    (Ray's own pattern for ``uv run``), never a bare ``python`` picked off the PATH."""
+    return f"{python} -m anytune_ray._driver spec.json" if " " in python else shlex.join(
+        [python, "-m", "anytune_ray._driver", "spec.json"]
+    )
 
 
-def runtime_env(workdir: Path, extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The job's runtime env: the working dir (spec and small data) and the environment
-    variables the driver and the workers share."""
+def runtime_env(workdir: Path, python: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The job's runtime env: the working dir (spec and small data), the interpreter of
+    the driver and the workers, and the environment variables they share."""
     env: dict[str, Any] = {
         "working_dir": str(workdir),
+        "py_executable": python,
         "env_vars": {
             "PYTHONUNBUFFERED": "1",
             "HF_HUB_OFFLINE": "1",

@@ -21,7 +21,70 @@ import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["LocalCluster", "free_port", "loopback_env"]
+__all__ = ["LocalCluster", "cluster_processes", "free_port", "loopback_env", "stop_processes"]
+
+
+def _parents() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, process group) of every process, from /proc."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        out[int(entry.name)] = (int(fields[1]), int(fields[2]))
+    return out
+
+
+def cluster_processes(root: int) -> set[int]:
+    """The processes of the cluster started as ``root`` (``ray start`` in its own
+    session): its process group, and every descendant, since Ray puts each worker in a
+    process group of its own."""
+    table = _parents()
+    found = {pid for pid, (_, pgid) in table.items() if pgid == root}
+    found.add(root)
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in table.items():
+            if ppid in found and pid not in found:
+                found.add(pid)
+                grew = True
+    return {pid for pid in found if pid in table}
+
+
+def _signal(pids: set[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def stop_processes(root: int, *, timeout: float = 10.0) -> None:
+    """End the cluster started as ``root``: SIGTERM to each of its processes (found
+    before any dies, so none is missed once orphaned), SIGKILL to those left after
+    ``timeout``. Never touches a process outside that cluster."""
+    known = cluster_processes(root)
+    _signal(known, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        known |= cluster_processes(root)
+        alive = {p for p in known if Path(f"/proc/{p}").exists() and not _zombie(p)}
+        if not alive:
+            return
+        time.sleep(0.2)
+    _signal(known | cluster_processes(root), signal.SIGKILL)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def free_port() -> int:
@@ -34,6 +97,10 @@ def free_port() -> int:
 def loopback_env() -> dict[str, str]:
     """Environment that keeps Ray, its workers and torch.distributed on loopback."""
     return {
+        # Ray replaces --node-ip-address=127.0.0.1 by the machine's address
+        # (services.resolve_ip_for_localhost) unless clusters are off, as on macOS and
+        # Windows: then the node address is loopback and Ray's servers bind to it.
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_USAGE_STATS_PROMPT_ENABLED": "0",
         "GLOO_SOCKET_IFNAME": "lo",
@@ -46,11 +113,12 @@ def loopback_env() -> dict[str, str]:
 
 
 class LocalCluster:
-    """A Ray head node on 127.0.0.1 with ``num_cpus`` CPUs and no GPU; ``env`` holds
+    """A Ray head node on 127.0.0.1 with ``num_cpus`` CPUs and ``num_gpus`` GPUs; ``env`` holds
     ``RAY_ADDRESS`` (the dashboard URL the Jobs API needs) once started."""
 
-    def __init__(self, *, num_cpus: int | None = None, dashboard_port: int = 0) -> None:
+    def __init__(self, *, num_cpus: int | None = None, num_gpus: int = 0, dashboard_port: int = 0) -> None:
         self.num_cpus = num_cpus or max(2, os.cpu_count() or 2)
+        self.num_gpus = num_gpus
         self.dashboard_port = dashboard_port or free_port()
         self.env: dict[str, str] = {}
         self.temp_dir = ""
@@ -75,12 +143,12 @@ class LocalCluster:
             f"--node-manager-port={free_port()}",
             f"--object-manager-port={free_port()}",
             f"--num-cpus={self.num_cpus}",
-            "--num-gpus=0",
+            f"--num-gpus={self.num_gpus}",
             "--include-dashboard=true",
             "--disable-usage-stats",
             f"--temp-dir={self.temp_dir}",
         ]
-        self.log = open(Path(self.temp_dir) / "ray-start.log", "ab")  # noqa: SIM115  (closed in stop)
+        self.log = open(Path(self.temp_dir) / "ray-start.log", "ab")
         self.proc = subprocess.Popen(
             cmd,
             env={**os.environ, **loopback_env()},
@@ -101,44 +169,19 @@ class LocalCluster:
             except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise TimeoutError(f"the Ray dashboard did not come up at {url} in {timeout:g}s") from None
+                    raise TimeoutError(f"no Ray dashboard at {url} after {timeout:g}s") from None
                 time.sleep(0.5)
         self.env = {"RAY_ADDRESS": url}
 
     def pids(self) -> list[int]:
-        """Every live process of this cluster (its process group)."""
-        if self.proc is None:
-            return []
-        out = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                if os.getpgid(int(entry.name)) == self.proc.pid:
-                    out.append(int(entry.name))
-            except (ProcessLookupError, PermissionError):
-                continue
-        return out
+        """Every live process of this cluster."""
+        return sorted(cluster_processes(self.proc.pid)) if self.proc is not None else []
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop every process of this cluster: ``ray start --block`` ends its children on
-        SIGTERM; what is left after ``timeout`` is killed."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop every process of this cluster, and only those."""
         if self.proc is None:
             return
-        pgid = self.proc.pid
-        try:
-            os.killpg(pgid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + timeout
-        while self.pids() and time.monotonic() < deadline:
-            self.proc.poll()
-            time.sleep(0.2)
-        if self.pids():
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop_processes(self.proc.pid, timeout=timeout)
         self.proc.wait(timeout=10)
         self.log.close()
         shutil.rmtree(self.temp_dir, ignore_errors=True)

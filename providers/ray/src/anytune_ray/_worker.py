@@ -58,10 +58,9 @@ def _materialise(spec: dict[str, Any], data: dict[str, bytes], scratch: Path) ->
 def train_loop(config: dict[str, Any]) -> None:
     """The ``train_loop_per_worker`` of the job's ``TorchTrainer``."""
     import ray.train
-    from ray.train.huggingface.transformers import RayTrainReportCallback
-
     from anytune_local._provider import resolve_model
     from anytune_local._train import train
+    from ray.train.huggingface.transformers import RayTrainReportCallback
 
     # FSDP (when asked) is configured through the environment accelerate reads.
     os.environ.update(config.get("env") or {})
@@ -92,7 +91,8 @@ def train_loop(config: dict[str, Any]) -> None:
         if checkpoint is not None:
             restored = Path(checkpoint.to_directory(str(scratch / "restored")))
             spec["resume_checkpoint"] = str(restored / RayTrainReportCallback.CHECKPOINT_NAME)
-            rec.event(f"resuming from the checkpoint at {checkpoint.path}", type="resumed", path=checkpoint.path)
+            rec.event(f"resuming from the checkpoint at {checkpoint.path}", type="resumed",
+                      path=checkpoint.path)
         outcome = train(spec, rec, callbacks=[RayTrainReportCallback()])
         if rank == 0:
             _publish(spec, scratch, outcome, rec)
