@@ -57,9 +57,10 @@ def _alive(pgid: int) -> bool:
 CLUSTER: dict[str, int] = {}
 
 
-def foreign_sockets(root: int) -> list[str]:
+def foreign_sockets(root: int, *, listen_ok: tuple[int, ...] = ()) -> list[str]:
     """Every TCP socket of the cluster's processes that listens on, or talks to, an
-    address other than loopback (``ip:port`` pairs, with the process name)."""
+    address other than loopback (``ip:port`` pairs, with the process name); listening
+    sockets on the ports in ``listen_ok`` are left out."""
     import ipaddress
 
     import psutil
@@ -74,6 +75,8 @@ def foreign_sockets(root: int) -> list[str]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         for c in conns:
+            if c.status == psutil.CONN_LISTEN and c.laddr.port in listen_ok:
+                continue
             for addr in (c.laddr, c.raddr):
                 if addr and not ipaddress.ip_address(addr.ip.removeprefix("::ffff:")).is_loopback:
                     found.append(f"{name}[{pid}] {c.status} {c.laddr} -> {c.raddr or '-'}")

@@ -46,8 +46,12 @@ def trained(
             storage=str(tmp / "storage"),
         )
         wait_for(lambda: job.checkpoints(), 600, "the first checkpoint on the storage")
-        # Mid-run, with the workers talking to each other (gloo) and to Ray.
-        sockets = foreign_sockets(CLUSTER["pgid"])
+        # Mid-run, with the workers talking to each other (gloo) and to Ray. torch's
+        # rendezvous store (TCPStore, served by rank 0 on MASTER_PORT) listens on every
+        # interface whatever MASTER_ADDR says; it is torch's, not Ray's, and only
+        # loopback peers connect to it: checked below like every other connection.
+        store_ports = tuple(int(w["master_port"]) for w in _workers(job) if w.get("master_port"))
+        sockets = foreign_sockets(CLUSTER["pgid"], listen_ok=store_ports)
         first = {w["rank"]: w["pid"] for w in _workers(job)}
         os.kill(first[1], signal.SIGKILL)
         job.wait(timeout=600, progress=False)

@@ -10,6 +10,8 @@ response) to raise :class:`_HTTPStatus` with the code; connection failures come 
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +26,9 @@ from anytune._errors import (
 __all__ = ["PROVIDER", "connect", "translating"]
 
 PROVIDER = "ray"
+#: Variables with which Ray overrides the address passed to ``JobSubmissionClient``.
+_ADDRESS_VARS = ("RAY_API_SERVER_ADDRESS", "RAY_ADDRESS")
+_LOCK = threading.Lock()
 
 
 class _HTTPStatus(Exception):
@@ -77,7 +82,7 @@ def connect(address: str | None, *, timeout: float = 30.0) -> Any:
     """A ``JobSubmissionClient`` for ``address`` (``RAY_ADDRESS`` when ``None``)."""
     from ray.job_submission import JobSubmissionClient
 
-    class _Client(JobSubmissionClient):  # type: ignore[misc]
+    class _Client(JobSubmissionClient):
         def _raise_error(self, r: Any) -> None:  # the SDK's one hook for refused requests
             raise _HTTPStatus(int(r.status_code), str(r.text))
 
@@ -85,5 +90,11 @@ def connect(address: str | None, *, timeout: float = 30.0) -> Any:
             kwargs.setdefault("timeout", timeout)
             return super()._do_request(*args, **kwargs)
 
-    with translating():
-        return _Client(address)
+    with translating(), _LOCK:
+        # Ray lets RAY_ADDRESS override an explicit address; anytune's rule is the other
+        # way round (argument > environment), so hide the variables while it resolves.
+        hidden = {k: os.environ.pop(k) for k in _ADDRESS_VARS if address and k in os.environ}
+        try:
+            return _Client(address)
+        finally:
+            os.environ.update(hidden)

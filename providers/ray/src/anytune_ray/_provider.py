@@ -13,7 +13,6 @@ import builtins
 import hashlib
 import json
 import secrets
-import shlex
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -21,10 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
-from anytune_local._data import check_file
 from anytune_local._provider import CREATE_OPTIONS as LOCAL_OPTIONS
 
-from anytune._errors import ConfigurationError, NotFoundError, UnsupportedError
+from anytune._errors import NotFoundError, UnsupportedError
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -39,6 +37,7 @@ from anytune._types import (
 from anytune.provider import Capability, Emulator, Limits, Provider
 from anytune_ray import _logs, _storage
 from anytune_ray._client import PROVIDER, connect, translating
+from anytune_ray._submit import build_spec, check_options, entrypoint, runtime_env
 
 __all__ = ["RayProvider", "submission_id"]
 
@@ -137,28 +136,7 @@ class RayProvider(Provider):
         options: Mapping[str, Any] | None = None,
     ) -> None:
         """Refuse options that cannot run before anything is uploaded."""
-        opts = dict(options or {})
-        for key in ("workers", "max_failures"):
-            value = opts.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise ConfigurationError(f"ray: {key} must be a whole number, got {value!r}")
-        if opts.get("workers") == 0:
-            raise ConfigurationError("ray: workers must be at least 1")
-        for key in ("gpus_per_worker", "cpus_per_worker"):
-            value = opts.get(key)
-            bad = isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
-            if value is not None and bad:
-                raise ConfigurationError(f"ray: {key} must be a number >= 0, got {value!r}")
-        if opts.get("quantization") not in (None, "4bit"):
-            raise UnsupportedError(PROVIDER, f"quantization={opts['quantization']!r}", 'only "4bit"')
-        if opts.get("quantization") == "4bit" and not opts.get("gpus_per_worker"):
-            raise UnsupportedError(
-                PROVIDER, "quantization='4bit'", "QLoRA needs CUDA GPUs: pass gpus_per_worker=1"
-            )
-        if opts.get("quantization") == "4bit" and opts.get("full"):
-            raise UnsupportedError(PROVIDER, "full fine-tuning of a 4-bit model", "use LoRA (QLoRA)")
-        if hyperparameters is not None and hyperparameters.lora is not None and opts.get("full"):
-            raise ConfigurationError("ray: full=True contradicts hyperparameters.lora")
+        check_options(dict(options or {}), hyperparameters)
 
     # --- cluster and storage ----------------------------------------------------------------
     def _connect(self) -> Any:
@@ -212,44 +190,6 @@ class RayProvider(Provider):
         return f"local:{staged}"
 
     # --- jobs -------------------------------------------------------------------------------
-    def _spec(self, request: CreateRequest, job_id: str, workdir: Path) -> dict[str, Any]:
-        """The job's spec (``spec.json`` in the working dir); data without storage is
-        copied into the working dir, with ``workdir:`` references to it."""
-        import os
-
-        store = self._storage() or str(Path("~/ray_results").expanduser())
-        files: dict[str, str | None] = {}
-        for key, ref, name in (
-            ("training_file", request.training_file, "train.jsonl"),
-            ("validation_file", request.validation_file, "validation.jsonl"),
-        ):
-            if ref is None:
-                files[key] = None
-                continue
-            local = Path(ref.removeprefix("local:")).expanduser()
-            if ref.startswith("local:") or (not _storage.is_url(ref) and local.is_file()):
-                if not local.is_file():
-                    raise NotFoundError(f"no staged file {ref!r}", provider=PROVIDER, status_code=404)
-                check_file(local, request.method)
-                shutil.copyfile(local, workdir / name)
-                files[key] = f"workdir:{name}"
-            else:
-                files[key] = ref
-        return {
-            "id": job_id,
-            "model": request.model,
-            "method": request.method,
-            **files,
-            "hyperparameters": request.hyperparameters.to_dict(),
-            "seed": request.seed,
-            "suffix": request.suffix,
-            "options": {k: v for k, v in request.options.items() if k != "runtime_env"},
-            "storage": store,
-            "job_root": _storage.join(store, job_id),
-            "resume_checkpoint": None,
-            "submitted_by": os.environ.get("USER", ""),
-        }
-
     def create(self, request: CreateRequest) -> JobSnapshot:
         """Submit the Ray job; with a key already used, the existing job comes back."""
         if request.method not in ("sft", "dpo"):
@@ -267,7 +207,7 @@ class RayProvider(Provider):
         client = self._connect()
         with tempfile.TemporaryDirectory(prefix="anytune-ray-submit-") as tmp:
             workdir = Path(tmp)
-            spec = self._spec(request, job_id, workdir)
+            spec = build_spec(request, job_id, workdir, self._storage())
             (workdir / "spec.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
             metadata = {str(k): str(v) for k, v in request.metadata.items()}
             metadata.update(
@@ -457,33 +397,3 @@ class RayProvider(Provider):
         from anytune_ray._sandbox import LocalCluster
 
         return LocalCluster(dashboard_port=port)
-
-
-def entrypoint(python: str) -> str:
-    """The driver's command, run by ``python``: the runtime env's ``py_executable`` too
-    (Ray's own pattern for ``uv run``), never a bare ``python`` picked off the PATH."""
-    return f"{python} -m anytune_ray._driver spec.json" if " " in python else shlex.join(
-        [python, "-m", "anytune_ray._driver", "spec.json"]
-    )
-
-
-def runtime_env(workdir: Path, python: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The job's runtime env: the working dir (spec and small data), the interpreter of
-    the driver and the workers, and the environment variables they share."""
-    env: dict[str, Any] = {
-        "working_dir": str(workdir),
-        "py_executable": python,
-        "env_vars": {
-            "PYTHONUNBUFFERED": "1",
-            "HF_HUB_OFFLINE": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-            # Record lines of different workers look alike: Ray must not fold them together.
-            "RAY_DEDUP_LOGS": "0",
-        },
-    }
-    for k, v in (extra or {}).items():
-        if k == "env_vars":
-            env["env_vars"].update(v)
-        else:
-            env[k] = v
-    return env

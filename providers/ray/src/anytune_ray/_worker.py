@@ -79,7 +79,13 @@ def train_loop(config: dict[str, Any]) -> None:
                 "message": f"worker {rank}/{ctx.get_world_size()} started (pid {os.getpid()})",
                 "level": "info",
                 "type": "worker_started",
-                "data": {"rank": rank, "pid": os.getpid(), "world_size": ctx.get_world_size()},
+                "data": {
+                    "rank": rank,
+                    "pid": os.getpid(),
+                    "world_size": ctx.get_world_size(),
+                    # torch.distributed's rendezvous store (rank 0 serves it on this port).
+                    "master_port": os.environ.get("MASTER_PORT"),
+                },
             },
         ),
         flush=True,
