@@ -46,7 +46,7 @@ def _checkpoint_reporter() -> Any:
     checkpoint Ray Train persisted to the storage as a line of the job's log."""
     from ray.train import UserCallback
 
-    class CheckpointRecorder(UserCallback):  # type: ignore[misc]
+    class CheckpointRecorder(UserCallback):
         def after_report(self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any) -> None:
             if checkpoint is None:
                 return

@@ -99,7 +99,7 @@ def train_loop(config: dict[str, Any]) -> None:
             spec["resume_checkpoint"] = str(restored / RayTrainReportCallback.CHECKPOINT_NAME)
             rec.event(f"resuming from the checkpoint at {checkpoint.path}", type="resumed",
                       path=checkpoint.path)
-        outcome = train(spec, rec, callbacks=[RayTrainReportCallback()])
+        outcome = train(spec, rec, callbacks=[RayTrainReportCallback()])  # type: ignore[no-untyped-call]
         if rank == 0:
             _publish(spec, scratch, outcome, rec)
     finally:
