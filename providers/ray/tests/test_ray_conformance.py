@@ -30,7 +30,7 @@ class TestRayConformance(ProviderConformance):
     hyperparameters: ClassVar[Hyperparameters] = Hyperparameters(
         epochs=1, batch_size=4, learning_rate=1e-3, lora=LoRA(r=4, alpha=8, dropout=0.0)
     )
-    wait_timeout = 300.0
+    wait_timeout = 900.0
     missing_job_id = "anytune-0000000000000000dead"
 
     @pytest.fixture

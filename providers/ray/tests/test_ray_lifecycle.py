@@ -43,7 +43,7 @@ def test_cancel_stops_the_job_within_seconds(
     job = Job.create(provider="ray", model=str(tiny_model), training_file=data,
                      hyperparameters=HP, max_steps=100_000, max_seq_length=64,
                      storage=str(tmp_path / "storage"))
-    wait_for(lambda: job.metrics(), 300, "the first training step")
+    wait_for(lambda: job.metrics(), 900, "the first training step")
     pids = _pids(job)
     start = time.monotonic()
     job.cancel()

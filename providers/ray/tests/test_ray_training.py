@@ -45,7 +45,7 @@ def trained(
             seed=0, max_seq_length=128, workers=WORKERS, max_failures=1,
             storage=str(tmp / "storage"),
         )
-        wait_for(lambda: job.checkpoints(), 600, "the first checkpoint on the storage")
+        wait_for(lambda: job.checkpoints(), 900, "the first checkpoint on the storage")
         # Mid-run, with the workers talking to each other (gloo) and to Ray. torch's
         # rendezvous store (TCPStore, served by rank 0 on MASTER_PORT) listens on every
         # interface whatever MASTER_ADDR says; it is torch's, not Ray's, and only
@@ -54,7 +54,7 @@ def trained(
         sockets = foreign_sockets(CLUSTER["pgid"], listen_ok=store_ports)
         first = {w["rank"]: w["pid"] for w in _workers(job)}
         os.kill(first[1], signal.SIGKILL)
-        job.wait(timeout=600, progress=False)
+        job.wait(timeout=900, progress=False)
         yield {"job": job, "storage": tmp / "storage", "model": tiny_model, "killed": first,
                "sockets": sockets}
     finally:
