@@ -53,11 +53,15 @@ def map_error(exc: BaseException) -> AnytuneError:
     if isinstance(exc, requests.Timeout):
         return ProviderTimeoutError("the Ray dashboard did not answer in time", provider=PROVIDER)
     if isinstance(exc, requests.ConnectionError):
-        # ConnectTimeout/refused: the request never left; anything else may have arrived.
-        sent = None if not isinstance(exc, requests.exceptions.ConnectTimeout) else False
+        from urllib3.exceptions import NewConnectionError
+
+        # No connection (refused, connect timeout): the request never left; anything else
+        # (a dropped answer) may have arrived.
         inner = exc.args[0] if exc.args else None
-        if "NewConnectionError" in type(getattr(inner, "reason", None)).__name__:
-            sent = False
+        never = isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+            getattr(inner, "reason", None), NewConnectionError
+        )
+        sent = False if never else None
         return ProviderConnectionError(
             "could not reach the Ray dashboard or the connection dropped "
             "(is RAY_ADDRESS, or the address setting, the dashboard's http://HOST:8265?)",
@@ -96,5 +100,12 @@ def connect(address: str | None, *, timeout: float = 30.0) -> Any:
         hidden = {k: os.environ.pop(k) for k in _ADDRESS_VARS if address and k in os.environ}
         try:
             return _Client(address)
+        except ConnectionError as exc:  # the client's own check of the dashboard's version
+            raise ProviderConnectionError(
+                f"could not reach the Ray dashboard ({exc}); is RAY_ADDRESS, or the address "
+                "setting, the dashboard's http://HOST:8265?",
+                provider=PROVIDER,
+                request_sent=False,
+            ) from None
         finally:
             os.environ.update(hidden)
