@@ -9,8 +9,9 @@ TORCH  ?= torch==2.13.0
 PROVIDERS := $(wildcard providers/*/pyproject.toml)
 EDITABLE  := -e ".[dev]" $(foreach p,$(PROVIDERS),-e $(dir $(p)))
 # One worker per core (pytest-xdist): the suite is I/O- and subprocess-bound, and every
-# test is isolated (its own job store, emulator port and temp folders).
-PYTEST_ARGS ?= -n auto
+# test is isolated (its own job store, emulator port and temp folders). loadgroup keeps
+# tests marked with one xdist_group on one worker (the Ray tests share one cluster).
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: install quickstart test lint bench-smoke clean
 

@@ -10,6 +10,7 @@ gradient checkpointing; GPU runs use bf16 where the GPU supports it.
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -190,8 +191,11 @@ def _merge(spec: dict[str, Any], adapter: Path, out: Path, prec: dict[str, Any])
     merged.save_pretrained(str(out), safe_serialization=True)
 
 
-def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
-    """Run the job described by ``spec``; return the fields of its final state."""
+def train(spec: dict[str, Any], rec: JobRecorder, *, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
+    """Run the job described by ``spec``; return the fields of its final state.
+
+    ``callbacks`` are extra ``TrainerCallback`` objects: the ray provider runs this very
+    function on each Ray Train worker and adds the one that reports checkpoints to Ray."""
     from datasets import Dataset
 
     prec = _precision(spec["options"])
@@ -228,7 +232,7 @@ def train(spec: dict[str, Any], rec: JobRecorder) -> dict[str, Any]:
         eval_dataset=eval_ds,
         processing_class=tokenizer,
         peft_config=_peft_config(spec),
-        callbacks=[cb],
+        callbacks=[cb, *callbacks],
     )
     assert trainer.model is not None
     kept = len(trainer.train_dataset) if trainer.train_dataset is not None else 0  # type: ignore[arg-type]
