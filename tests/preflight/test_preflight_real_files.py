@@ -10,6 +10,7 @@ import pytest
 from preflight_helpers import OpenAILike, alpaca_with_text, real
 
 from anytune import estimate, validate
+from anytune.testing import require_tiktoken
 
 
 def codes(problems: list) -> list[tuple[int | None, str]]:
@@ -39,6 +40,7 @@ def test_drone_tool_calling_file_has_no_problem_at_all(provider: OpenAILike) -> 
 
 
 def test_cookbook_toy_file_defects(provider: OpenAILike) -> None:
+    require_tiktoken()  # exact OpenAI token counts
     # Line 4 has no user message; line 5 is "Eat a banana!" x 2000 (8031 tokens by the
     # cookbook's own count), over a 4096-token model; 5 examples are under OpenAI's 10.
     path = real("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
@@ -151,6 +153,7 @@ def test_alpaca_text_key_is_reported_not_dropped_silently(provider: OpenAILike, 
 
 
 def test_estimate_on_real_file_matches_cookbook_count() -> None:
+    require_tiktoken()  # exact OpenAI token counts
     import tiktoken
 
     enc = tiktoken.get_encoding("o200k_base")
