@@ -4,8 +4,19 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# The CPU build of torch: a plain `torch` requirement would pull a multi-GB CUDA build.
-TORCH  ?= torch==2.13.0
+# torch is pinned. On Linux x86-64, a plain `torch==X` from PyPI is the CUDA build (the
+# torch wheel plus several GB of nvidia-* packages). On this project's machines pip's
+# find-links holds the CPU wheel of 2.13.0, so the default below installs that file.
+# Elsewhere, for the CPU build, name PyTorch's CPU wheel index (used for torch alone):
+#   make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH       ?= torch==2.13.0
+TORCH_INDEX ?=
+TORCH_FROM  := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
+# tiktoken's encoding files: an offline copy when shared/ lies beside the clone (CI has no
+# internet); a TIKTOKEN_CACHE_DIR already set wins; elsewhere tiktoken downloads them.
+ifneq ($(wildcard ../shared/data/tiktoken),)
+export TIKTOKEN_CACHE_DIR ?= $(abspath ../shared/data/tiktoken)
+endif
 PROVIDERS := $(wildcard providers/*/pyproject.toml)
 EDITABLE  := -e ".[dev]" $(foreach p,$(PROVIDERS),-e $(dir $(p)))
 # One worker per core (pytest-xdist): the suite is I/O- and subprocess-bound, and every
@@ -20,7 +31,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(PROVIDERS)
-	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet $(TORCH_FROM) "$(TORCH)"
 	$(BIN)/pip install --quiet "$(TORCH)" $(EDITABLE)
 	touch $@
 

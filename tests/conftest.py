@@ -14,7 +14,6 @@ import pytest
 from anytune import _registry
 
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("ANYTUNE_SHARED_DIR", HERE.parents[1] / "shared"))
 
 
 def install_fake_site(site: Path) -> Path:

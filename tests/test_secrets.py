@@ -83,3 +83,42 @@ def test_redacting_filter_rewrites_log_records() -> None:
                                "Request headers: %s", ({"authorization": f"Bearer {CANARY}"},), None)
     RedactingFilter().filter(record)
     assert CANARY not in record.getMessage()
+
+
+def test_a_known_secret_is_scrubbed_from_any_loggers_record_by_anytunes_handler() -> None:
+    # A vendor SDK's own logger (not anytune's, not an HTTP library's) logging a request
+    # body with a secret of no recognisable shape: the handler's filter scrubs it.
+    import io
+
+    from anytune._log import remember_secret
+
+    secret = "plain-canary-1b2c3d4e5f60"
+    remember_secret(secret)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    vendor = logging.getLogger("some_vendor_sdk._base_client")
+    vendor.addHandler(handler)
+    vendor.setLevel(logging.DEBUG)
+    try:
+        vendor.debug("Request options: %s", {"json_data": {"webhook_secret": secret}})
+    finally:
+        vendor.removeHandler(handler)
+    assert "Request options" in stream.getvalue() and secret not in stream.getvalue()
+
+
+def test_create_remembers_the_values_a_provider_names_secret(isolated: Path) -> None:
+    secret = "plain-canary-9a8b7c6d5e4f"
+    assert secret in redact(f"echo {secret}")
+    Job.create(provider="fake", model="fake-small", api_key=secret,
+               training_file=write_chat_examples(isolated / "t.jsonl"))
+    assert secret not in redact(f"echo {secret}")
+
+
+@pytest.mark.parametrize("text", [
+    "Request options: {'json_data': {'wandb_key': 'k-0123456789abcdef'}}",
+    '{"wandb_api_key": "k-0123456789abcdef", "model": "m"}',
+    "{'client_secret': 'k-0123456789abcdef'}",
+])
+def test_secret_fields_of_logged_request_bodies_are_redacted_even_when_unknown(text: str) -> None:
+    assert "k-0123456789abcdef" not in redact(text)

@@ -29,3 +29,20 @@ def test_mypy_strict() -> None:
     run(str(BIN / "mypy"), "src/anytune")
     # Every provider package, found as the Makefile finds them.
     run(str(BIN / "mypy"), *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("providers/*/src")))
+
+
+def test_tests_read_nothing_outside_the_repository() -> None:
+    # A clone alone must test itself: fixtures live in tests/data and providers/*/tests/spec
+    # (see tests/data/README.md). Only tiktoken's cache may come from outside, through
+    # TIKTOKEN_CACHE_DIR, which the Makefile and .ci/run set.
+    banned = ("../shared", "/work/shared", "ANYTUNE_SHARED_DIR", '"shared" / "data"', '"shared" / "specs"')
+    this = Path(__file__).resolve()
+    offenders = [
+        f"{path.relative_to(ROOT)}: {word}"
+        for folder in (ROOT / "tests", *sorted(ROOT.glob("providers/*/tests")))
+        for path in sorted(folder.rglob("*.py"))
+        if path.resolve() != this
+        for word in banned
+        if word in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

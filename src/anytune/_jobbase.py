@@ -28,7 +28,7 @@ from anytune._errors import (
 )
 from anytune._estimates import actual_of
 from anytune._flow import Call, Clock, Flow
-from anytune._log import logger, setup_logging
+from anytune._log import logger, remember_secret, setup_logging
 from anytune._polling import Backoff, WaitTimedOut, wait_flow
 from anytune._store import STALE, JobRecord, JobStore
 from anytune._types import (
@@ -257,6 +257,7 @@ def _resolve_create(
             f"provider {name!r} does not take"
         )
     merged = {**extra, **{k: v for k, v in kwargs.items() if v is not None}}
+    remember_secret(*(v for k, v in merged.items() if k in cls.secret_names))
     settings = {k: v for k, v in merged.items() if k in cls.settings}
     options = {k: v for k, v in merged.items() if k in cls.create_options}
     bad = set(kwargs) - set(settings) - set(options) - _SPEC_KEYS - {

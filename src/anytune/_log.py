@@ -1,7 +1,14 @@
 """Logging with secret redaction. ``ANYTUNE_LOG=debug|info|warning`` turns output on.
 
-The redaction filter is attached to anytune's handler *and* to the loggers of the HTTP
-libraries the vendor SDKs use, because those log request headers and URLs at debug level.
+The redaction filter is attached to the one handler anytune installs, so it rewrites every
+record that handler writes, whatever logger emitted it: anytune's own, the vendor SDKs'
+(which log request bodies at debug level, W&B keys included) and their HTTP libraries'.
+It also sits on those loggers themselves, for handlers others attach to them.
+
+A record is scrubbed of every secret anytune knows: values of secret-looking environment
+variables, every value remembered with :func:`remember_secret` (the core remembers the
+settings and per-job options a provider names in ``Provider.secret_names``: API keys,
+W&B keys), and the shapes of credentials in headers, URLs and request bodies.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ import logging
 import os
 import re
 
-__all__ = ["RedactingFilter", "logger", "redact", "setup_logging"]
+__all__ = ["RedactingFilter", "logger", "redact", "remember_secret", "setup_logging"]
 
 logger = logging.getLogger("anytune")
 
@@ -22,8 +29,17 @@ _PATTERNS = [
     re.compile(r"(?i)([?&](?:api_key|key|token|access_token)=)[^&\s'\"]+"),
     # vendor key shapes: OpenAI (sk-, sess-, masked as sk-abc***xyz), Together (tgp_v1_)
     re.compile(r"\b(sk-|sess-|tgp_v1_)[A-Za-z0-9_\-\*]{4,}"),
+    # secret fields of request bodies as SDKs log them (a dict repr or JSON): Together's
+    # SDK sends the W&B key as "wandb_key" and logs "Request options: {... 'json_data': ...}"
+    re.compile(
+        r"""(?i)(['"](?:wandb_key|wandb_api_key|api_key|access_token|refresh_token|client_secret)"""
+        r"""['"]\s*:\s*['"])[^'"]+"""
+    ),
 ]
-_HTTP_LOGGERS = ("httpx", "httpcore", "openai", "together", "google", "urllib3")
+#: Secrets known to this process beyond the environment (see :func:`remember_secret`).
+_remembered: set[str] = set()
+_MIN_SECRET = 8  # shorter values would redact ordinary words
+_HTTP_LOGGERS = ("httpx", "httpcore", "openai", "together", "google", "google_genai", "urllib3")
 
 
 def _env_secrets() -> list[str]:
@@ -34,10 +50,21 @@ def _env_secrets() -> list[str]:
     ]
 
 
+def remember_secret(*values: object) -> None:
+    """Redact these values from every later log record, error message and redacted text
+    of this process (values that are not strings, or shorter than 8 characters, are
+    ignored)."""
+    for value in values:
+        if isinstance(value, str) and len(value) >= _MIN_SECRET:
+            _remembered.add(value)
+
+
 def redact(text: str, extra: list[str] | tuple[str, ...] = ()) -> str:
     """``text`` with credentials replaced by ``[REDACTED]``: values of secret-looking
-    environment variables, ``extra`` values, auth headers, keys in URLs."""
-    for secret in (*_env_secrets(), *extra):
+    environment variables, remembered secrets, ``extra`` values, auth headers, keys in
+    URLs, secret fields of request bodies."""
+    # Longest first, so that a secret containing another is replaced whole.
+    for secret in sorted({*_env_secrets(), *_remembered, *extra}, key=len, reverse=True):
         if secret and secret in text:
             text = text.replace(secret, "[REDACTED]")
     for pat in _PATTERNS:

@@ -132,6 +132,10 @@ class Provider:
     #: providers), so that a model outside it deserves a warning; ``False`` where any
     #: model the user has can be trained (local).
     closed_catalog: ClassVar[bool] = False
+    #: Names among ``settings`` and ``create_options`` whose values are secrets (API keys,
+    #: tokens, a W&B key): the core redacts those values from every log record that
+    #: passes through anytune's handler (the vendor SDKs' own included) and from errors.
+    secret_names: ClassVar[frozenset[str]] = frozenset({"api_key"})
 
     def __init__(self, **settings: Any) -> None:
         unknown = set(settings) - set(self.settings)
@@ -143,6 +147,9 @@ class Provider:
                 f"it accepts {sorted(self.settings)}"
             )
         self.config: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
+        from anytune._log import remember_secret
+
+        remember_secret(*(v for k, v in self.config.items() if k in self.secret_names))
         #: Set by the core while it uploads with progress shown (``Job.create(progress=True)``,
         #: the CLI on a terminal): a provider that can tell how far an upload got calls it
         #: with (bytes sent, bytes in all). Optional; ``None`` otherwise.

@@ -1,4 +1,5 @@
-"""Helpers for preflight tests: the shared real datasets and a provider with known rules.
+"""Helpers for preflight tests: the real datasets in ``tests/data`` and a provider with
+known rules.
 
 The provider here is a plain ``Provider`` subclass with a fixed catalog, so the
 numbers asserted below (limits, prices, epochs) are chosen by the test, not copied from
@@ -7,7 +8,7 @@ a vendor package that may change.
 
 from __future__ import annotations
 
-import os
+import json
 from pathlib import Path
 
 import pytest
@@ -16,19 +17,39 @@ from anytune._types import ModelInfo
 from anytune.provider import Limits, Provider
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("ANYTUNE_SHARED_DIR") or (REPO / ".." / "shared")).resolve()
-DATA = SHARED / "data"
-
-os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(DATA / "tiktoken"))
+DATA = REPO / "tests" / "data"
+GSM = "instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl"
 
 
-def shared(rel: str) -> Path:
-    """A file of the shared data folder, read in place (never copied into the repo)."""
+def real(rel: str) -> Path:
+    """A real-data fixture of ``tests/data`` (sources and licences in its README)."""
     path = DATA / rel
     if not path.is_file():
-        # CI always has shared/ beside the clone: a missing file is a broken setup, and a
-        # skip would let the real-data tests vanish silently.
-        pytest.fail(f"shared data file missing: {path} (set ANYTUNE_SHARED_DIR)")
+        # The fixtures are part of the repository: a missing one is a broken checkout, and
+        # a skip would let the real-data tests vanish silently.
+        pytest.fail(f"test data file missing: {path}")
+    return path
+
+
+# The name these tests used when the files were read from outside the repository; kept so
+# that tests written against it on other branches still run.
+shared = real
+
+
+def alpaca_with_text(path: Path, n: int = 100) -> Path:
+    """The first ``n`` GSM8K records as a JSON array in the Hugging Face Alpaca shape: each
+    also carries ``text``, the prompt rendered with Alpaca's template plus the answer."""
+    records = []
+    with real(GSM).open(encoding="utf-8") as fh:
+        for line, _ in zip(fh, range(n), strict=False):
+            rec = json.loads(line)
+            rec["text"] = (
+                "Below is an instruction that describes a task. Write a response that "
+                "appropriately completes the request.\n\n### Instruction:\n"
+                f"{rec['instruction']}\n\n### Response:\n{rec['output']}"
+            )
+            records.append(rec)
+    path.write_text(json.dumps(records, indent=4, ensure_ascii=False), encoding="utf-8")
     return path
 
 

@@ -10,8 +10,11 @@ from pathlib import Path
 
 from preflight_helpers import REPO
 
+from anytune.testing import require_tiktoken
+
 
 def test_preflight_bench_smoke(tmp_path: Path) -> None:
+    require_tiktoken()
     out = subprocess.run(
         [
             sys.executable,

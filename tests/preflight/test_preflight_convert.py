@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from preflight_helpers import OpenAILike, shared
+from preflight_helpers import OpenAILike, alpaca_with_text, real
 
 from anytune import ConfigurationError, convert, validate
 
@@ -15,7 +15,7 @@ DRONE = "chat_sft/openai_cookbook_drone_training.jsonl"
 
 
 def test_gemini_to_openai_keeps_system_user_and_model_turns(tmp_path: Path) -> None:
-    src = shared("vertex_gemini/gcp_generative_ai_patient_1_glucose_examples.jsonl")
+    src = real("vertex_gemini/gcp_generative_ai_patient_1_glucose_examples.jsonl")
     report = convert(src, to="openai", output=tmp_path / "out.jsonl")
     assert report.ok and report.records == 1 and report.losses == []
     rec = json.loads((tmp_path / "out.jsonl").read_text())
@@ -26,7 +26,7 @@ def test_gemini_to_openai_keeps_system_user_and_model_turns(tmp_path: Path) -> N
 
 
 def test_openai_tools_to_vertex_and_back_keeps_calls(tmp_path: Path) -> None:
-    src = shared(DRONE)
+    src = real(DRONE)
     vertex = convert(src, to="vertex", output=tmp_path / "v.jsonl")
     assert vertex.ok and vertex.records == 103
     first = json.loads((tmp_path / "v.jsonl").open().readline())
@@ -44,15 +44,15 @@ def test_openai_tools_to_vertex_and_back_keeps_calls(tmp_path: Path) -> None:
 
 def test_tools_to_together_keep_calls_and_results_in_openais_shape(tmp_path: Path) -> None:
     # [TOGETHER-FC]: Together trains on tools, tool calls and tool results.
-    report = convert(shared(DRONE), to="together", output=tmp_path / "t.jsonl")
+    report = convert(real(DRONE), to="together", output=tmp_path / "t.jsonl")
     assert report.ok and report.records == 103 and not report.losses
-    original = json.loads(shared(DRONE).read_text().splitlines()[0])
+    original = json.loads(real(DRONE).read_text().splitlines()[0])
     first = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
     assert first["tools"] == original["tools"]
     assert first["messages"][-1]["tool_calls"] == original["messages"][-1]["tool_calls"]
-    assert validate(shared(DRONE), provider=OpenAILike(fmt="together"), model="m").ok
+    assert validate(real(DRONE), provider=OpenAILike(fmt="together"), model="m").ok
     # A model that cannot be trained on tools refuses every such record, by line.
-    vr = validate(shared(DRONE), provider=OpenAILike(fmt="together", tools=False), model="m")
+    vr = validate(real(DRONE), provider=OpenAILike(fmt="together", tools=False), model="m")
     assert {p.code for p in vr.errors} == {"tools_not_supported"}
     assert [p.line for p in vr.errors][:3] == [1, 2, 3]
 
@@ -78,9 +78,7 @@ def test_multi_turn_to_alpaca_reports_extra_turns() -> None:
 
 
 def test_alpaca_to_openai(tmp_path: Path) -> None:
-    report = convert(
-        shared("instruction_alpaca/torchtune_alpaca_tiny.json"), to="openai", output=tmp_path / "o.jsonl"
-    )
+    report = convert(alpaca_with_text(tmp_path / "alpaca.json"), to="openai", output=tmp_path / "o.jsonl")
     assert report.records == 100 and report.errors == []
     # The pre-rendered `text` key is reported, once per record.
     assert {(p.code, p.field) for p in report.losses} == {("unknown_key", "text")}
@@ -91,17 +89,17 @@ def test_alpaca_to_openai(tmp_path: Path) -> None:
 
 
 def test_preference_formats_convert_to_openai_preference() -> None:
-    hh = convert(shared("preference/hh_rlhf_harmless_base_test.prompt_chosen_rejected.jsonl"), to="openai")
+    hh = convert(real("preference/hh_rlhf_harmless_base_test.prompt_chosen_rejected.jsonl"), to="openai")
     rec = hh.data[0]
     assert set(rec) == {"input", "preferred_output", "non_preferred_output"}
     assert rec["preferred_output"][0]["role"] == "assistant"
-    se = convert(shared("preference/torchtune_stack_exchange_paired_tiny.json"), to="vertex")
+    se = convert(real("preference/torchtune_stack_exchange_paired_tiny.json"), to="vertex")
     scores = [c["score"] for c in se.data[0]["completions"]]
     assert scores == [1, 0] and se.ok
 
 
 def test_sharegpt_dpo_to_openai_and_gemini_preference_round_trip() -> None:
-    src = shared("preference/llamafactory_dpo_en_demo.json")
+    src = real("preference/llamafactory_dpo_en_demo.json")
     vertex = convert(src, to="vertex")
     back = convert(vertex.data, to="openai")
     direct = convert(src, to="openai")
@@ -125,7 +123,7 @@ def test_unknown_target_is_a_configuration_error() -> None:
 
 
 def test_converted_file_validates_for_each_target(tmp_path: Path) -> None:
-    src = shared("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl")
+    src = real("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl")
     for target in ("openai", "together", "vertex", "alpaca"):
         out = tmp_path / f"{target}.jsonl"
         report = convert(src, to=target, output=out)

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from preflight_helpers import OpenAILike, shared
+from preflight_helpers import OpenAILike, real
 
 from anytune import BudgetExceededError, ConfigurationError, DatasetError, Hyperparameters, estimate, validate
 from anytune._preflight import affordable_epochs, check_budget, is_file_reference, prepare
 from anytune.data import make_counter
+from anytune.testing import require_tiktoken
 
 GSM = "instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl"
 
@@ -59,6 +60,7 @@ def test_in_memory_records_report_one_based_row_numbers() -> None:
 
 
 def test_tiktoken_counter_follows_the_cookbook_rule() -> None:
+    require_tiktoken()  # exact OpenAI token counts
     import tiktoken
 
     enc = tiktoken.get_encoding("o200k_base")
@@ -95,7 +97,8 @@ class NoTokenizer(OpenAILike):
 
 
 def test_estimate_fields_default_epochs_and_price() -> None:
-    path = shared(GSM)
+    require_tiktoken()  # exact OpenAI token counts
+    path = real(GSM)
     est = estimate(path, provider=OpenAILike(), model="m")
     assert est.records == 2000 and est.epochs == 3  # 2000 x 3 is within OpenAI's 100..25000 window
     assert est.trained_tokens == 3 * est.tokens_per_epoch
@@ -116,7 +119,8 @@ def test_estimate_fields_default_epochs_and_price() -> None:
 
 
 def test_estimate_caps_examples_at_the_model_limit() -> None:
-    path = shared("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
+    require_tiktoken()  # exact OpenAI token counts
+    path = real("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
     est = estimate(path, provider=OpenAILike(max_tokens=4096, min_examples=1), model="m", epochs=1)
     # Line 5 has 8031 tokens: the provider truncates it, so 4096 are billed.
     assert est.records == 5 and est.tokens_per_epoch == 43 + 106 + 26 + 27 + 4096
@@ -150,7 +154,7 @@ def test_budget_helpers() -> None:
 
 
 def test_prepare_writes_the_upload_file_with_its_hash(tmp_path: Path) -> None:
-    src = shared("vertex_gemini/gcp_generative_ai_training_data_wrong.jsonl")
+    src = real("vertex_gemini/gcp_generative_ai_training_data_wrong.jsonl")
     prepared = prepare(
         src,
         provider=OpenAILike(),
@@ -179,7 +183,7 @@ def test_prepare_writes_the_upload_file_with_its_hash(tmp_path: Path) -> None:
 
 
 def test_prepare_raises_with_every_problem_and_leaves_no_file(tmp_path: Path) -> None:
-    src = shared("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
+    src = real("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
     with pytest.raises(DatasetError) as info:
         prepare(
             src,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from preflight_helpers import OpenAILike, shared
+from preflight_helpers import OpenAILike, real
 
 from anytune import Hyperparameters
 from anytune._preflight import preflight, prepare
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked workers 
 
 def _mixed_file(tmp_path: Path) -> Path:
     lines = (
-        shared("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl").read_bytes().splitlines()
+        real("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl").read_bytes().splitlines()
     )
     lines[10] = b"{broken"  # line 11
     lines[999] = b"[1, 2]"  # line 1000
@@ -56,7 +56,7 @@ def test_parallel_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_parallel_prepare_writes_the_same_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    src = shared("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl")
+    src = real("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl")
     kwargs = dict(
         provider=OpenAILike(fmt="vertex"), model="m", method="sft", hyperparameters=Hyperparameters()
     )

@@ -1,14 +1,16 @@
-"""Validation of the real datasets in ../shared/data, read in place: the valid files
-pass, and the known defects of the others are reported at their exact lines."""
+"""Validation of the real datasets in tests/data (sources and licences in its README):
+the valid files pass, and the known defects of the others are reported at their exact
+lines."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from preflight_helpers import OpenAILike, shared
+from preflight_helpers import OpenAILike, alpaca_with_text, real
 
 from anytune import estimate, validate
+from anytune.testing import require_tiktoken
 
 
 def codes(problems: list) -> list[tuple[int | None, str]]:
@@ -20,27 +22,28 @@ def codes(problems: list) -> list[tuple[int | None, str]]:
     [
         ("chat_sft/openai_cookbook_drone_training.jsonl", "sft", 103, "openai_chat"),
         ("instruction_alpaca/alpacadatacleaned_gsm_8k_train.first2000.jsonl", "sft", 2000, "alpaca"),
-        ("instruction_alpaca/alpacadatacleaned_gsm_8k_train.json", "sft", 7473, "alpaca"),
+        ("instruction_alpaca/alpacadatacleaned_gsm_8k_train.json.gz", "sft", 7473, "alpaca"),
         ("preference/torchtune_stack_exchange_paired_tiny.json", "dpo", 25, "stack_exchange_paired"),
         ("vertex_gemini/gcp_generative_ai_training_data_wrong.jsonl", "sft", 36, "openai_chat"),
     ],
 )
 def test_valid_real_files_pass(rel: str, method: str, records: int, fmt: str, provider: OpenAILike) -> None:
-    report = validate(shared(rel), provider=provider, model="m", method=method)
+    report = validate(real(rel), provider=provider, model="m", method=method)
     assert report.ok, [str(p) for p in report.errors[:5]]
     assert report.records == report.valid == records
     assert report.formats == {fmt: records}
 
 
 def test_drone_tool_calling_file_has_no_problem_at_all(provider: OpenAILike) -> None:
-    report = validate(shared("chat_sft/openai_cookbook_drone_training.jsonl"), provider=provider, model="m")
+    report = validate(real("chat_sft/openai_cookbook_drone_training.jsonl"), provider=provider, model="m")
     assert report.errors == [] and report.warnings == []
 
 
 def test_cookbook_toy_file_defects(provider: OpenAILike) -> None:
+    require_tiktoken()  # exact OpenAI token counts
     # Line 4 has no user message; line 5 is "Eat a banana!" x 2000 (8031 tokens by the
     # cookbook's own count), over a 4096-token model; 5 examples are under OpenAI's 10.
-    path = shared("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
+    path = real("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
     report = validate(path, provider=OpenAILike(max_tokens=4096), model="m")
     assert codes(report.errors) == [(None, "too_few_examples")]
     assert codes(report.warnings) == [(4, "missing_user_message"), (5, "too_many_tokens")]
@@ -52,14 +55,14 @@ def test_cookbook_toy_file_defects(provider: OpenAILike) -> None:
 
 def test_legacy_vertex_model_role_is_read_as_assistant(provider: OpenAILike) -> None:
     report = validate(
-        shared("vertex_gemini/gcp_generative_ai_training_data_wrong.jsonl"), provider=provider, model="m"
+        real("vertex_gemini/gcp_generative_ai_training_data_wrong.jsonl"), provider=provider, model="m"
     )
     assert {p.code for p in report.warnings} == {"role_alias"}
     assert [p.line for p in report.warnings] == list(range(1, 37))
 
 
 def test_gemini_single_record_without_trailing_newline() -> None:
-    path = shared("vertex_gemini/gcp_generative_ai_patient_1_glucose_examples.jsonl")
+    path = real("vertex_gemini/gcp_generative_ai_patient_1_glucose_examples.jsonl")
     report = validate(path, provider=OpenAILike(), model="m")
     assert codes(report.errors) == [(None, "too_few_examples")]
     assert report.formats == {"gemini": 1} and report.valid == 1
@@ -69,7 +72,7 @@ def test_pretty_printed_cookbook_file() -> None:
     # Not JSONL (objects over many lines); object 7 holds a raw control character at
     # line 125 column 265, where strict JSON stops.
     report = validate(
-        shared("edge_cases/openai_cookbook_01-testing-example.jsonl"),
+        real("edge_cases/openai_cookbook_01-testing-example.jsonl"),
         provider=OpenAILike(min_examples=1),
         model="m",
     )
@@ -82,7 +85,7 @@ def test_pretty_printed_cookbook_file() -> None:
 
 def test_sharegpt_empty_assistant_turn() -> None:
     report = validate(
-        shared("edge_cases/axolotl_conversation.missingturns.json"),
+        real("edge_cases/axolotl_conversation.missingturns.json"),
         provider=OpenAILike(min_examples=1),
         model="m",
     )
@@ -94,7 +97,7 @@ def test_hh_rlhf_transcripts_gzip() -> None:
     # The README lists source lines 1254, 1688, 1952, 2036 (0-based) as having no common
     # prompt, and 86, 516, 925, 1103 as having an empty chosen reply.
     report = validate(
-        shared("preference/hh_rlhf_harmless_base_test.jsonl.gz"),
+        real("preference/hh_rlhf_harmless_base_test.jsonl.gz"),
         provider=OpenAILike(),
         model="m",
         method="dpo",
@@ -106,7 +109,7 @@ def test_hh_rlhf_transcripts_gzip() -> None:
 
 def test_prompt_chosen_rejected_file() -> None:
     report = validate(
-        shared("preference/hh_rlhf_harmless_base_test.prompt_chosen_rejected.jsonl"),
+        real("preference/hh_rlhf_harmless_base_test.prompt_chosen_rejected.jsonl"),
         provider=OpenAILike(),
         model="m",
         method="dpo",
@@ -117,7 +120,7 @@ def test_prompt_chosen_rejected_file() -> None:
 
 def test_preference_file_for_sft_is_refused_per_record() -> None:
     report = validate(
-        shared("preference/torchtune_stack_exchange_paired_tiny.json"),
+        real("preference/torchtune_stack_exchange_paired_tiny.json"),
         provider=OpenAILike(),
         model="m",
         method="sft",
@@ -126,41 +129,35 @@ def test_preference_file_for_sft_is_refused_per_record() -> None:
     assert len(report.errors) == 25
 
 
-def test_duplicates_in_llamafactory_alpaca_are_real(provider: OpenAILike) -> None:
-    path = shared("instruction_alpaca/llamafactory_alpaca_en_demo.json")
-    report = validate(path, provider=provider, model="m")
-    dups = [p for p in report.warnings if p.code == "duplicate"]
-    assert len(dups) == 14
-    assert (dups[0].line, dups[0].message) == (1377, "the same example as line 587")
-    records = json.loads(path.read_text(encoding="utf-8"))
-    starts = {}
-    line = 1
-    for i, rec in enumerate(records):  # each element starts on the line after a "{"
-        starts[i] = line + 1
-        line += json.dumps(rec, indent=4, ensure_ascii=False).count("\n") + 1
-    by_line = {v: k for k, v in starts.items()}
-    assert records[by_line[1377]] == records[by_line[587]]
-
-
 def test_dpo_sharegpt_file_and_its_duplicates(provider: OpenAILike) -> None:
-    report = validate(
-        shared("preference/llamafactory_dpo_en_demo.json"), provider=provider, model="m", method="dpo"
-    )
+    path = real("preference/llamafactory_dpo_en_demo.json")
+    report = validate(path, provider=provider, model="m", method="dpo")
     assert report.ok and report.valid == 300 and report.formats == {"sharegpt": 300}
-    assert codes(report.warnings)[0] == (3830, "duplicate")
+    dups = [p for p in report.warnings if p.code == "duplicate"]
+    assert len(dups) == 5
+    assert (dups[0].line, dups[0].message) == (3830, "the same example as line 254")
+    # The lines point at the real records of the JSON array: each element starts on the
+    # line of its "{", and the two named are equal.
+    records = json.loads(path.read_text(encoding="utf-8"))
+    starts, line = {}, 1
+    for i, rec in enumerate(records):
+        starts[line + 1] = i
+        line += json.dumps(rec, indent=2, ensure_ascii=False).count("\n") + 1
+    assert records[starts[3830]] == records[starts[254]]
 
 
-def test_alpaca_text_key_is_reported_not_dropped_silently(provider: OpenAILike) -> None:
-    report = validate(shared("instruction_alpaca/torchtune_alpaca_tiny.json"), provider=provider, model="m")
+def test_alpaca_text_key_is_reported_not_dropped_silently(provider: OpenAILike, tmp_path) -> None:
+    report = validate(alpaca_with_text(tmp_path / "alpaca.json"), provider=provider, model="m")
     text_keys = [p for p in report.warnings if p.code == "unknown_key"]
     assert len(text_keys) == 100 and all(p.field == "text" for p in text_keys)
 
 
 def test_estimate_on_real_file_matches_cookbook_count() -> None:
+    require_tiktoken()  # exact OpenAI token counts
     import tiktoken
 
     enc = tiktoken.get_encoding("o200k_base")
-    path = shared("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
+    path = real("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl")
     expected = 0
     for line in path.open(encoding="utf-8"):
         n = 3
@@ -173,8 +170,8 @@ def test_estimate_on_real_file_matches_cookbook_count() -> None:
 
 
 def test_without_a_provider_only_the_format_and_method_are_checked() -> None:
-    report = validate(shared("preference/llamafactory_dpo_en_demo.json"), method="dpo")
+    report = validate(real("preference/llamafactory_dpo_en_demo.json"), method="dpo")
     assert report.ok and report.valid == 300
-    toy = validate(shared("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl"))
+    toy = validate(real("chat_sft/openai_cookbook_toy_chat_fine_tuning.jsonl"))
     assert toy.ok  # no minimum count and no token limit without a provider
     assert codes(toy.warnings) == [(4, "missing_user_message")]

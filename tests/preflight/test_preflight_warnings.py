@@ -10,6 +10,7 @@ from preflight_helpers import OpenAILike
 from preflight_records import OK, OK2, chat, j, write_lines
 
 from anytune import validate
+from anytune.testing import require_tiktoken
 
 # (id, lines, method, [(line, code, field)]) for warnings, which never block.
 WARNINGS = [
@@ -70,6 +71,7 @@ WARNINGS = [
 
 @pytest.mark.parametrize("case", WARNINGS, ids=[c[0] for c in WARNINGS])
 def test_warnings_are_reported_and_do_not_block(case: tuple, tmp_path: Path) -> None:
+    require_tiktoken()  # exact OpenAI token counts
     _, lines, method, expected = case
     provider = OpenAILike(min_examples=1, max_tokens=100)
     report = validate(write_lines(tmp_path, lines), provider=provider, model="m", method=method)

@@ -9,6 +9,10 @@ from typing import Any
 
 TEST_KEY = "sk-test-emulator-0123456789abcdef"
 MODEL = "gpt-4.1-mini-2025-04-14"
+# The real-data fixtures of the repository (sources and licences: tests/data/README.md).
+DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
+#: GSM8K records 2377-2388; line 6 (record 2382) holds raw U+2028 inside a JSON string.
+GSM_U2028 = DATA / "instruction_alpaca" / "alpacadatacleaned_gsm_8k_train.2377-2388.jsonl"
 
 
 class FakeClock:

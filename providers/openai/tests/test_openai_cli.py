@@ -122,14 +122,14 @@ def test_a_retired_model_fails_before_anything_is_sent(tmp_path: Path) -> None:
 
 
 def test_estimate_equals_billed_tokens_for_dpo_and_real_data(sandbox: dict[str, str], tmp_path: Path) -> None:
-    from openai_helpers import write_preference
-    from openai_spec import SHARED
+    from openai_helpers import DATA, write_preference
 
     env = {**os.environ, **sandbox, "ANYTUNE_HOME": str(tmp_path / "home")}
-    cases = [(write_preference(tmp_path / "pref.jsonl"), "gpt-4.1-mini-2025-04-14", "dpo")]
-    drone = SHARED / "data" / "chat_sft" / "openai_cookbook_drone_training.jsonl"
-    if drone.is_file():  # real data, read in place
-        cases.append((drone, "gpt-4o-mini-2024-07-18", "sft"))
+    drone = DATA / "chat_sft" / "openai_cookbook_drone_training.jsonl"
+    cases = [
+        (write_preference(tmp_path / "pref.jsonl"), "gpt-4.1-mini-2025-04-14", "dpo"),
+        (drone, "gpt-4o-mini-2024-07-18", "sft"),
+    ]
     for data, model, method in cases:
         run = _run(
             [

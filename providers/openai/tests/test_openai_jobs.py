@@ -13,6 +13,7 @@ from anytune_openai._emulator import OpenAIEmulator
 from openai_helpers import MODEL, FakeClock, write_chat, write_preference
 
 from anytune._types import CreateRequest, Hyperparameters, JobStatus
+from anytune.testing import require_tiktoken
 
 fake_clock = pytest.mark.emulator(job_seconds=100.0, fake_clock=True)
 
@@ -51,6 +52,7 @@ def test_a_job_goes_through_every_status_to_success(
 def test_trained_tokens_follow_openais_billing_rule(
     provider: OpenAIProvider, clock: FakeClock, chat_file: Path
 ) -> None:
+    require_tiktoken()  # exact OpenAI token counts
     import tiktoken
 
     job_id = _create(provider, chat_file, hyperparameters=Hyperparameters(epochs=3))

@@ -35,3 +35,16 @@ def test_canary_key_appears_nowhere(tmp_path: Path) -> None:
         assert json.loads(refused.stdout)["error"]["type"] == "AuthenticationError"
     assert "DEBUG openai._base_client" in cli.text  # the SDK itself was logging at debug
     cli.assert_nowhere(CANARY, WRONG)
+
+
+def test_a_key_given_as_an_argument_appears_nowhere(tmp_path: Path) -> None:
+    # -O api_key=... with no variable set: the SDK's debug log of each request, anytune's
+    # log, the job store and the job's working files stay clean.
+    with OpenAIEmulator(job_seconds=1.0, api_key=CANARY) as emu:
+        cli = CanaryCLI(tmp_path, emu.env, credential_env="OPENAI_API_KEY")
+        created = cli.run("create", str(write_chat(tmp_path / "train.jsonl")), "-p", "openai", "-m", MODEL,
+                          "-O", f"api_key={CANARY}", "--wait", "--json", credential="")
+        assert created.returncode == 0, created.stderr
+        assert json.loads(created.stdout)["status"] == "succeeded"
+    assert "DEBUG openai._base_client" in cli.text
+    cli.assert_nowhere(CANARY)

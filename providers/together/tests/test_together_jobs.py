@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from anytune_together import TogetherProvider
 from anytune_together._emulator import TogetherEmulator
-from together_helpers import MODEL, TEST_KEY, write_preference
-from together_spec import SHARED
+from together_helpers import DATA, MODEL, TEST_KEY, write_preference
 
 from anytune import (
     BudgetExceededError,
@@ -30,7 +29,7 @@ from anytune._estimates import APPROX_MARGIN
 from anytune._types import CreateRequest
 from anytune.testing import write_chat_examples
 
-CHAT = SHARED / "data" / "chat_sft" / "openai_cookbook_toy_chat_fine_tuning.jsonl"
+CHAT = DATA / "chat_sft" / "openai_cookbook_toy_chat_fine_tuning.jsonl"
 
 
 def test_estimate_on_real_data_uses_the_price_table() -> None:
@@ -145,7 +144,7 @@ def test_estimate_counts_exactly_with_the_models_cached_tokenizer_and_template(
 
 
 def test_function_calling_data_trains_where_the_model_supports_it(env: TogetherEmulator) -> None:
-    drone = SHARED / "data" / "chat_sft" / "openai_cookbook_drone_training.jsonl"
+    drone = DATA / "chat_sft" / "openai_cookbook_drone_training.jsonl"
     # Mistral 7B is not among Together's function-calling models: refused, by line,
     # before anything is uploaded.
     report = validate(drone, provider="together", model="mistralai/Mistral-7B-Instruct-v0.2")

@@ -65,3 +65,21 @@ def test_a_wandb_key_quoted_in_an_error_is_redacted(tmp_path: Path, monkeypatch:
             Job.create(provider="together", model=MODEL, wandb_api_key=wandb_key,
                        training_file=write_chat_examples(tmp_path / "t.jsonl"))
     assert "W&B rejected the key" in str(info.value) and wandb_key not in str(info.value)
+
+
+def test_secrets_given_as_argument_and_option_appear_nowhere_the_sdks_debug_log_included(
+    tmp_path: Path,
+) -> None:
+    # The key as an argument (-O api_key=..., no variable set) and the W&B key as a job
+    # option: Together's SDK logs each request body at debug ("Request options: {...
+    # 'wandb_key': ...}"), a record anytune's handler must scrub like its own.
+    wandb_key = "wandb-canary-0f9e8d7c6b5a4f3e"
+    with TogetherEmulator(job_seconds=1.0, api_key=CANARY) as emu:
+        cli = CanaryCLI(tmp_path, emu.env, credential_env="TOGETHER_API_KEY")
+        data = write_chat_examples(tmp_path / "train.jsonl")
+        created = cli.run("create", str(data), "-p", "together", "-m", MODEL, "-O", f"api_key={CANARY}",
+                          "-O", f"wandb_api_key={wandb_key}", "--wait", "--json", credential="")
+        assert created.returncode == 0, created.stderr
+        assert json.loads(created.stdout)["status"] == "succeeded"
+    assert "wandb_key" in cli.text and "Request options" in cli.text  # the SDK logged the body
+    cli.assert_nowhere(CANARY, wandb_key)

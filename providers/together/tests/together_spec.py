@@ -1,5 +1,6 @@
-"""Together's OpenAPI spec (``../shared/specs/together/openapi.yaml``), against which every
-recorded emulator exchange is checked (see :class:`anytune.testing.OpenAPIExchanges`).
+"""Together's OpenAPI spec (``spec/openapi.yaml``, trimmed to the files, fine-tuning,
+models and chat paths: see ``spec/README.md``), against which every recorded emulator
+exchange is checked (see :class:`anytune.testing.OpenAPIExchanges`).
 
 The SDK's upload flow (``POST /v1/files`` answering 302/409, the presigned PUT,
 ``POST /v1/files/{id}/preprocess``) is not in the spec: those exchanges are skipped, said
@@ -8,15 +9,13 @@ here rather than hidden.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from anytune.testing import OpenAPIExchanges
 
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("ANYTUNE_SHARED_DIR", HERE.parents[3] / "shared"))
-SPEC_PATH = SHARED / "specs" / "together" / "openapi.yaml"
+SPEC_PATH = HERE / "spec" / "openapi.yaml"
 
 
 def _spec_defect(error: Any) -> bool:

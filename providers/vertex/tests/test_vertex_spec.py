@@ -12,11 +12,9 @@ import pytest
 from anytune_vertex import VertexEmulator, VertexProvider
 from anytune_vertex._emulator import RECORD_ENV
 from vertex_helpers import MODEL, write_chat, write_preference
-from vertex_spec import PROTO_DIR, check, messages, validate_exchange
+from vertex_spec import check, messages, validate_exchange
 
 from anytune._types import CreateRequest, Hyperparameters, LoRA
-
-pytestmark = pytest.mark.skipif(not PROTO_DIR.is_dir(), reason="shared Vertex protos are missing")
 
 
 def test_the_proto_parser_finds_the_tuning_job_fields() -> None:

@@ -1,14 +1,16 @@
-"""Helpers shared by the Vertex provider's tests (datasets, a fake clock, shared data)."""
+"""Helpers shared by the Vertex provider's tests (datasets, a fake clock, real data)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("ANYTUNE_SHARED_DIR", HERE.parents[3] / "shared"))
-GEMINI_DATA = SHARED / "data" / "vertex_gemini"
+# The real-data fixtures of the repository (sources and licences: tests/data/README.md).
+DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
+#: GSM8K records 2377-2388; line 6 (record 2382) holds raw U+2028 inside a JSON string.
+GSM_U2028 = DATA / "instruction_alpaca" / "alpacadatacleaned_gsm_8k_train.2377-2388.jsonl"
+GEMINI_DATA = DATA / "vertex_gemini"
 TOKEN = "ya29.test-token-0123456789abcdef"
 MODEL = "gemini-3.5-flash"
 

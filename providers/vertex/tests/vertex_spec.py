@@ -1,6 +1,7 @@
 """Checks of recorded emulator exchanges against Vertex's protos.
 
-``../shared/specs/vertex/v1beta1/tuning_job.proto`` and ``genai_tuning_service.proto``
+``spec/v1beta1/tuning_job.proto`` and ``genai_tuning_service.proto`` (copied from googleapis:
+see ``spec/README.md``)
 are parsed (message -> field -> type; field names in JSON camelCase). A JSON object is
 valid when each key is a field of its message, recursively for message-typed fields.
 Types defined in protos that are not kept there (google.rpc.Status, Timestamp, Content,
@@ -15,9 +16,9 @@ import functools
 import re
 from typing import Any
 
-from vertex_helpers import SHARED
+from vertex_helpers import HERE
 
-PROTO_DIR = SHARED / "specs" / "vertex" / "v1beta1"
+PROTO_DIR = HERE / "spec" / "v1beta1"
 _FIELD = re.compile(
     r"^\s*(?:repeated\s+|optional\s+)?(map<\s*\w+\s*,\s*([\w.]+)\s*>|[\w.]+)\s+(\w+)\s*=\s*\d+", re.M
 )

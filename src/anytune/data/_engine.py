@@ -32,16 +32,27 @@ __all__ = ["ScanConfig", "ScanResult", "scan"]
 PARALLEL_MIN_BYTES = 32 << 20
 RANGE_BYTES = 8 << 20
 
+
+def _escape_separators(data: bytes) -> bytes:
+    """U+2028 and U+2029 written as ``\\u2028``/``\\u2029``: valid JSON either way, but
+    raw they end a line for readers that split with ``str.splitlines()`` or JavaScript's
+    line rules, so a file anytune writes is safe for any line reader. In JSON output they
+    can only stand inside strings, where the escape means the same character."""
+    if b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data:
+        data = data.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return data
+
+
 try:
     import orjson
 
     def _dumps(rec: Any) -> bytes:
-        return orjson.dumps(rec) + b"\n"
+        return _escape_separators(orjson.dumps(rec)) + b"\n"
 except ImportError:  # pragma: no cover
     import json
 
     def _dumps(rec: Any) -> bytes:
-        return (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        return _escape_separators(json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode()) + b"\n"
 
 
 @dataclass

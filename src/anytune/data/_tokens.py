@@ -20,9 +20,7 @@ chosen and prompt + rejected; the model's per-example limit applies to each sequ
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from anytune.data._records import Example, Message
@@ -33,19 +31,6 @@ _PER_MESSAGE = 3  # cookbook: every message is wrapped in <|start|>{role/name}\n
 _PER_NAME = 1  # cookbook: a name costs one more token
 _PER_EXAMPLE = 3  # cookbook: every reply is primed with <|start|>assistant<|message|>
 _SHARED_CHARS = 16 << 20  # at most this much system/tool text is kept to reuse counts
-
-
-def _shared_tiktoken_dir() -> None:
-    """Use the offline tiktoken files when nothing else is configured (tests, CI)."""
-    if os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR"):
-        return
-    env = os.environ.get("ANYTUNE_SHARED_DIR")
-    candidates = [Path(env) / "data" / "tiktoken"] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "tiktoken")
-    for c in candidates:
-        if c.is_dir():
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(c.resolve())
-            return
 
 
 class TokenCounter:
@@ -160,7 +145,6 @@ def make_counter(spec: str) -> TokenCounter:
     kind, _, arg = spec.partition(":")
     if kind == "tiktoken":
         try:
-            _shared_tiktoken_dir()
             import tiktoken  # lazy: only OpenAI counting needs it
 
             core = tiktoken.get_encoding(arg)._core_bpe

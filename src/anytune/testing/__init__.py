@@ -24,6 +24,7 @@ Importing this module imports pytest; the rest of anytune never imports it.
 """
 
 from anytune.testing._emulators import running_emulator, write_chat_examples
+from anytune.testing._offline import require_tiktoken
 from anytune.testing.canary import CanaryCLI
 from anytune.testing.conformance import ProviderConformance
 from anytune.testing.faults import FaultMatrix
@@ -34,6 +35,7 @@ __all__ = [
     "FaultMatrix",
     "OpenAPIExchanges",
     "ProviderConformance",
+    "require_tiktoken",
     "running_emulator",
     "write_chat_examples",
 ]

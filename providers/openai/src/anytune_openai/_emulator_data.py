@@ -136,7 +136,9 @@ def check_training_data(
     OpenAI bills per epoch: each sequence's, capped at ``max_tokens``."""
     examples = 0
     tokens = 0
-    for n, line in enumerate(content.decode("utf-8", "replace").splitlines(), 1):
+    # JSONL lines end at \n alone, as the vendor reads them: str.splitlines() would
+    # also split at U+2028/U+2029, which JSON strings may hold raw.
+    for n, line in enumerate(content.decode("utf-8", "replace").split("\n"), 1):
         if not line.strip():
             continue
         try:

@@ -1,5 +1,5 @@
 """The emulator's routes: the paths the official ``together`` SDK calls, with answers
-shaped as Together's OpenAPI spec says (``../shared/specs/together/openapi.yaml``).
+shaped as Together's OpenAPI spec says (a trimmed copy: ``tests/spec/openapi.yaml``).
 
 The SDK's upload is a three-step flow that the spec does not list: ``POST /v1/files``
 answers 302 with a presigned ``Location`` and ``X-Together-File-Id`` (or 409 with the

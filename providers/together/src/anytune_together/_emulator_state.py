@@ -56,7 +56,9 @@ def _texts(node: Any) -> list[str]:
 def file_tokens(content: bytes) -> tuple[int, str | None]:
     """(tokens, the first problem) of a JSONL training file, by the emulator's count."""
     tokens = 0
-    for n, line in enumerate(content.decode("utf-8", "replace").splitlines(), 1):
+    # JSONL lines end at \n alone, as the vendor reads them: str.splitlines() would
+    # also split at U+2028/U+2029, which JSON strings may hold raw.
+    for n, line in enumerate(content.decode("utf-8", "replace").split("\n"), 1):
         if not line.strip():
             continue
         try:

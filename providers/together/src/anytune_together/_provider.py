@@ -93,6 +93,7 @@ class TogetherProvider(AsyncTwins, Provider):
     settings: ClassVar[frozenset[str]] = frozenset({"api_key", "base_url", "timeout", "max_retries"})
     create_options: ClassVar[frozenset[str]] = CREATE_OPTIONS
     closed_catalog: ClassVar[bool] = True
+    secret_names: ClassVar[frozenset[str]] = frozenset({"api_key", "wandb_api_key"})
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)

@@ -109,7 +109,9 @@ def check_data(data: bytes, method: str) -> DataCheck:
     """Vertex's checks of a Gemini tuning file, and its billable tokens (approximated as
     one token per 4 characters of text, as anytune's preflight does)."""
     out = DataCheck()
-    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+    # JSONL lines end at \n alone, as the vendor reads them: str.splitlines() would
+    # also split at U+2028/U+2029, which JSON strings may hold raw.
+    for number, line in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
         if not line.strip():
             continue
         try:
