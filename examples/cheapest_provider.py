@@ -17,10 +17,10 @@ from anytune import UnsupportedError, estimate
 from anytune.testing import write_chat_examples
 
 CANDIDATES = {
-    "openai": ["gpt-4.1-nano-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4o-mini-2024-07-18"],
-    "together": ["meta-llama/Llama-3.2-1B-Instruct", "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+    "openai": ["gpt-4.1-mini-2025-04-14", "gpt-4o-mini-2024-07-18"],
+    "together": ["meta-llama/Llama-3.2-1B-Instruct", "Qwen/Qwen3.5-9B",
                  "Qwen/Qwen2.5-7B-Instruct"],
-    "vertex": ["gemini-2.5-flash-lite", "gemini-2.5-flash"],
+    "vertex": ["gemini-3.1-flash-lite", "gemini-3.5-flash-lite", "gemini-3.5-flash"],
 }
 
 

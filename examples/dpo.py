@@ -20,7 +20,7 @@ from pathlib import Path
 from anytune import Hyperparameters, Job
 from anytune.testing import running_emulator
 
-MODELS = {"openai": "gpt-4.1-mini-2025-04-14", "together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"}
+MODELS = {"openai": "gpt-4.1-mini-2025-04-14", "together": "Qwen/Qwen3.5-9B"}
 
 
 def write_pairs(path: Path, n: int = 24) -> Path:

@@ -18,7 +18,7 @@ from anytune.testing import write_chat_examples
 TARGETS = [
     ("openai", "gpt-4.1-mini-2025-04-14"),
     ("openai", "gpt-4.1-2025-04-14"),
-    ("together", "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"),
+    ("together", "Qwen/Qwen3.5-9B"),
     ("together", "Qwen/Qwen3.5-9B"),
     ("vertex", "gemini-3.5-flash"),
 ]

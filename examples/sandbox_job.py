@@ -18,7 +18,7 @@ from anytune.testing import running_emulator, write_chat_examples
 
 MODELS = {
     "openai": "gpt-4.1-mini-2025-04-14",
-    "together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+    "together": "Qwen/Qwen3.5-9B",
     "vertex": "gemini-3.5-flash",
 }
 

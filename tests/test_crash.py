@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -75,10 +76,15 @@ def test_ctrl_c_while_waiting_leaves_the_job_running(data: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "anytune", "wait", job["id"]],
                             env={**os.environ, "ANYTUNE_PROFILE": "t"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    # Ctrl-C once the wait is really waiting (its first status line), not after a fixed
+    # sleep: on a loaded machine the interpreter may not even have started by then.
+    assert proc.stderr is not None
+    ready, _, _ = select.select([proc.stderr], [], [], 60)
+    assert ready, "wait printed no status line within 60 s"
+    first = proc.stderr.readline()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, first + err
     assert f"anytune wait {job['id']}" in err
     status = json.loads(anytune("get", job["id"], job_seconds=3600).stdout)["status"]
     assert status in ("validating", "queued", "running")

@@ -131,7 +131,11 @@ def build_run(job: _JobBase, record: JobTracking | None, metrics: list[Metric]) 
         final["estimated_cost_usd"] = float(est_cost)
     trained = snap.result.trained_tokens if snap.result else None
     cost = est_cost
-    if trained:
+    actual = job.actual  # the provider's billed cost, or its tokens at the estimate's rate
+    if actual is not None and actual.cost_usd is not None:
+        final["trained_tokens"] = float(actual.trained_tokens)
+        cost = actual.cost_usd
+    elif trained:  # no estimate kept with the job: price the reported tokens here
         final["trained_tokens"] = float(trained)
         method = (record.method if record else None) or "sft"
         try:
