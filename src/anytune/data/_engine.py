@@ -21,7 +21,15 @@ from typing import Any
 from anytune._types import Problem
 from anytune.data._formats import detect_format, parse_record
 from anytune.data._openai_format import Issues
-from anytune.data._readers import Item, iter_items, jsonl_block_items, loads, split_ranges
+from anytune.data._readers import (
+    Item,
+    RangeReader,
+    is_cr_only,
+    iter_items,
+    iter_jsonl,
+    loads,
+    split_ranges,
+)
 from anytune.data._records import Example
 from anytune.data._rules import LONG_FRACTION, check_example
 from anytune.data._tokens import TokenCounter, make_counter
@@ -84,6 +92,28 @@ class ScanResult:
     hashes: array[int] = field(default_factory=lambda: array("Q"))
     near: array[int] = field(default_factory=lambda: array("Q"))
     hash_lines: array[int] = field(default_factory=lambda: array("Q"))
+    #: code -> [first line, count, message, severity] of ``ONCE_PER_FILE`` problems.
+    once: dict[str, list[Any]] = field(default_factory=dict)
+
+    def once_per_file(self, code: str, line: int, message: str, severity: str, count: int = 1) -> None:
+        """Count a problem reported once per file (at its first line)."""
+        seen = self.once.get(code)
+        if seen is None:
+            self.once[code] = [line, count, message, severity]
+        else:
+            seen[0] = min(seen[0], line)  # keeps a ``Loc`` (and its element index)
+            seen[1] += count
+
+    def finish_once(self, file: str | None, cap: int) -> None:
+        """Turn the once-per-file counts into problems (after every range merged)."""
+        for code, (line, count, message, severity) in sorted(self.once.items()):
+            if count > 1:
+                message = f"{message} ({count} records; the first is here)"
+            element = getattr(line, "element", None)
+            self.add(
+                Problem(code, message, line=int(line), file=file, severity=severity, element=element), cap
+            )
+        self.once.clear()
 
     def add(self, p: Problem, cap: int) -> None:
         if p.severity == "error":
@@ -107,6 +137,8 @@ class ScanResult:
         self.hashes.extend(other.hashes)
         self.near.extend(other.near)
         self.hash_lines.extend(x + line_offset for x in other.hash_lines)
+        for code, (line, count, message, severity) in other.once.items():
+            self.once_per_file(code, line + line_offset, message, severity, count)
 
 
 # Near-duplicate key: lower-cased, with ASCII punctuation and whitespace removed.
@@ -124,6 +156,15 @@ def _keys(texts: list[str]) -> tuple[int, int]:
     return hash(data) & _MASK, hash(data.lower().translate(None, _STRIP)) & _MASK
 
 
+#: Problems that say the same of every record they hit (a whole file in the wrong
+#: method): reported once per file, at the first record, with a count.
+ONCE_PER_FILE = frozenset({"wrong_method", "multi_turn_preference"})
+# Exceptions a hostile record can raise in the per-record steps (a lone surrogate in
+# in-memory data, an integer orjson cannot write, nesting past a limit): the record
+# gets a coded problem instead of crashing the pass.
+_RECORD_FAULTS = (UnicodeError, RecursionError, ValueError, TypeError, OverflowError)
+
+
 def _process(
     items: Iterable[Item],
     cfg: ScanConfig,
@@ -132,86 +173,124 @@ def _process(
     sink: Callable[[bytes], None] | None,
 ) -> None:
     """Run every per-record step on ``items``, accumulating into ``res``."""
-    cap, file, target, method = cfg.max_problems, cfg.file, cfg.target, cfg.method
-    max_tokens = cfg.max_tokens
+    cap, file = cfg.max_problems, cfg.file
     for line, obj, problem in items:
-        res.records += 1
         if problem is not None:
-            if problem.code in ("not_jsonl", "unreadable"):
-                res.records -= 1  # about the file, not a record
-            res.add(problem, cap)
+            # Warnings from the reader (a BOM, CR line ends, a U+2028 in a record) are
+            # about the file or annotate the record that follows: not records themselves.
+            if problem.severity == "error" and problem.code not in ("not_jsonl", "unreadable"):
+                res.records += 1
+            element = getattr(line, "element", None)
+            res.add(problem if element is None else replace(problem, element=element), cap)
             continue
+        res.records += 1
         issues: Issues = []
-        ex = parse_record(obj, issues, cfg.default_format)
-        rec = None
-        if ex is not None:
-            if cfg.default_format is None:
-                cfg.default_format = ex.source_format
-            elif ex.source_format != cfg.default_format and detect_format(obj) is not None:
+        try:
+            bad = _record(line, obj, cfg, counter, res, sink, issues)
+        except _RECORD_FAULTS as exc:
+            issues = [(*_fault(exc), "error")]
+            bad = True
+        if not bad:
+            res.valid += 1
+        element = getattr(line, "element", None)
+        for code, fld, msg, sev in issues:
+            if code in ONCE_PER_FILE:
+                res.once_per_file(code, line, msg, sev)
+                continue
+            res.add(
+                Problem(code, msg, line=line, field=fld, file=file, severity=sev, element=element),  # type: ignore[arg-type]
+                cap,
+            )
+
+
+def _fault(exc: BaseException) -> tuple[str, None, str]:
+    if isinstance(exc, UnicodeError):
+        return "invalid_unicode", None, f"the record holds text that is not valid Unicode ({exc})"
+    if isinstance(exc, RecursionError):
+        return "too_deep", None, "the record is nested too deep to process"
+    return "invalid_record", None, f"the record cannot be processed: {type(exc).__name__}: {exc}"
+
+
+def _record(
+    line: int,
+    obj: Any,
+    cfg: ScanConfig,
+    counter: TokenCounter | None,
+    res: ScanResult,
+    sink: Callable[[bytes], None] | None,
+    issues: Issues,
+) -> bool:
+    """The per-record steps of one decoded record; returns whether it has an error."""
+    target, method, max_tokens = cfg.target, cfg.method, cfg.max_tokens
+    ex = parse_record(obj, issues, cfg.default_format)
+    rec = None
+    if ex is not None:
+        if cfg.default_format is None:
+            cfg.default_format = ex.source_format
+        elif ex.source_format != cfg.default_format and detect_format(obj) is not None:
+            issues.append(
+                (
+                    "mixed_formats",
+                    None,
+                    f"a {ex.source_format} record in a {cfg.default_format} file",
+                    "warning",
+                )
+            )
+        res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
+        if not issues or not any(i[3] == "error" for i in issues):
+            # Only on records that read cleanly: one root cause, not its echoes.
+            check_example(ex, method, issues)
+        if target is not None:
+            rec = write_example(ex, target, issues)
+        if not cfg.tools:
+            _refuse_tools(ex, issues)
+    if not issues:
+        bad = False
+    elif cfg.lossy:
+        bad = any(i[3] == "error" and i[0] != "not_expressible" for i in issues)
+    else:
+        bad = any(i[3] == "error" for i in issues)
+    if ex is not None and not bad:
+        # Everything that can fail on a hostile record runs before anything is counted
+        # or written, so a record is either wholly in the result or wholly out of it.
+        seqs = counter.sequences(ex) if counter is not None else ()
+        data = _dumps(rec) if rec is not None else None
+        exact, near = _keys(ex.texts())
+        if seqs:
+            n, longest = sum(seqs), max(seqs)
+            if max_tokens is not None and longest > max_tokens:
+                # A warning: providers truncate such examples (OpenAI's guide: "Examples
+                # longer than the default will be truncated"), and bill the capped count.
                 issues.append(
                     (
-                        "mixed_formats",
+                        "too_many_tokens",
                         None,
-                        f"a {ex.source_format} record in a {cfg.default_format} file",
+                        f"the example has {longest} tokens, over the model's limit of {max_tokens}: "
+                        f"{longest - max_tokens} tokens would be truncated",
                         "warning",
                     )
                 )
-            res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
-            if not issues or not any(i[3] == "error" for i in issues):
-                # Only on records that read cleanly: one root cause, not its echoes.
-                check_example(ex, method, issues)
-            if target is not None:
-                rec = write_example(ex, target, issues)
-            if not cfg.tools:
-                _refuse_tools(ex, issues)
-        if not issues:
-            bad = False
-        elif cfg.lossy:
-            bad = any(i[3] == "error" and i[0] != "not_expressible" for i in issues)
-        else:
-            bad = any(i[3] == "error" for i in issues)
-        if ex is not None and not bad:
-            if counter is not None:
-                seqs = counter.sequences(ex)
-                n, longest = sum(seqs), max(seqs)
-                if max_tokens is not None and longest > max_tokens:
-                    # A warning: providers truncate such examples (OpenAI's guide: "Examples
-                    # longer than the default will be truncated"), and bill the capped count.
-                    issues.append(
-                        (
-                            "too_many_tokens",
-                            None,
-                            f"the example has {longest} tokens, over the model's limit of {max_tokens}: "
-                            f"{longest - max_tokens} tokens would be truncated",
-                            "warning",
-                        )
+            elif max_tokens is not None and longest > LONG_FRACTION * max_tokens:
+                issues.append(
+                    (
+                        "long_example",
+                        None,
+                        f"the example has {longest} tokens, close to the limit of {max_tokens}",
+                        "warning",
                     )
-                elif max_tokens is not None and longest > LONG_FRACTION * max_tokens:
-                    issues.append(
-                        (
-                            "long_example",
-                            None,
-                            f"the example has {longest} tokens, close to the limit of {max_tokens}",
-                            "warning",
-                        )
-                    )
-                res.tokens += n
-                res.capped_tokens += n if max_tokens is None else sum(min(q, max_tokens) for q in seqs)
-            exact, near = _keys(ex.texts())
-            res.hashes.append(exact)
-            res.near.append(near)
-            res.hash_lines.append(line)
-            if ex.tools:
-                res.with_tools += 1
-            if rec is not None:
-                data = _dumps(rec)
-                res.out_bytes += len(data)
-                if sink is not None and not bad:
-                    sink(data)
-        if not bad:
-            res.valid += 1
-        for code, fld, msg, sev in issues:
-            res.add(Problem(code, msg, line=line, field=fld, file=file, severity=sev), cap)  # type: ignore[arg-type]
+                )
+            res.tokens += n
+            res.capped_tokens += n if max_tokens is None else sum(min(q, max_tokens) for q in seqs)
+        if data is not None:
+            res.out_bytes += len(data)
+            if sink is not None:
+                sink(data)
+        res.hashes.append(exact)
+        res.near.append(near)
+        res.hash_lines.append(line)
+        if ex.tools:
+            res.with_tools += 1
+    return bad
 
 
 # --- parallel JSONL ----------------------------------------------------------------
@@ -224,14 +303,15 @@ def _range_worker(rng: tuple[int, int]) -> ScanResult:
     if counter is None and cfg.tokenizer:
         counter = _WORKER["counter"] = make_counter(cfg.tokenizer)
     start, end = rng
-    with open(cfg.file, "rb") as fh:  # type: ignore[arg-type]
-        fh.seek(start)
-        block = fh.read(end - start)
-    if start == 0 and block.startswith(b"\xef\xbb\xbf"):
-        block = block[3:]
-    res = ScanResult(lines=block.count(b"\n"))
+    res = ScanResult()
     out: list[bytes] = []
-    _process(jsonl_block_items(block, 1, cfg.file), cfg, counter, res, out.append if cfg.write else None)
+    with open(cfg.file, "rb") as fh:  # type: ignore[arg-type]
+        # Streamed in blocks like a serial read, so that one huge line in the range is
+        # skipped from its size instead of being held whole.
+        reader = RangeReader(fh, start, end)
+        items = iter_jsonl(reader, cfg.file, first=start == 0)  # type: ignore[arg-type]
+        _process(items, cfg, counter, res, out.append if cfg.write else None)
+    res.lines = reader.newlines
     res.output = out
     return res
 
@@ -300,6 +380,8 @@ def _plain_jsonl(data: Any) -> Path | None:
         head = fh.read(65536)
     if head[:2] == b"\x1f\x8b":
         return None
+    if is_cr_only(head):  # ranges are cut at LF: read CR-only files serially
+        return None
     first = next((ln.strip() for ln in head.lstrip(b"\xef\xbb\xbf").split(b"\n") if ln.strip()), b"")
     return None if first in (b"{", b"[") else path
 
@@ -320,6 +402,7 @@ def scan(
     else:
         res = ScanResult()
         _process(iter_items(data), cfg, counter, res, sink)
+    res.finish_once(cfg.file, cfg.max_problems)
     _duplicates(res, cfg)
     res.errors.sort(key=lambda p: p.line or 0)
     res.warnings.sort(key=lambda p: p.line or 0)
