@@ -237,8 +237,10 @@ def _note(code: str, message: str, file: str | None) -> Item:
 
 
 def is_cr_only(head: bytes) -> bool:
-    """Whether ``head`` (the start of a file) uses classic Mac OS CR-only line ends."""
-    return b"\n" not in head and b"\r" in head.rstrip(b"\r")
+    """Whether ``head`` (the start of a file) uses classic Mac OS CR-only line ends
+    (a single line end at the very end of the file does not count either way)."""
+    body = head.rstrip(b"\r\n")
+    return b"\n" not in body and b"\r" in body
 
 
 def iter_jsonl(fh: BinaryIO, file: str | None, *, first: bool = True) -> Iterator[Item]:
