@@ -9,6 +9,7 @@ grows with the data is 24 bytes per record for duplicate detection.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -38,7 +39,17 @@ from anytune.data._writers import write_example
 __all__ = ["ScanConfig", "ScanResult", "scan"]
 
 PARALLEL_MIN_BYTES = 32 << 20
+#: The largest byte range a worker takes at once (bounds each worker's memory).
 RANGE_BYTES = 8 << 20
+#: The smallest: below it, handing out and merging ranges costs more than it saves.
+MIN_RANGE_BYTES = 1 << 20
+
+
+def range_bytes(size: int, workers: int) -> int:
+    """The range size for a file of ``size`` bytes: about 8 ranges per worker, so that
+    the last ranges end close together (at 60 MB, 8 MB ranges left one worker idle for
+    up to a range's time at the end), within [MIN_RANGE_BYTES, RANGE_BYTES]."""
+    return max(MIN_RANGE_BYTES, min(RANGE_BYTES, size // (workers * 8)))
 
 try:
     import orjson
@@ -305,7 +316,7 @@ def _range_worker(rng: tuple[int, int]) -> ScanResult:
     start, end = rng
     res = ScanResult()
     out: list[bytes] = []
-    with open(cfg.file, "rb") as fh:  # type: ignore[arg-type]
+    with open(str(cfg.file), "rb") as fh:
         # Streamed in blocks like a serial read, so that one huge line in the range is
         # skipped from its size instead of being held whole.
         reader = RangeReader(fh, start, end)
@@ -358,13 +369,20 @@ def _parallel(
     total = ScanResult()
     offset = 0
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        for part in pool.imap(_range_worker, split_ranges(path, RANGE_BYTES)):
-            total.merge(part, offset, cfg.max_problems)
-            offset += part.lines
-            if sink is not None:
-                for data in part.output:
-                    sink(data)
+    # Objects that exist now are never collected by the workers' GC: its passes would
+    # otherwise write to every inherited object and copy the parent's pages.
+    gc.freeze()
+    try:
+        with ctx.Pool(workers) as pool:
+            ranges = split_ranges(path, range_bytes(path.stat().st_size, workers))
+            for part in pool.imap(_range_worker, ranges):
+                total.merge(part, offset, cfg.max_problems)
+                offset += part.lines
+                if sink is not None:
+                    for data in part.output:
+                        sink(data)
+    finally:
+        gc.unfreeze()
     total.lines = offset
     _WORKER.clear()
     return total
@@ -409,11 +427,20 @@ def scan(
     return res
 
 
+_NUMPY_FROM = 200_000
+
+
 def _dupes(keys: array[int], lines: array[int]) -> Iterator[tuple[int, int]]:
     """(line, line of its first copy) for every repeated key, in no particular order."""
-    try:
-        import numpy as np  # sorting 1M keys in numpy takes milliseconds
-    except ImportError:  # pragma: no cover
+    np: Any
+    if len(keys) < _NUMPY_FROM:
+        np = None  # a dict is quicker than importing numpy (0.1 s or more) for this many
+    else:
+        try:
+            import numpy as np  # sorting 1M keys in numpy takes milliseconds
+        except ImportError:  # pragma: no cover
+            np = None
+    if np is None:
         first: dict[int, int] = {}
         for k, ln in zip(keys, lines, strict=True):
             if k in first:
