@@ -189,6 +189,13 @@ class Problem(_Dictable):
     #: minified array has every element on line 1.
     element: int | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (DESIGN.md §3); ``element`` only where it is set."""
+        out = _to_dict(self)
+        if self.element is None:
+            del out["element"]
+        return out  # type: ignore[no-any-return]
+
     def __str__(self) -> str:
         where = ":".join(str(x) for x in (self.file, self.line) if x is not None)
         if self.element is not None:
