@@ -144,7 +144,8 @@ def test_estimate_has_the_design_shape(data: Path) -> None:
 def test_validate_exit_codes(data: Path, isolated: Path) -> None:
     code, doc = cli("validate", str(data), "-p", "fake", "-m", "fake-small")
     assert code == 0 and doc["ok"] is True and doc["records"] == 12
-    assert set(doc) == {"ok", "records", "errors", "warnings"}
+    # DESIGN.md's shape, plus the input format and what is rewritten before upload.
+    assert set(doc) == {"ok", "records", "errors", "warnings", "input_format", "converted", "conversions"}
     bad = isolated / "bad.jsonl"
     bad.write_text(data.read_text() + "{oops\n")
     code, doc = cli("validate", str(bad), "-p", "fake", "-m", "fake-small")

@@ -21,6 +21,7 @@ from anytune._checks import InvalidOptionError, check_options
 from anytune._errors import BudgetExceededError, ConfigurationError, DatasetError
 from anytune._estimates import budget_figure, with_approximation
 from anytune._types import Estimate, Hyperparameters, Problem
+from anytune.data._conversions import conversions, input_format
 from anytune.data._engine import ScanResult
 from anytune.data._plan import Plan, estimate_from, make_plan, run_scan
 from anytune.data._writers import TARGETS
@@ -55,19 +56,36 @@ class ValidationReport:
     #: Input formats seen, with their record counts (e.g. ``{"alpaca": 100}``).
     formats: dict[str, int] = field(default_factory=dict)
     file: str | None = None
+    #: What is rewritten before upload (a BOM removed, a JSON array written as JSONL,
+    #: Alpaca records in the provider's format); ``None`` without a provider.
+    conversions: list[str] | None = None
 
     @property
     def ok(self) -> bool:
         """True when there is no error (warnings do not block)."""
         return not self.errors
 
+    @property
+    def input_format(self) -> str | None:
+        """The format most records are in (``openai_chat``, ``alpaca``, ...)."""
+        return input_format(self.formats)
+
+    @property
+    def converted(self) -> bool | None:
+        """Whether the file is rewritten before upload (``None`` without a provider)."""
+        return None if self.conversions is None else bool(self.conversions)
+
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` shape of ``anytune validate`` (DESIGN.md §3)."""
+        """The ``--json`` shape of ``anytune validate`` (DESIGN.md §3), plus the input
+        format and what is rewritten before upload."""
         return {
             "ok": self.ok,
             "records": self.records,
             "errors": [p.to_dict() for p in self.errors],
             "warnings": [p.to_dict() for p in self.warnings],
+            "input_format": self.input_format,
+            "converted": self.converted,
+            "conversions": self.conversions,
         }
 
 
@@ -128,7 +146,13 @@ def is_file_reference(data: Any) -> bool:
     return not Path(data).exists() and "/" not in data and "\\" not in data and "." not in data
 
 
-def _report(res: ScanResult, file: str | None) -> ValidationReport:
+def _report(
+    res: ScanResult, file: str | None, data: Any = None, plan: Plan | None = None
+) -> ValidationReport:
+    changes = None
+    if plan is not None and plan.target is not None:
+        codes = {p.code for p in res.warnings}
+        changes = conversions(data, dict(res.formats), codes, plan.target)
     return ValidationReport(
         records=res.records,
         errors=list(res.errors),
@@ -136,6 +160,7 @@ def _report(res: ScanResult, file: str | None) -> ValidationReport:
         valid=res.valid,
         formats=dict(res.formats),
         file=file,
+        conversions=changes,
     )
 
 
@@ -160,7 +185,7 @@ def validate(
     """
     plan = make_plan(provider, model, method)
     res, _ = run_scan(data, plan)
-    return _with_catalog_notices(_report(res, _file_of(data)), plan)
+    return _with_catalog_notices(_report(res, _file_of(data), data, plan), plan)
 
 
 def _catalog_notices(plan: Plan) -> list[Any]:
@@ -214,7 +239,7 @@ def preflight(
     res, note = run_scan(data, plan)
     est = estimate_from(res, plan, note, epochs, hyperparameters)
     est = with_approximation(_estimate_notes(est, plan), note)
-    return _with_catalog_notices(_report(res, _file_of(data)), plan), est
+    return _with_catalog_notices(_report(res, _file_of(data), data, plan), plan), est
 
 
 def estimate(

@@ -200,10 +200,22 @@ class Problem(_Dictable):
     field: str | None = None
     file: str | None = None
     severity: Literal["error", "warning"] = "error"
+    #: In a JSON-array file, the 0-based index of the element (as jq's ``.[n]``): a
+    #: minified array has every element on line 1.
+    element: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (DESIGN.md §3); ``element`` only where it is set."""
+        out = _to_dict(self)
+        if self.element is None:
+            del out["element"]
+        return out  # type: ignore[no-any-return]
 
     def __str__(self) -> str:
         where = ":".join(str(x) for x in (self.file, self.line) if x is not None)
-        loc = f"{where} " if where else ""
+        if self.element is not None:
+            where += f" [{self.element}]"
+        loc = f"{where.strip()} " if where else ""
         fld = f"{self.field}: " if self.field else ""
         return f"{loc}{fld}{self.message} [{self.code}]"
 

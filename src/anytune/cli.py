@@ -60,9 +60,34 @@ def _run(as_json: bool, fn: Callable[[], tuple[Any, int]], human: Callable[[Any]
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # a bug: still one JSON document, and never "invalid data" (1)
+        _crash(as_json, exc)
+        raise typer.Exit(3) from None
     if doc is not None:  # None: the command printed its own output already
         _emit(doc) if as_json else human(doc)
     raise typer.Exit(code)
+
+
+def _crash(as_json: bool, exc: Exception) -> None:
+    """Report an unexpected exception: exit 3 (DESIGN.md §3 reserves 1 for invalid data
+    and failed jobs), the type and message, and the traceback only on request."""
+    import os
+    import traceback
+
+    message = f"{type(exc).__name__}: {exc}"
+    if as_json:
+        _emit({"error": {"type": "InternalError", "message": message}})
+    else:
+        console(stderr=True).print(
+            f"[red]internal error:[/red] {esc(message)} (a bug in anytune; set ANYTUNE_DEBUG=1 "
+            "for the traceback)",
+            markup=True,
+            highlight=False,
+        )
+    if os.environ.get("ANYTUNE_DEBUG"):
+        traceback.print_exc()
 
 
 def _job_exit(job: Any) -> int:
@@ -106,12 +131,16 @@ def validate(
 
     def human(doc: dict[str, Any]) -> None:
         out = console()
-        for p in doc["errors"] + doc["warnings"]:
-            where = esc(f"{file}:{p['line']}" if p.get("line") else str(file))
-            colour = "red" if p in doc["errors"] else "yellow"
-            field = f" {esc(p['field'])}:" if p.get("field") else ""
-            out.print(f"[{colour}]{where}[/{colour}]{field} {esc(p['message'])} "
-                      f"[dim]({esc(p['code'])})[/dim]")
+        for kind, colour in (("error", "red"), ("warning", "yellow")):
+            for p in doc[f"{kind}s"]:
+                where = f"{file}:{p['line']}" if p.get("line") else str(file)
+                if p.get("element") is not None:
+                    where += f" [{p['element']}]"
+                field = f" {p['field']}:" if p.get("field") else ""
+                out.print(f"[{colour}]{kind}[/{colour}] {esc(where)}{esc(field)} "
+                          f"{esc(p['message'])} [dim]({esc(p['code'])})[/dim]")
+        if doc.get("conversions"):
+            out.print("converted before upload: " + esc("; ".join(doc["conversions"])))
         verdict = "[green]ok[/green]" if doc["ok"] else "[red]invalid[/red]"
         out.print(f"{verdict}: {doc['records']} records, {len(doc['errors'])} errors, "
                   f"{len(doc['warnings'])} warnings")

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from preflight_helpers import OpenAILike
-from preflight_records import OK, OK2, chat, j, write_lines
+from preflight_records import OK, OK2, chat, j, pref, write_lines
 
 from anytune import validate
 from anytune.testing import require_tiktoken
+
+REPLY = {"role": "assistant", "content": "It is 4."}
 
 # (id, lines, method, [(line, code, field)]) for warnings, which never block.
 WARNINGS = [
@@ -45,6 +47,23 @@ WARNINGS = [
         [chat(("user", "u"), ("model", "a reply"))],
         "sft",
         [(1, "role_alias", "messages[1].role")],
+    ),
+    # The writer leaves an unknown message key out: a warning, as the cookbook flags it
+    # (message_unrecognized_key) without any vendor refusing the file for it.
+    (
+        "unknown_message_key",
+        [j({"messages": [{"role": "user", "content": "a", "foo": 1}, REPLY]})],
+        "sft",
+        [(1, "unknown_key", "messages[0].foo")],
+    ),
+    # DPO learns nothing from an identical pair, but no vendor refuses it.
+    ("identical_preference", [pref("Hello!", "Hi there"), pref("Same", "Same")], "dpo",
+     [(2, "identical_preference", "preferred_output")]),
+    (
+        "name_not_a_string",
+        [j({"messages": [{"role": "user", "content": "a", "name": 7}, REPLY]})],
+        "sft",
+        [(1, "invalid_value", "messages[0].name")],
     ),
     ("extra_key", [chat(("user", "u"), ("assistant", "a reply"), id=7)], "sft", [(1, "unknown_key", "id")]),
     # Providers truncate over-long examples: reported with the count that would be cut.

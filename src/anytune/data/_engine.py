@@ -9,6 +9,7 @@ grows with the data is 24 bytes per record for duplicate detection.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -21,7 +22,15 @@ from typing import Any
 from anytune._types import Problem
 from anytune.data._formats import detect_format, parse_record
 from anytune.data._openai_format import Issues
-from anytune.data._readers import Item, iter_items, jsonl_block_items, loads, split_ranges
+from anytune.data._readers import (
+    Item,
+    RangeReader,
+    is_cr_only,
+    iter_items,
+    iter_jsonl,
+    loads,
+    split_ranges,
+)
 from anytune.data._records import Example
 from anytune.data._rules import LONG_FRACTION, check_example
 from anytune.data._tokens import TokenCounter, make_counter
@@ -30,7 +39,17 @@ from anytune.data._writers import write_example
 __all__ = ["ScanConfig", "ScanResult", "scan"]
 
 PARALLEL_MIN_BYTES = 32 << 20
+#: The largest byte range a worker takes at once (bounds each worker's memory).
 RANGE_BYTES = 8 << 20
+#: The smallest: below it, handing out and merging ranges costs more than it saves.
+MIN_RANGE_BYTES = 1 << 20
+
+
+def range_bytes(size: int, workers: int) -> int:
+    """The range size for a file of ``size`` bytes: about 8 ranges per worker, so that
+    the last ranges end close together (at 60 MB, 8 MB ranges left one worker idle for
+    up to a range's time at the end), within [MIN_RANGE_BYTES, RANGE_BYTES]."""
+    return max(MIN_RANGE_BYTES, min(RANGE_BYTES, size // (workers * 8)))
 
 
 def _escape_separators(data: bytes) -> bytes:
@@ -95,6 +114,28 @@ class ScanResult:
     hashes: array[int] = field(default_factory=lambda: array("Q"))
     near: array[int] = field(default_factory=lambda: array("Q"))
     hash_lines: array[int] = field(default_factory=lambda: array("Q"))
+    #: code -> [first line, count, message, severity] of ``ONCE_PER_FILE`` problems.
+    once: dict[str, list[Any]] = field(default_factory=dict)
+
+    def once_per_file(self, code: str, line: int, message: str, severity: str, count: int = 1) -> None:
+        """Count a problem reported once per file (at its first line)."""
+        seen = self.once.get(code)
+        if seen is None:
+            self.once[code] = [line, count, message, severity]
+        else:
+            seen[0] = min(seen[0], line)  # keeps a ``Loc`` (and its element index)
+            seen[1] += count
+
+    def finish_once(self, file: str | None, cap: int) -> None:
+        """Turn the once-per-file counts into problems (after every range merged)."""
+        for code, (line, count, message, severity) in sorted(self.once.items()):
+            if count > 1:
+                message = f"{message} ({count} records; the first is here)"
+            element = getattr(line, "element", None)
+            self.add(
+                Problem(code, message, line=int(line), file=file, severity=severity, element=element), cap
+            )
+        self.once.clear()
 
     def add(self, p: Problem, cap: int) -> None:
         if p.severity == "error":
@@ -118,6 +159,8 @@ class ScanResult:
         self.hashes.extend(other.hashes)
         self.near.extend(other.near)
         self.hash_lines.extend(x + line_offset for x in other.hash_lines)
+        for code, (line, count, message, severity) in other.once.items():
+            self.once_per_file(code, line + line_offset, message, severity, count)
 
 
 # Near-duplicate key: lower-cased, with ASCII punctuation and whitespace removed.
@@ -135,6 +178,15 @@ def _keys(texts: list[str]) -> tuple[int, int]:
     return hash(data) & _MASK, hash(data.lower().translate(None, _STRIP)) & _MASK
 
 
+#: Problems that say the same of every record they hit (a whole file in the wrong
+#: method): reported once per file, at the first record, with a count.
+ONCE_PER_FILE = frozenset({"wrong_method", "multi_turn_preference"})
+# Exceptions a hostile record can raise in the per-record steps (a lone surrogate in
+# in-memory data, an integer orjson cannot write, nesting past a limit): the record
+# gets a coded problem instead of crashing the pass.
+_RECORD_FAULTS = (UnicodeError, RecursionError, ValueError, TypeError, OverflowError)
+
+
 def _process(
     items: Iterable[Item],
     cfg: ScanConfig,
@@ -143,86 +195,124 @@ def _process(
     sink: Callable[[bytes], None] | None,
 ) -> None:
     """Run every per-record step on ``items``, accumulating into ``res``."""
-    cap, file, target, method = cfg.max_problems, cfg.file, cfg.target, cfg.method
-    max_tokens = cfg.max_tokens
+    cap, file = cfg.max_problems, cfg.file
     for line, obj, problem in items:
-        res.records += 1
         if problem is not None:
-            if problem.code in ("not_jsonl", "unreadable"):
-                res.records -= 1  # about the file, not a record
-            res.add(problem, cap)
+            # Warnings from the reader (a BOM, CR line ends, a U+2028 in a record) are
+            # about the file or annotate the record that follows: not records themselves.
+            if problem.severity == "error" and problem.code not in ("not_jsonl", "unreadable"):
+                res.records += 1
+            element = getattr(line, "element", None)
+            res.add(problem if element is None else replace(problem, element=element), cap)
             continue
+        res.records += 1
         issues: Issues = []
-        ex = parse_record(obj, issues, cfg.default_format)
-        rec = None
-        if ex is not None:
-            if cfg.default_format is None:
-                cfg.default_format = ex.source_format
-            elif ex.source_format != cfg.default_format and detect_format(obj) is not None:
+        try:
+            bad = _record(line, obj, cfg, counter, res, sink, issues)
+        except _RECORD_FAULTS as exc:
+            issues = [(*_fault(exc), "error")]
+            bad = True
+        if not bad:
+            res.valid += 1
+        element = getattr(line, "element", None)
+        for code, fld, msg, sev in issues:
+            if code in ONCE_PER_FILE:
+                res.once_per_file(code, line, msg, sev)
+                continue
+            res.add(
+                Problem(code, msg, line=line, field=fld, file=file, severity=sev, element=element),  # type: ignore[arg-type]
+                cap,
+            )
+
+
+def _fault(exc: BaseException) -> tuple[str, None, str]:
+    if isinstance(exc, UnicodeError):
+        return "invalid_unicode", None, f"the record holds text that is not valid Unicode ({exc})"
+    if isinstance(exc, RecursionError):
+        return "too_deep", None, "the record is nested too deep to process"
+    return "invalid_record", None, f"the record cannot be processed: {type(exc).__name__}: {exc}"
+
+
+def _record(
+    line: int,
+    obj: Any,
+    cfg: ScanConfig,
+    counter: TokenCounter | None,
+    res: ScanResult,
+    sink: Callable[[bytes], None] | None,
+    issues: Issues,
+) -> bool:
+    """The per-record steps of one decoded record; returns whether it has an error."""
+    target, method, max_tokens = cfg.target, cfg.method, cfg.max_tokens
+    ex = parse_record(obj, issues, cfg.default_format)
+    rec = None
+    if ex is not None:
+        if cfg.default_format is None:
+            cfg.default_format = ex.source_format
+        elif ex.source_format != cfg.default_format and detect_format(obj) is not None:
+            issues.append(
+                (
+                    "mixed_formats",
+                    None,
+                    f"a {ex.source_format} record in a {cfg.default_format} file",
+                    "warning",
+                )
+            )
+        res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
+        if not issues or not any(i[3] == "error" for i in issues):
+            # Only on records that read cleanly: one root cause, not its echoes.
+            check_example(ex, method, issues)
+        if target is not None:
+            rec = write_example(ex, target, issues)
+        if not cfg.tools:
+            _refuse_tools(ex, issues)
+    if not issues:
+        bad = False
+    elif cfg.lossy:
+        bad = any(i[3] == "error" and i[0] != "not_expressible" for i in issues)
+    else:
+        bad = any(i[3] == "error" for i in issues)
+    if ex is not None and not bad:
+        # Everything that can fail on a hostile record runs before anything is counted
+        # or written, so a record is either wholly in the result or wholly out of it.
+        seqs = counter.sequences(ex) if counter is not None else ()
+        data = _dumps(rec) if rec is not None else None
+        exact, near = _keys(ex.texts())
+        if seqs:
+            n, longest = sum(seqs), max(seqs)
+            if max_tokens is not None and longest > max_tokens:
+                # A warning: providers truncate such examples (OpenAI's guide: "Examples
+                # longer than the default will be truncated"), and bill the capped count.
                 issues.append(
                     (
-                        "mixed_formats",
+                        "too_many_tokens",
                         None,
-                        f"a {ex.source_format} record in a {cfg.default_format} file",
+                        f"the example has {longest} tokens, over the model's limit of {max_tokens}: "
+                        f"{longest - max_tokens} tokens would be truncated",
                         "warning",
                     )
                 )
-            res.formats[ex.source_format] = res.formats.get(ex.source_format, 0) + 1
-            if not issues or not any(i[3] == "error" for i in issues):
-                # Only on records that read cleanly: one root cause, not its echoes.
-                check_example(ex, method, issues)
-            if target is not None:
-                rec = write_example(ex, target, issues)
-            if not cfg.tools:
-                _refuse_tools(ex, issues)
-        if not issues:
-            bad = False
-        elif cfg.lossy:
-            bad = any(i[3] == "error" and i[0] != "not_expressible" for i in issues)
-        else:
-            bad = any(i[3] == "error" for i in issues)
-        if ex is not None and not bad:
-            if counter is not None:
-                seqs = counter.sequences(ex)
-                n, longest = sum(seqs), max(seqs)
-                if max_tokens is not None and longest > max_tokens:
-                    # A warning: providers truncate such examples (OpenAI's guide: "Examples
-                    # longer than the default will be truncated"), and bill the capped count.
-                    issues.append(
-                        (
-                            "too_many_tokens",
-                            None,
-                            f"the example has {longest} tokens, over the model's limit of {max_tokens}: "
-                            f"{longest - max_tokens} tokens would be truncated",
-                            "warning",
-                        )
+            elif max_tokens is not None and longest > LONG_FRACTION * max_tokens:
+                issues.append(
+                    (
+                        "long_example",
+                        None,
+                        f"the example has {longest} tokens, close to the limit of {max_tokens}",
+                        "warning",
                     )
-                elif max_tokens is not None and longest > LONG_FRACTION * max_tokens:
-                    issues.append(
-                        (
-                            "long_example",
-                            None,
-                            f"the example has {longest} tokens, close to the limit of {max_tokens}",
-                            "warning",
-                        )
-                    )
-                res.tokens += n
-                res.capped_tokens += n if max_tokens is None else sum(min(q, max_tokens) for q in seqs)
-            exact, near = _keys(ex.texts())
-            res.hashes.append(exact)
-            res.near.append(near)
-            res.hash_lines.append(line)
-            if ex.tools:
-                res.with_tools += 1
-            if rec is not None:
-                data = _dumps(rec)
-                res.out_bytes += len(data)
-                if sink is not None and not bad:
-                    sink(data)
-        if not bad:
-            res.valid += 1
-        for code, fld, msg, sev in issues:
-            res.add(Problem(code, msg, line=line, field=fld, file=file, severity=sev), cap)  # type: ignore[arg-type]
+                )
+            res.tokens += n
+            res.capped_tokens += n if max_tokens is None else sum(min(q, max_tokens) for q in seqs)
+        if data is not None:
+            res.out_bytes += len(data)
+            if sink is not None:
+                sink(data)
+        res.hashes.append(exact)
+        res.near.append(near)
+        res.hash_lines.append(line)
+        if ex.tools:
+            res.with_tools += 1
+    return bad
 
 
 # --- parallel JSONL ----------------------------------------------------------------
@@ -235,14 +325,15 @@ def _range_worker(rng: tuple[int, int]) -> ScanResult:
     if counter is None and cfg.tokenizer:
         counter = _WORKER["counter"] = make_counter(cfg.tokenizer)
     start, end = rng
-    with open(cfg.file, "rb") as fh:  # type: ignore[arg-type]
-        fh.seek(start)
-        block = fh.read(end - start)
-    if start == 0 and block.startswith(b"\xef\xbb\xbf"):
-        block = block[3:]
-    res = ScanResult(lines=block.count(b"\n"))
+    res = ScanResult()
     out: list[bytes] = []
-    _process(jsonl_block_items(block, 1, cfg.file), cfg, counter, res, out.append if cfg.write else None)
+    with open(str(cfg.file), "rb") as fh:
+        # Streamed in blocks like a serial read, so that one huge line in the range is
+        # skipped from its size instead of being held whole.
+        reader = RangeReader(fh, start, end)
+        items = iter_jsonl(reader, cfg.file, first=start == 0)  # type: ignore[arg-type]
+        _process(items, cfg, counter, res, out.append if cfg.write else None)
+    res.lines = reader.newlines
     res.output = out
     return res
 
@@ -289,13 +380,20 @@ def _parallel(
     total = ScanResult()
     offset = 0
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        for part in pool.imap(_range_worker, split_ranges(path, RANGE_BYTES)):
-            total.merge(part, offset, cfg.max_problems)
-            offset += part.lines
-            if sink is not None:
-                for data in part.output:
-                    sink(data)
+    # Objects that exist now are never collected by the workers' GC: its passes would
+    # otherwise write to every inherited object and copy the parent's pages.
+    gc.freeze()
+    try:
+        with ctx.Pool(workers) as pool:
+            ranges = split_ranges(path, range_bytes(path.stat().st_size, workers))
+            for part in pool.imap(_range_worker, ranges):
+                total.merge(part, offset, cfg.max_problems)
+                offset += part.lines
+                if sink is not None:
+                    for data in part.output:
+                        sink(data)
+    finally:
+        gc.unfreeze()
     total.lines = offset
     _WORKER.clear()
     return total
@@ -310,6 +408,8 @@ def _plain_jsonl(data: Any) -> Path | None:
     with path.open("rb") as fh:
         head = fh.read(65536)
     if head[:2] == b"\x1f\x8b":
+        return None
+    if is_cr_only(head):  # ranges are cut at LF: read CR-only files serially
         return None
     first = next((ln.strip() for ln in head.lstrip(b"\xef\xbb\xbf").split(b"\n") if ln.strip()), b"")
     return None if first in (b"{", b"[") else path
@@ -331,17 +431,27 @@ def scan(
     else:
         res = ScanResult()
         _process(iter_items(data), cfg, counter, res, sink)
+    res.finish_once(cfg.file, cfg.max_problems)
     _duplicates(res, cfg)
     res.errors.sort(key=lambda p: p.line or 0)
     res.warnings.sort(key=lambda p: p.line or 0)
     return res
 
 
+_NUMPY_FROM = 200_000
+
+
 def _dupes(keys: array[int], lines: array[int]) -> Iterator[tuple[int, int]]:
     """(line, line of its first copy) for every repeated key, in no particular order."""
-    try:
-        import numpy as np  # sorting 1M keys in numpy takes milliseconds
-    except ImportError:  # pragma: no cover
+    np: Any
+    if len(keys) < _NUMPY_FROM:
+        np = None  # a dict is quicker than importing numpy (0.1 s or more) for this many
+    else:
+        try:
+            import numpy as np  # sorting 1M keys in numpy takes milliseconds
+        except ImportError:  # pragma: no cover
+            np = None
+    if np is None:
         first: dict[int, int] = {}
         for k, ln in zip(keys, lines, strict=True):
             if k in first:

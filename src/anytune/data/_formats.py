@@ -5,6 +5,7 @@ Rule sources:
   ``system`` and ``history`` keys follow LLaMA-Factory's ``data/README.md``.
 - [TRL] TRL dataset formats (https://huggingface.co/docs/trl/dataset_formats):
   ``prompt``/``chosen``/``rejected`` (strings or message lists), ``prompt``/``completion``.
+- [TOGETHER-TEXT] Together's generic ``{"text": ...}`` format (see ``_text``).
 - [HH] anthropics/hh-rlhf: ``chosen``/``rejected`` transcripts of "\\n\\nHuman:" /
   "\\n\\nAssistant:" turns sharing the prompt.
 ShareGPT and Gemini are read in ``_conversations``.
@@ -38,6 +39,7 @@ FORMATS = (
     "prompt_completion",
     "sharegpt",
     "gemini",
+    "text",
 )
 
 
@@ -61,6 +63,8 @@ def detect_format(obj: dict[str, Any]) -> str | None:
         return "alpaca"
     if "prompt" in obj and "completion" in obj:
         return "prompt_completion"
+    if "text" in obj:  # [TOGETHER-TEXT] last: Alpaca files often carry a rendered "text" too
+        return "text"
     return None
 
 
@@ -205,6 +209,14 @@ def _stack_exchange(obj: dict[str, Any], issues: Issues) -> Example:
     )
 
 
+def _text(obj: dict[str, Any], issues: Issues) -> Example:
+    """[TOGETHER-TEXT] Together's generic format: ``{"text": "..."}``, trained on whole
+    (https://docs.together.ai/docs/fine-tuning-data-preparation; together 1.5.17
+    ``constants.py:46``, ``DatasetFormat.GENERAL: ["text"]``)."""
+    text = text_field(obj, "text", issues)
+    return Example("text", [], "text", text=text, extra=_extra(obj, frozenset({"text"}), issues))
+
+
 _PARSERS = {
     "openai_chat": parse_openai_chat,
     "openai_preference": parse_openai_preference,
@@ -215,6 +227,7 @@ _PARSERS = {
     "stack_exchange_paired": _stack_exchange,
     "alpaca": _alpaca,
     "prompt_completion": _prompt_completion,
+    "text": _text,
 }
 
 
@@ -236,7 +249,7 @@ def parse_record(obj: Any, issues: Issues, default_format: str | None = None) ->
                 "unknown_format",
                 None,
                 f"no known format has these keys ({keys}); expected messages, input/preferred_output, "
-                "prompt/chosen/rejected, instruction/input/output, conversations or contents",
+                "prompt/chosen/rejected, instruction/input/output, conversations, contents or text",
                 "error",
             )
         )

@@ -166,9 +166,17 @@ def parse_messages(
             continue
         for key in m.keys() - _MESSAGE_KEYS:
             if m[key] is not None:  # Arrow-backed data fills absent keys with null
+                # [COOKBOOK] flags it (message_unrecognized_key); a warning, not an error:
+                # the writers drop the key, so the upload holds only known keys.
                 issues.append(
-                    ("unknown_key", f"{where}.{key}", f"unknown message key '{key}'", "error")
-                )  # [COOKBOOK]
+                    (
+                        "unknown_key",
+                        f"{where}.{key}",
+                        f"unknown message key '{key}' is not part of the format and is left "
+                        "out of the upload",
+                        "warning",
+                    )
+                )
         role = m.get("role")
         if role is None:
             issues.append(("missing_role", f"{where}.role", "the message has no role", "error"))  # [COOKBOOK]
@@ -232,20 +240,21 @@ def parse_messages(
             if isinstance(name, str):
                 msg.name = name
             else:
-                issues.append(("invalid_value", f"{where}.name", "name must be a string", "error"))
-        weight = m.get("weight")
-        if weight is not None:
-            # [OAI-CHAT] spec: weight is an integer, 0 or 1, on assistant messages.
-            if canon != "assistant":
+                # A warning: the name only labels the speaker; it is left out, not trained.
                 issues.append(
                     (
-                        "invalid_weight",
-                        f"{where}.weight",
-                        "weight is only allowed on assistant messages",
-                        "error",
+                        "invalid_value",
+                        f"{where}.name",
+                        f"name must be a string, got {_kind(name)}; it is left out of the upload",
+                        "warning",
                     )
                 )
-            elif type(weight) is not int or weight not in (0, 1):  # bool is excluded on purpose
+        weight = m.get("weight")
+        if weight is not None:
+            # [OAI-CHAT] spec: weight is an integer, 0 or 1, on assistant messages; Together
+            # takes 0 or 1 on any role (together 1.5.17 utils/files.py:143-156). The value
+            # is checked here; the role is each target's rule (see ``_writers``).
+            if type(weight) is not int or weight not in (0, 1):  # bool is excluded on purpose
                 issues.append(
                     ("invalid_weight", f"{where}.weight", f"weight must be 0 or 1, got {weight!r}", "error")
                 )

@@ -15,6 +15,7 @@ import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,8 +23,15 @@ from anytune._types import Problem
 
 __all__ = [
     "BLOCK_BYTES",
+    "MAX_RECORD_BYTES",
     "Item",
+    "Loc",
+    "RangeReader",
+    "RecordError",
+    "check_text",
+    "is_cr_only",
     "iter_items",
+    "iter_jsonl",
     "jsonl_block_items",
     "loads",
     "split_ranges",
@@ -33,9 +41,13 @@ Item = tuple[int, Any, "Problem | None"]
 
 #: JSONL is read in blocks of this size, cut at the last line end.
 BLOCK_BYTES = 4 << 20
-#: A JSON-array element may span at most this many bytes before we call it broken
+#: A record (a JSONL line, a JSON-array element) over this size is refused from its size
+#: without being decoded or tokenized: far above every provider's per-example limit
+#: (the largest, 131,072 tokens, is about 0.5 MiB of text), and it bounds memory.
+MAX_RECORD_BYTES = 16 << 20
+#: A JSON-array element may span at most this many characters before we call it broken
 #: (bounds memory when an array is truncated or malformed).
-MAX_ELEMENT_BYTES = 64 << 20
+MAX_ELEMENT_BYTES = MAX_RECORD_BYTES
 _BOM = b"\xef\xbb\xbf"
 
 try:  # orjson is about 3x faster than the json module; it is optional.
@@ -53,18 +65,82 @@ except ImportError:  # pragma: no cover - exercised where orjson is absent
     _FAST_ERROR = ValueError
 
 
+class RecordError(ValueError):
+    """A record that decodes as JSON but cannot be used as text: too deep, or holding
+    lone surrogates. ``code`` is the problem code reports use."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def loads(raw: bytes) -> Any:
-    """Decode one JSON document; raise ``ValueError`` with a location on failure."""
+    """Decode one JSON document; raise ``ValueError`` with a location on failure
+    (:class:`RecordError` for a record nested too deep or holding a lone surrogate)."""
     try:
         return _fast_loads(raw)
     except _FAST_ERROR:
         # orjson is stricter than the json module on a few inputs (integers over 64
         # bits); the json module decides, and gives the better message when it fails too.
-        return json.loads(raw.decode("utf-8"))
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except RecursionError:
+            raise RecordError("too_deep", f"the record is nested deeper than {MAX_DEPTH} levels") from None
+        check_text(value)
+        return value
 
 
-def _decode_problem(raw: bytes, line: int, file: str | None) -> Problem:
-    """The problem with a line that failed to decode: invalid UTF-8 or invalid JSON."""
+#: orjson's own depth limit; deeper records are refused (no provider format nests past a
+#: dozen levels, and Python's json module would raise RecursionError far deeper).
+MAX_DEPTH = 1024
+
+
+def check_text(value: Any) -> None:
+    """Raise :class:`RecordError` when a string of ``value`` holds a lone surrogate
+    (``"\\ud800"`` escapes decode to code points that are not characters: UTF-8 cannot
+    carry them, tokenizers and uploads fail on them) or nesting exceeds ``MAX_DEPTH``.
+    Iterative, so depth cannot overflow the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RecordError("too_deep", f"the record is nested deeper than {MAX_DEPTH} levels")
+        if isinstance(v, str):
+            _check_str(v)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if isinstance(k, str):
+                    _check_str(k)
+                stack.append((x, depth + 1))
+        elif isinstance(v, (list, tuple)):
+            stack.extend((x, depth + 1) for x in v)
+
+
+def _check_str(s: str) -> None:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordError(
+            "invalid_unicode",
+            f"a lone surrogate \\u{ord(s[exc.start]):04x} in a string (at character {exc.start + 1}) "
+            "is not a character; UTF-8 cannot carry it and providers reject it",
+        ) from None
+
+
+def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException | None = None) -> Problem:
+    """The problem with a line that failed to decode: invalid UTF-8, invalid JSON, a NUL
+    byte, too deep a nesting or a lone surrogate (``exc``, from :func:`loads`)."""
+    if isinstance(exc, RecordError):
+        return Problem(exc.code, str(exc), line=line, file=file)
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        return Problem(
+            "nul_byte",
+            f"a NUL byte at column {nul + 1}: JSON text cannot hold one unescaped "
+            "(a binary or UTF-16 file?)",
+            line=line,
+            file=file,
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -76,26 +152,63 @@ def _decode_problem(raw: bytes, line: int, file: str | None) -> Problem:
         )
     try:
         json.loads(text)
-    except json.JSONDecodeError as exc:
+    except json.JSONDecodeError as err:
         hint = ""
         if text.strip() in ("{", "["):
             hint = " (a JSON value spread over several lines: JSONL needs one per line)"
-        return Problem("invalid_json", f"{exc.msg} at column {exc.colno}{hint}", line=line, file=file)
-    except ValueError as exc:  # e.g. numbers too large to convert
-        return Problem("invalid_json", str(exc), line=line, file=file)
+        return Problem("invalid_json", f"{err.msg} (column {err.colno}){hint}", line=line, file=file)
+    except RecursionError:
+        return Problem(
+            "too_deep", f"the record is nested deeper than {MAX_DEPTH} levels", line=line, file=file
+        )
+    except ValueError as err:  # e.g. numbers too large to convert
+        return Problem("invalid_json", str(err), line=line, file=file)
     return Problem("invalid_json", "not valid JSON", line=line, file=file)
+
+
+_LS, _PS = "\u2028".encode(), "\u2029".encode()
+
+
+def _too_large(size: int, line: int, file: str | None) -> Problem:
+    return Problem(
+        "record_too_large",
+        f"the record is {size / 2**20:.1f} MiB; anytune reads records up to "
+        f"{MAX_RECORD_BYTES >> 20} MiB, far above any provider's per-example token limit "
+        "(131,072 tokens is about 0.5 MiB of text), so it was refused from its size alone",
+        line=line,
+        file=file,
+    )
+
+
+def _separator_warning(line: int, file: str | None) -> Problem:
+    return Problem(
+        "line_separator",
+        "the record holds U+2028/U+2029 (Unicode line or paragraph separator): valid JSON, "
+        "but Python's str.splitlines() and some JSONL readers end a line there",
+        line=line,
+        file=file,
+        severity="warning",
+    )
 
 
 def jsonl_block_items(block: bytes, first_line: int, file: str | None) -> Iterator[Item]:
     """Decode a block of whole JSONL lines that starts at ``first_line``. Blank lines
-    are skipped (a trailing newline is not a record)."""
+    are skipped (a trailing newline is not a record). A line over ``MAX_RECORD_BYTES``
+    is refused from its size, without being decoded."""
     pieces = block.split(b"\n")
     if pieces and pieces[-1] == b"":
         pieces.pop()
     line = first_line - 1
     fast, err = _fast_loads, _FAST_ERROR
+    # One C-speed search per block: most blocks hold no separator at all.
+    separators = _LS in block or _PS in block
     for raw in pieces:
         line += 1
+        if len(raw) > MAX_RECORD_BYTES:
+            yield line, None, _too_large(len(raw), line, file)
+            continue
+        if separators and (_LS in raw or _PS in raw):
+            yield line, None, _separator_warning(line, file)
         try:
             yield line, fast(raw), None
             continue
@@ -105,8 +218,8 @@ def jsonl_block_items(block: bytes, first_line: int, file: str | None) -> Iterat
             continue
         try:
             yield line, loads(raw), None
-        except (ValueError, UnicodeDecodeError):
-            yield line, None, _decode_problem(raw, line, file)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield line, None, _decode_problem(raw, line, file, exc)
 
 
 def _open_binary(path: Path) -> BinaryIO:
@@ -118,32 +231,92 @@ def _open_binary(path: Path) -> BinaryIO:
     return fh
 
 
-def _iter_jsonl(fh: BinaryIO, file: str | None) -> Iterator[Item]:
+def _note(code: str, message: str, file: str | None) -> Item:
+    """A warning about the whole file (not a record): a conversion anytune makes."""
+    return 1, None, Problem(code, message, line=1, file=file, severity="warning")
+
+
+def is_cr_only(head: bytes) -> bool:
+    """Whether ``head`` (the start of a file) uses classic Mac OS CR-only line ends
+    (a single line end at the very end of the file does not count either way)."""
+    body = head.rstrip(b"\r\n")
+    return b"\n" not in body and b"\r" in body
+
+
+def iter_jsonl(fh: BinaryIO, file: str | None, *, first: bool = True) -> Iterator[Item]:
+    """JSONL records of ``fh`` in blocks. ``first``: ``fh`` is at the start of the file
+    (a BOM and CR-only line ends are only looked for there). A line longer than
+    ``MAX_RECORD_BYTES`` is skipped as it streams past, never held whole."""
     line = 1
     carry = b""
-    first = True
+    skipped = 0  # bytes of an over-long line passed so far (0: not in one)
+    cr = False
     while True:
         chunk = fh.read(BLOCK_BYTES)
         if first:
             first = False
             if chunk.startswith(_BOM):
                 chunk = chunk[len(_BOM) :]
+                yield _note(
+                    "bom",
+                    "the file starts with a UTF-8 byte order mark; it is removed in the file "
+                    "anytune uploads",
+                    file,
+                )
+            if is_cr_only(chunk):
+                cr = True
+                yield _note(
+                    "cr_line_endings",
+                    "the file ends its lines with CR only (classic Mac OS); each CR is read as "
+                    "a line end, and the file anytune uploads uses LF",
+                    file,
+                )
         if not chunk:
             break
+        if cr:
+            chunk = chunk.replace(b"\r", b"\n")
+        if skipped:
+            cut = chunk.find(b"\n")
+            if cut < 0:
+                skipped += len(chunk)
+                continue
+            yield line, None, _too_large(skipped + cut, line, file)
+            line += 1
+            chunk, skipped = chunk[cut + 1 :], 0
         data = carry + chunk
         cut = data.rfind(b"\n")
         if cut < 0:
             carry = data
-            continue
-        block, carry = data[: cut + 1], data[cut + 1 :]
-        yield from jsonl_block_items(block, line, file)
-        line += block.count(b"\n")
-    if carry:
+        else:
+            block, carry = data[: cut + 1], data[cut + 1 :]
+            yield from jsonl_block_items(block, line, file)
+            line += block.count(b"\n")
+        if len(carry) > MAX_RECORD_BYTES:
+            skipped, carry = len(carry), b""
+    if skipped:
+        yield line, None, _too_large(skipped, line, file)
+    elif carry:
         yield from jsonl_block_items(carry, line, file)
+
+
+class Loc(int):
+    """A line number that also carries the 0-based index of a JSON-array element: in a
+    minified array every element is on line 1, and the index is what finds it."""
+
+    element: int
+
+    def __new__(cls, line: int, element: int) -> Loc:
+        loc = super().__new__(cls, line)
+        loc.element = element
+        return loc
 
 
 def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
     """Decode a JSON array (or concatenated JSON values) one element at a time."""
+    if fh.read(3) == _BOM:
+        yield _note("bom", "the file starts with a UTF-8 byte order mark; it is removed in the file "
+                    "anytune uploads", file)
+    fh.seek(0)
     decoder = json.JSONDecoder()
     reader = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
     buf = ""
@@ -152,6 +325,7 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
     eof = False
     in_array = False
     started = False
+    element = -1  # index of the current array element, as jq's .[n] counts
 
     def fill() -> bool:
         nonlocal buf, pos, eof
@@ -205,6 +379,8 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
             if in_array and ch == ",":
                 pos += 1
                 continue
+            element += 1
+            at = Loc(line, element) if in_array else line
             while True:
                 try:
                     value, end = decoder.raw_decode(buf, pos)
@@ -214,18 +390,32 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                         continue
                     where = line + buf.count("\n", pos, exc.pos)
                     col = exc.pos - buf.rfind("\n", 0, exc.pos)
-                    yield (
-                        where,
-                        None,
-                        Problem(
+                    if len(buf) - pos >= MAX_ELEMENT_BYTES:
+                        problem = _too_large(len(buf) - pos, line, file)
+                        problem = replace(problem, message=problem.message + "; reading stopped here")
+                    else:
+                        problem = Problem(
                             "invalid_json",
-                            f"{exc.msg} column {col}; reading stopped here",
+                            f"{exc.msg} (column {col}); reading stopped here",
                             line=where,
                             file=file,
-                        ),
+                        )
+                    yield (Loc(where, element) if in_array else where), None, problem
+                    return
+                except RecursionError:
+                    yield at, None, Problem(
+                        "too_deep",
+                        f"the record is nested deeper than {MAX_DEPTH} levels; reading stopped here",
+                        line=line,
+                        file=file,
                     )
                     return
-            yield line, value, None
+            try:
+                check_text(value)
+            except RecordError as exc:
+                yield at, None, Problem(exc.code, str(exc), line=line, file=file)
+            else:
+                yield at, value, None
             line += buf.count("\n", pos, end)
             pos = end
     except _StreamError as exc:
@@ -272,7 +462,22 @@ def _pretty_printed(fh: BinaryIO) -> bool:
 
 def _iter_records(data: Iterable[Any], convert: bool = False) -> Iterator[Item]:
     for row, rec in enumerate(data, 1):
-        yield row, (_plain(rec) if convert else rec), None
+        yield _checked(row, rec, convert)
+
+
+def _checked(row: int, rec: Any, convert: bool = False) -> Item:
+    """An in-memory record, or its problem: Python strings can hold lone surrogates,
+    which JSON files read by orjson never do."""
+    try:
+        if convert:
+            rec = _plain(rec)
+        check_text(rec)
+    except RecursionError:
+        message = f"the record is nested deeper than {MAX_DEPTH} levels"
+        return row, None, Problem("too_deep", message, line=row)
+    except RecordError as exc:
+        return row, None, Problem(exc.code, str(exc), line=row)
+    return row, rec, None
 
 
 def _is_dataframe(data: Any) -> bool:
@@ -284,7 +489,7 @@ def _iter_dataframe(df: Any) -> Iterator[Item]:
     for start in range(0, len(df), 1024):
         for rec in df.iloc[start : start + 1024].to_dict("records"):
             row += 1
-            yield row, _plain(rec), None
+            yield _checked(row, rec, convert=True)
 
 
 def file_kind(path: Path) -> str:
@@ -361,7 +566,7 @@ def _iter_file(path: Path) -> Iterator[Item]:
         elif kind == "json":
             yield from _iter_json_stream(fh, str(path))
         else:
-            yield from _iter_jsonl(fh, str(path))
+            yield from iter_jsonl(fh, str(path))
 
 
 def _iter_memory(data: Any) -> Iterator[Item]:
@@ -375,7 +580,8 @@ def _iter_memory(data: Any) -> Iterator[Item]:
 
 
 def split_ranges(path: Path, parts_bytes: int) -> list[tuple[int, int]]:
-    """Byte ranges of a plain (not gzip) JSONL file, each ending at a line end."""
+    """Byte ranges of a plain (not gzip) JSONL file, each ending at a line end. The line
+    end is searched in blocks, so a huge line is never read whole."""
     size = path.stat().st_size
     ranges: list[tuple[int, int]] = []
     with path.open("rb") as fh:
@@ -384,8 +590,33 @@ def split_ranges(path: Path, parts_bytes: int) -> list[tuple[int, int]]:
             end = min(start + parts_bytes, size)
             if end < size:
                 fh.seek(end)
-                fh.readline()
-                end = fh.tell()
+                while True:
+                    chunk = fh.read(1 << 20)
+                    cut = chunk.find(b"\n")
+                    if cut >= 0:
+                        end += cut + 1
+                        break
+                    if not chunk:
+                        break
+                    end += len(chunk)
+                end = min(end, size)
             ranges.append((start, end))
             start = end
     return ranges
+
+
+class RangeReader:
+    """Reads ``[start, end)`` of a binary file and counts the line ends it returns."""
+
+    def __init__(self, fh: BinaryIO, start: int, end: int) -> None:
+        fh.seek(start)
+        self._fh = fh
+        self._left = end - start
+        self.newlines = 0
+
+    def read(self, n: int) -> bytes:
+        """At most ``n`` bytes, never past the range's end."""
+        data = self._fh.read(min(n, self._left)) if self._left > 0 else b""
+        self._left -= len(data)
+        self.newlines += data.count(b"\n")
+        return data

@@ -57,18 +57,22 @@ class Message:
 class Example:
     """One training example in canonical form.
 
-    Chat examples have ``messages``. Preference examples have the shared prompt in
+    Chat examples have ``messages``; text examples only ``text``. Preference
+    examples have the shared prompt in
     ``messages`` and the two candidate replies in ``chosen`` and ``rejected`` (each a
     list of assistant messages). ``tools`` are OpenAI-style function definitions.
     """
 
-    kind: Literal["chat", "preference"]
+    kind: Literal["chat", "preference", "text"]
     messages: list[Message]
     source_format: str
     tools: list[dict[str, Any]] | None = None
     parallel_tool_calls: bool | None = None
     chosen: list[Message] | None = None
     rejected: list[Message] | None = None
+    #: The text of a plain-text record (``kind == "text"``: Together's ``{"text"}``
+    #: format, trained on whole).
+    text: str | None = None
     #: Source keys that carry nothing trainable and that no target keeps (e.g. Alpaca's
     #: pre-rendered ``text``); writers report them rather than drop them silently.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -76,7 +80,7 @@ class Example:
     def texts(self) -> list[str]:
         """Every text the model reads or writes (contents and tool calls), in order,
         for duplicate detection."""
-        out: list[str] = []
+        out: list[str] = [] if self.text is None else [self.text]
         for msgs in (self.messages, self.chosen, self.rejected):
             for m in msgs or ():
                 out.append(m.content or "")

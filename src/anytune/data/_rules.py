@@ -6,7 +6,7 @@ Rule sources:
   limit are truncated.
 - [OAI-PREF] OpenAI preference input: ``preferred_output`` / ``non_preferred_output``
   hold the assistant reply; identical replies give DPO nothing to learn (its loss is
-  constant), so anytune refuses them.
+  constant), so anytune warns.
 - [TOGETHER-DATA] https://docs.together.ai/docs/fine-tuning/data-preparation: a
   conversation starts with system or user and then alternates user and assistant.
 - [ANYTUNE] anytune's own advice, not a provider's rule; always a warning.
@@ -92,8 +92,15 @@ def _preference(ex: Example, issues: Issues) -> None:
         return  # missing sides were reported by the reader
     if _same(chosen, rejected):
         where = chosen[0].path.split(".", 1)[0].split("[", 1)[0]
+        # A warning: DPO learns nothing from the pair (its loss is constant), but neither
+        # OpenAI's format nor Together's check refuses it.
         issues.append(
-            ("identical_preference", where, "the preferred and non-preferred replies are identical", "error")
+            (
+                "identical_preference",
+                where,
+                "the preferred and non-preferred replies are identical: DPO learns nothing from this pair",
+                "warning",
+            )
         )  # [OAI-PREF]
     for side in (chosen, rejected):
         for m in side:
@@ -104,6 +111,14 @@ def _preference(ex: Example, issues: Issues) -> None:
 def check_example(ex: Example, method: str | None, issues: Issues) -> None:
     """Append the canonical-model problems of ``ex`` for ``method`` to ``issues``
     (``method=None``, as in ``convert``, skips the method check)."""
+    if ex.kind == "text":
+        if method == "dpo":
+            issues.append(
+                ("wrong_method", None, "method 'dpo' needs preference records, not plain text", "error")
+            )
+        elif not (ex.text or "").strip():
+            issues.append(("empty_content", "text", "an empty text is trained on", "warning"))  # [ANYTUNE]
+        return
     if method == "dpo" and ex.kind != "preference":
         issues.append(
             (

@@ -86,7 +86,10 @@ class TokenCounter:
 
     def sequences(self, ex: Example) -> tuple[int, ...]:
         """Tokens of each sequence the model trains on: one for a chat example, two
-        (prompt + chosen, prompt + rejected) for a preference pair. Limits apply to each."""
+        (prompt + chosen, prompt + rejected) for a preference pair. Limits apply to each.
+        A plain-text example is its text's tokens."""
+        if ex.kind == "text":
+            return (self.text(ex.text),)
         tools = self._shared(_tools_json(ex.tools)) if ex.tools else 0
         prompt = self.messages(ex.messages) + tools + _PER_EXAMPLE
         if ex.kind == "preference":
@@ -124,6 +127,8 @@ class _ChatTemplateCounter(TokenCounter):
         return len(ids)
 
     def sequences(self, ex: Example) -> tuple[int, ...]:
+        if ex.kind == "text":
+            return super().sequences(ex)
         try:
             if ex.kind == "preference":
                 return (

@@ -73,8 +73,43 @@ def _openai_messages(msgs: list[Message], counter: list[int]) -> list[dict[str, 
     return out
 
 
+def _openai_rules(ex: Example, issues: Issues) -> None:
+    """OpenAI's rules that other targets do not share."""
+    for m in (*ex.messages, *(ex.chosen or ()), *(ex.rejected or ())):
+        if m.weight is not None and m.role != "assistant":
+            # [OAI-CHAT] spec (FineTuneChatCompletionRequestAssistantMessage): weight is a
+            # field of assistant messages only; Together accepts it on any role.
+            issues.append(
+                (
+                    "invalid_weight",
+                    f"{m.path}.weight",
+                    "openai takes weight on assistant messages only",
+                    "error",
+                )
+            )
+    if ex.kind == "preference" and (
+        sum(m.role == "user" for m in ex.messages) > 1 or any(m.role == "assistant" for m in ex.messages)
+    ):
+        # [OAI-DPO] OpenAI's DPO guide (developers.openai.com/api/docs/guides/
+        # direct-preference-optimization, read 2026-11-29): "Each example in your dataset
+        # should contain: A prompt, like a user message", and every example it shows is
+        # one user turn; multi-turn DPO is an open question on its forum
+        # (community.openai.com/t/1148642). A warning: the API does not say it refuses more.
+        where = next((m.path for m in ex.messages if m.role == "assistant"), ex.messages[-1].path)
+        issues.append(
+            (
+                "multi_turn_preference",
+                where,
+                "openai trains DPO on one-turn conversations; earlier turns of this prompt may be "
+                "ignored or refused",
+                "warning",
+            )
+        )
+
+
 def _openai(ex: Example, issues: Issues) -> dict[str, Any]:
     counter = [0]
+    _openai_rules(ex, issues)
     if ex.kind == "preference":
         inp: dict[str, Any] = {"messages": _openai_messages(ex.messages, counter)}
         if ex.tools:
@@ -113,14 +148,18 @@ def _together_messages(
         if m.images:
             _lost(issues, m.path, "together", "images in a conversation")
             d["content"] = m.content or ""
-        if m.weight is not None:
-            _lost(issues, f"{m.path}.weight", "together", "per-message weights")
-            d.pop("weight")
+        # Per-message weights (0 or 1, any role) are written through: Together's SDK
+        # checks them on every role (together 1.5.17 utils/files.py:143-156).
         if m.name:
             _lost(issues, f"{m.path}.name", "together", "message names", "warning")
             d.pop("name", None)
-        allowed = _together_next(out[-1] if out else None)
+        prev = out[-1] if out else None
+        allowed = _together_next(prev)
         if check_order and m.role not in allowed:
+            # System then assistant, with no user turn (a cookbook file has it), passes
+            # Together's SDK check, which only refuses a role repeated (together 1.5.17
+            # utils/files.py:165-171): a warning. Other orders stay errors.
+            lenient = prev is not None and prev["role"] == "system" and m.role == "assistant"
             issues.append(
                 (
                     "role_order",
@@ -128,16 +167,44 @@ def _together_messages(
                     "together needs an optional system turn, then user and assistant alternating "
                     f"(tool results right after the assistant's tool calls); got {m.role} where "
                     f"{' or '.join(allowed)} belongs",
-                    "error",
+                    "warning" if lenient else "error",
                 )
             )
         out.append(d)
     return out
 
 
+def _together_preference(ex: Example, issues: Issues) -> None:
+    """[TOGETHER-PREF] Together's check of preference records (together-python
+    ``src/together/utils/files.py`` ``validate_preference_openai``; the installed 1.5.17
+    wheel's ``utils/files.py:209-226``): the prompt must not end with an assistant turn,
+    and each output is exactly one assistant message."""
+    if ex.messages and ex.messages[-1].role == "assistant":
+        issues.append(
+            (
+                "role_order",
+                ex.messages[-1].path,
+                "together needs the prompt to end with a user turn, not an assistant turn",
+                "error",
+            )
+        )
+    for side in (ex.chosen or [], ex.rejected or []):
+        if len(side) > 1:
+            where = side[1].path.split("[", 1)[0] if "[" in side[1].path else side[1].path
+            issues.append(
+                (
+                    "invalid_preference",
+                    where,
+                    f"together needs exactly one assistant message in {where}, got {len(side)}",
+                    "error",
+                )
+            )
+
+
 def _together(ex: Example, issues: Issues) -> dict[str, Any]:
     counter = [0]
     if ex.kind == "preference":
+        _together_preference(ex, issues)
         inp: dict[str, Any] = {"messages": _together_messages(ex.messages, issues, False, counter)}
         if ex.tools:
             inp["tools"] = ex.tools
@@ -156,8 +223,11 @@ def _together(ex: Example, issues: Issues) -> dict[str, Any]:
 def _gemini_parts(m: Message, issues: Issues) -> list[dict[str, Any]]:
     if m.images:
         _lost(issues, m.path, "vertex", "image URLs (Gemini tuning reads images from gs:// fileData only)")
-    if m.weight == 0:
+    if m.weight == 0 and m.role == "assistant":
         _lost(issues, f"{m.path}.weight", "vertex", "a weight of 0 (every model turn is trained)")
+    elif m.weight == 1 and m.role != "assistant":
+        what = f"a weight of 1 on a {m.role} turn (only model turns are trained)"
+        _lost(issues, f"{m.path}.weight", "vertex", what)
     if m.name:
         _lost(issues, f"{m.path}.name", "vertex", "message names", "warning")
     parts: list[dict[str, Any]] = []
@@ -265,4 +335,11 @@ def write_example(ex: Example, target: str, issues: Issues) -> dict[str, Any]:
         writer = _WRITERS[target]
     except KeyError:
         raise ValueError(f"unknown target format {target!r}; expected one of {', '.join(TARGETS)}") from None
+    if ex.kind == "text":
+        # [TOGETHER-TEXT] Together's generic format, one {"text": ...} per line (together
+        # 1.5.17 constants.py:46, DatasetFormat.GENERAL); no other target has plain text.
+        if target == "together":
+            return {"text": ex.text or ""}
+        _lost(issues, "text", target, "plain-text records (Together's {\"text\"} format)")
+        return {}
     return writer(ex, issues)

@@ -1,0 +1,64 @@
+"""The readers' fuzz at benchmark size: ``tests/preflight/test_preflight_fuzz.py``'s two
+properties (arbitrary bytes as files; arbitrary JSON values as records), run in chunks
+of fresh seeds until ``--examples`` examples have passed, or ``--minutes`` run out.
+
+Any exception other than ``AnytuneError`` fails the run with hypothesis' minimal
+example. Each finished chunk is appended to ``--log`` as one JSON line, so a run that is
+stopped still says how far it got. ``docs/reliability.md`` records the figure.
+
+    TIKTOKEN_CACHE_DIR=... .venv/bin/python bench/fuzz.py --examples 100000 --log fuzz.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "preflight"))
+
+import test_preflight_fuzz as fuzz
+from hypothesis import HealthCheck, given, seed, settings
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--examples", type=int, default=100_000, help="examples in all (both properties)")
+    ap.add_argument("--chunk", type=int, default=1000, help="examples per seed")
+    ap.add_argument("--minutes", type=float, default=None, help="stop after this long")
+    ap.add_argument("--log", type=Path, default=None)
+    args = ap.parse_args()
+    props = [(fuzz.fuzz_file_bytes, fuzz.FILE_ARGS), (fuzz.fuzz_json_values, fuzz.RECORD_ARGS)]
+    done = {p.__name__: 0 for p, _ in props}
+    start = time.perf_counter()
+    n = 0
+    while sum(done.values()) < args.examples:
+        for fn, strategies in props:
+            cfg = settings(
+                max_examples=args.chunk,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            test = seed(n)(cfg(given(*strategies)(fn)))
+            t0 = time.perf_counter()
+            test()  # raises (with the minimal example) on anything but AnytuneError
+            done[fn.__name__] += args.chunk
+            row = {"property": fn.__name__, "seed": n, "examples": args.chunk,
+                   "seconds": round(time.perf_counter() - t0, 1), "total": sum(done.values())}
+            if args.log:
+                with args.log.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+            print(json.dumps(row), flush=True)
+            n += 1
+        if args.minutes is not None and time.perf_counter() - start > 60 * args.minutes:
+            break
+    print(json.dumps({"examples": done, "total": sum(done.values()),
+                      "seconds": round(time.perf_counter() - start)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
