@@ -38,7 +38,7 @@ J = TypeVar("J", bound="_JobBase")
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 _SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
-_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split"}
+_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split", "holdout"}
 
 
 def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
@@ -244,6 +244,7 @@ def _resolve_create(
         max_cost_usd=max_cost,
         idempotency_key=kwargs.get("idempotency_key"),
         options=options,
+        holdout=pick("holdout"),
         progress=bool(kwargs.get("progress")),
     )
     if spec.suffix is not None and not _SUFFIX.fullmatch(str(spec.suffix)):

@@ -195,6 +195,8 @@ def create(
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
     suffix: Annotated[str | None, typer.Option(help="Suffix of the tuned model's name.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
+    holdout: Annotated[float | None, typer.Option(
+        "--holdout", help="Share of records kept out of training for `anytune evaluate` (e.g. 0.15).")] = None,
     option: OptionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -206,7 +208,7 @@ def create(
             provider=provider, model=model, training_file=file, validation_file=validation,
             method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
             idempotency_key=idempotency_key, suffix=suffix, progress=not as_json,
-            **_options(option),
+            holdout=holdout, **_options(option),
         )
         if wait:
             job.wait(progress=not as_json)
@@ -356,6 +358,9 @@ def quickstart(as_json: JsonOpt = False) -> None:
         return (result if isinstance(result, dict) else {"result": str(result)}), 0
 
     _run(as_json, body, lambda doc: None)
+
+
+from anytune import _cli_eval  # noqa: E402,F401  (registers chat and evaluate)
 
 
 def main() -> None:

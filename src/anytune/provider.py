@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
+from anytune._chat import ChatReply
 from anytune._errors import UnsupportedError
 from anytune._types import (
     Checkpoint,
@@ -282,6 +283,23 @@ class Provider:
                 return snap
         return None
 
+    def chat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """One chat request to ``model``: a tuned model (a job's ``result.model`` or a
+        checkpoint's ``model``, with the job's ``base_model``) or a base model (then
+        ``base_model`` is ``None``). ``params`` are OpenAI-style sampling settings
+        (``max_tokens``, ``temperature``, ``seed``, ``top_p``) mapped to the vendor's names.
+        Used by ``job.chat`` and ``job.evaluate``; must not retry on its own (the caller does)."""
+        raise UnsupportedError(self.name, "chat")
+
+    def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float] | None:
+        """USD per million (input, output) tokens of a chat request to ``model`` (tuned when
+        ``base_model`` is given), from the provider's data file; ``None`` when unknown.
+        Used for the cost estimate of ``evaluate`` before anything runs."""
+        return None
+
     def scope(self) -> str:
         """A non-secret name of the account or endpoint files are uploaded to (e.g. the
         base URL), so a cached upload is reused only where it exists."""
@@ -331,6 +349,13 @@ class Provider:
     async def afind_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """Async twin of :meth:`find_by_idempotency_key`."""
         return await self._in_thread(self.find_by_idempotency_key, key, limit=limit)
+
+    async def achat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """Async twin of :meth:`chat`."""
+        return await self._in_thread(self.chat, model, messages, base_model=base_model, **params)
 
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""
