@@ -36,13 +36,14 @@ def run(workdir: Path) -> int:
         training_file=data,
         holdout=0.15,  # 30 records never trained on, kept with the job for evaluate()
         validation_split=0.1,
-        hyperparameters=Hyperparameters(epochs=3, learning_rate=1e-2, batch_size=8,
-                                        lora=LoRA(r=16, alpha=32, dropout=0.0)),
+        hyperparameters=Hyperparameters(
+            epochs=6, learning_rate=1e-2, batch_size=8, lora=LoRA(r=16, alpha=32, dropout=0.0)
+        ),
         seed=0,
         progress=False,
         max_seq_length=128,
         devices="cpu",
-        save_steps=20,  # a few checkpoints, for `anytune evaluate JOB --checkpoints`
+        save_steps=40,  # a few checkpoints, for `anytune evaluate JOB --checkpoints`
     )
     print(f"training {job.id} on {data.name} (15% held out)...")
     job.wait(progress=False)
@@ -50,8 +51,10 @@ def run(workdir: Path) -> int:
     with job:
         report = job.evaluate(scorers=["json"], baseline="base", max_tokens=32)
     print(report.to_table())
-    print(f"tuned {report.tuned.score:.0%} vs base {report.baseline.score:.0%} "  # type: ignore[union-attr]
-          f"on {report.samples} held-out prompts")
+    print(
+        f"tuned {report.tuned.score:.0%} vs base {report.baseline.score:.0%} "  # type: ignore[union-attr]
+        f"on {report.samples} held-out prompts"
+    )
     report.plot(workdir / "eval.png")
     print(f"chart: {workdir / 'eval.png'}")
     print(f"job: {job.id}")

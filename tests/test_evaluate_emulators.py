@@ -30,11 +30,21 @@ def write_json_task(path: Path, n: int = 40) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
             item, colour = ITEMS[i % len(ITEMS)], rng.choice(COLOURS)
-            fh.write(json.dumps({"messages": [
-                {"role": "system", "content": "You answer in JSON."},
-                {"role": "user", "content": f"What colour is the {item} number {i}?"},
-                {"role": "assistant", "content": json.dumps({"item": item, "colour": colour, "n": i})},
-            ]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "messages": [
+                            {"role": "system", "content": "You answer in JSON."},
+                            {"role": "user", "content": f"What colour is the {item} number {i}?"},
+                            {
+                                "role": "assistant",
+                                "content": json.dumps({"item": item, "colour": colour, "n": i}),
+                            },
+                        ]
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -66,10 +76,25 @@ def _cli(*args: str) -> Any:
 @pytest.mark.slow
 def test_tuned_model_beats_its_base_on_held_out_prompts(cloud: str, tmp_path: Path, home: Path) -> None:
     data = write_json_task(tmp_path / "train.jsonl")
-    job = Job.create(provider=cloud, model=MODELS[cloud], training_file=data, holdout=0.2, seed=1,
-                     hyperparameters=Hyperparameters(epochs=2), progress=False)
-    job2 = Job.create(provider=cloud, model=MODELS[cloud], training_file=data, holdout=0.2, seed=2,
-                      hyperparameters=Hyperparameters(epochs=1), progress=False, suffix="second")
+    job = Job.create(
+        provider=cloud,
+        model=MODELS[cloud],
+        training_file=data,
+        holdout=0.2,
+        seed=1,
+        hyperparameters=Hyperparameters(epochs=2),
+        progress=False,
+    )
+    job2 = Job.create(
+        provider=cloud,
+        model=MODELS[cloud],
+        training_file=data,
+        holdout=0.2,
+        seed=2,
+        hyperparameters=Hyperparameters(epochs=1),
+        progress=False,
+        suffix="second",
+    )
     job.wait(timeout=60, progress=False).raise_for_status()
 
     # chat: the tuned model answers in the trained format, the base model does not
@@ -95,8 +120,18 @@ def test_tuned_model_beats_its_base_on_held_out_prompts(cloud: str, tmp_path: Pa
     rows = json.loads(out.stdout)["jobs"]
     assert [r["job"] for r in rows] == [job.id, job2.id]
     for row in rows:
-        assert set(row) >= {"job", "provider", "model", "scorer", "samples", "tuned", "baseline",
-                            "tuning_cost_usd", "eval_cost_usd", "seconds"}
+        assert set(row) >= {
+            "job",
+            "provider",
+            "model",
+            "scorer",
+            "samples",
+            "tuned",
+            "baseline",
+            "tuning_cost_usd",
+            "eval_cost_usd",
+            "seconds",
+        }
         assert row["tuned"]["score"] > row["baseline"]["score"]
         assert row["baseline"]["model"] == MODELS[cloud]
     table = _cli("evaluate", job.id, job2.id, "--scorer", "json", "--plot", str(tmp_path / "eval.png"))
@@ -111,13 +146,19 @@ def test_tuned_model_beats_its_base_on_held_out_prompts(cloud: str, tmp_path: Pa
     assert doc["job"] == job.id and json.loads(doc["text"])["item"] == "plum"
 
 
-def test_openai_evaluation_is_priced_before_it_runs(home: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openai_evaluation_is_priced_before_it_runs(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with running_emulator("openai", job_seconds=0.3) as emu:
         for key, value in emu.env.items():
             monkeypatch.setenv(key, value)
-        job = Job.create(provider="openai", model=MODELS["openai"], training_file=write_json_task(
-            tmp_path / "t.jsonl"), holdout=0.2, progress=False)
+        job = Job.create(
+            provider="openai",
+            model=MODELS["openai"],
+            training_file=write_json_task(tmp_path / "t.jsonl"),
+            holdout=0.2,
+            progress=False,
+        )
         job.wait(timeout=30, progress=False)
         with pytest.raises(BudgetExceededError):
             job.evaluate(max_cost_usd=1e-7)

@@ -26,12 +26,20 @@ def test_inspect_eval_scores_tuned_and_base_models_on_the_holdout(
     with running_emulator("openai", job_seconds=0.3) as emu:
         for key, value in emu.env.items():
             monkeypatch.setenv(key, value)
-        job = Job.create(provider="openai", model="gpt-4.1-mini-2025-04-14",
-                         training_file=write_json_task(tmp_path / "train.jsonl"), holdout=0.2, progress=False)
+        job = Job.create(
+            provider="openai",
+            model="gpt-4.1-mini-2025-04-14",
+            training_file=write_json_task(tmp_path / "train.jsonl"),
+            holdout=0.2,
+            progress=False,
+        )
         job.wait(timeout=30, progress=False).raise_for_status()
-        logs = inspect_ai.eval(holdout_task(job.id, scorer="json", max_tokens=64),
-                               model=[f"anytune/{job.id}", f"anytune/{job.id}@base"],
-                               log_dir=str(tmp_path / "logs"), display="none")
+        logs = inspect_ai.eval(
+            holdout_task(job.id, scorer="json", max_tokens=64),
+            model=[f"anytune/{job.id}", f"anytune/{job.id}@base"],
+            log_dir=str(tmp_path / "logs"),
+            display="none",
+        )
     by_model = {log.eval.model: log for log in logs}
     assert set(by_model) == {f"anytune/{job.id}", f"anytune/{job.id}@base"}
     for log in logs:

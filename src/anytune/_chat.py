@@ -65,9 +65,7 @@ def to_messages(prompt: Any) -> list[dict[str, Any]]:
     out = []
     for i, m in enumerate(prompt):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str) or "content" not in m:
-            raise ConfigurationError(
-                f"messages[{i}] must be a dict with 'role' and 'content', got {m!r:.80}"
-            )
+            raise ConfigurationError(f"messages[{i}] must be a dict with 'role' and 'content', got {m!r:.80}")
         out.append(dict(m))
     return out
 
@@ -103,6 +101,7 @@ def chat_flow(job: _JobBase, prompt: Any, base: bool, params: dict[str, Any]) ->
     messages = to_messages(prompt)
     params = check_params(params)
     target = chat_target(job, base=base)
-    reply: ChatReply = yield Call(job._provider, "chat", (target.model, messages),
-                                  {"base_model": target.base_model, **params})
+    reply: ChatReply = yield Call(
+        job._provider, "chat", (target.model, messages), {"base_model": target.base_model, **params}
+    )
     return reply

@@ -18,8 +18,12 @@ __all__ = ["chat", "evaluate"]
 def chat(
     job_id: str,
     prompt: str,
-    base: Annotated[bool, typer.Option("--base", help="Ask the base model instead of the tuned one.")] = False,
-    system: Annotated[str | None, typer.Option("--system", help="A system message before the prompt.")] = None,
+    base: Annotated[
+        bool, typer.Option("--base", help="Ask the base model instead of the tuned one.")
+    ] = False,
+    system: Annotated[
+        str | None, typer.Option("--system", help="A system message before the prompt.")
+    ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     as_json: JsonOpt = False,
@@ -30,7 +34,8 @@ def chat(
     def body() -> tuple[Any, int]:
         job = Job.get(job_id)
         messages = ([{"role": "system", "content": system}] if system else []) + [
-            {"role": "user", "content": prompt}]
+            {"role": "user", "content": prompt}
+        ]
         with job:
             reply = job.chat(messages, base=base, max_tokens=max_tokens, temperature=temperature)
         return reply.to_dict(job.id), 0
@@ -42,7 +47,8 @@ def chat(
         if usage:
             console(stderr=True).print(
                 f"[dim]{doc['model']}: {usage.get('prompt_tokens', '?')} in, "
-                f"{usage.get('completion_tokens', '?')} out[/dim]")
+                f"{usage.get('completion_tokens', '?')} out[/dim]"
+            )
 
     _run(as_json, body, human)
 
@@ -50,18 +56,30 @@ def chat(
 @app.command()
 def evaluate(
     job_ids: Annotated[list[str], typer.Argument(help="One or more job ids, compared side by side.")],
-    data: Annotated[Path | None, typer.Option("--data", help="Prompts with reference answers "
-                                              "(default: each job's held-out records).")] = None,
-    scorer: Annotated[list[str] | None, typer.Option(
-        "--scorer", help="exact | json | json-schema[:FILE] | contains | module:function | "
-        "judge:MODEL; repeatable (default: json).")] = None,
-    baseline: Annotated[str, typer.Option(help="'base' (the job's base model), a model id, or 'none'.")] = "base",
-    checkpoints: Annotated[bool, typer.Option("--checkpoints", help="Score every checkpoint "
-                                              "the provider exposes and name the best.")] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Prompts with reference answers (default: each job's held-out records)."),
+    ] = None,
+    scorer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scorer",
+            help="exact | json | json-schema[:FILE] | contains | module:function | "
+            "judge:MODEL; repeatable (default: json).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        str, typer.Option(help="'base' (the job's base model), a model id, or 'none'.")
+    ] = "base",
+    checkpoints: Annotated[
+        bool,
+        typer.Option("--checkpoints", help="Score every checkpoint the provider exposes and name the best."),
+    ] = False,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 256,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", help="Refuse above this USD estimate "
-                                                   "of the evaluation.")] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", help="Refuse above this USD estimate of the evaluation.")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Evaluate only the first N samples.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", "-o", help="Write a PNG chart here.")] = None,
     as_json: JsonOpt = False,
@@ -76,8 +94,14 @@ def evaluate(
             if len(job_ids) != 1:
                 raise ConfigurationError("--checkpoints takes one job id")
             with Job.get(job_ids[0]) as job:
-                report = job.evaluate_checkpoints(data, scorers=scorers, concurrency=concurrency,
-                                                  max_tokens=max_tokens, max_cost_usd=max_cost, limit=limit)
+                report = job.evaluate_checkpoints(
+                    data,
+                    scorers=scorers,
+                    concurrency=concurrency,
+                    max_tokens=max_tokens,
+                    max_cost_usd=max_cost,
+                    limit=limit,
+                )
             return {"kind": "checkpoints", "report": report}, 0
         from anytune._eval_report import plot_reports
 
@@ -86,9 +110,15 @@ def evaluate(
         for job_id in job_ids:
             with Job.get(job_id) as job:
                 left = None if max_cost is None else max(0.0, max_cost - spent)
-                rep = job.evaluate(data, scorers=scorers, baseline=None if baseline == "none" else baseline,
-                                   concurrency=concurrency, max_tokens=max_tokens, max_cost_usd=left,
-                                   limit=limit)
+                rep = job.evaluate(
+                    data,
+                    scorers=scorers,
+                    baseline=None if baseline == "none" else baseline,
+                    concurrency=concurrency,
+                    max_tokens=max_tokens,
+                    max_cost_usd=left,
+                    limit=limit,
+                )
             spent += rep.eval_cost_usd or 0.0
             reports.append(rep)
         if plot is not None:
@@ -103,16 +133,24 @@ def evaluate(
             rep = doc["report"]
             out.print(rep.to_table(), markup=False, highlight=False)
             name, step, best = rep.best
-            out.print(f"best: {name}" + (f" (step {step})" if step is not None else "")
-                      + f", {100 * best.tuned.score:.1f}% on {best.scorers[0]}: {best.tuned.model}",
-                      markup=False, highlight=False)
+            out.print(
+                f"best: {name}"
+                + (f" (step {step})" if step is not None else "")
+                + f", {100 * best.tuned.score:.1f}% on {best.scorers[0]}: {best.tuned.model}",
+                markup=False,
+                highlight=False,
+            )
             return
         reports = doc["reports"]
         out.print(table(reports), markup=False, highlight=False)
         for rep in reports:
             if rep.estimate_usd is not None:
-                out.print(f"{rep.job}: estimated up to ${rep.estimate_usd:.4f} before running; "
-                          f"{rep.samples} samples from {rep.source}", markup=False, highlight=False)
+                out.print(
+                    f"{rep.job}: estimated up to ${rep.estimate_usd:.4f} before running; "
+                    f"{rep.samples} samples from {rep.source}",
+                    markup=False,
+                    highlight=False,
+                )
         if plot is not None:
             out.print(f"chart: {plot}", markup=False, highlight=False)
 

@@ -63,8 +63,13 @@ class TunedAnswers:
             ex = parse_record(value, [])
             if ex is None:
                 continue
-            answer = ex.chosen[-1].content if ex.kind == "preference" and ex.chosen else (
-                ex.messages[-1].content if ex.messages and ex.messages[-1].role == "assistant" else None)
+            answer = (
+                ex.chosen[-1].content
+                if ex.kind == "preference" and ex.chosen
+                else (
+                    ex.messages[-1].content if ex.messages and ex.messages[-1].role == "assistant" else None
+                )
+            )
             prompt = " ".join(m.content or "" for m in ex.messages if m.role == "user")
             if answer:
                 pairs.append((prompt, answer))

@@ -73,8 +73,12 @@ class ModelResult:
     def summary(self, scorer: str) -> dict[str, Any]:
         """``{"model", "score", "ci95", "n"}`` under ``scorer``."""
         lo, hi = ci95(self.scores[scorer])
-        return {"model": self.model, "score": round(self.score_of(scorer), 4),
-                "ci95": [round(lo, 4), round(hi, 4)], "n": self.n}
+        return {
+            "model": self.model,
+            "score": round(self.score_of(scorer), 4),
+            "ci95": [round(lo, 4), round(hi, 4)],
+            "n": self.n,
+        }
 
 
 @dataclass
@@ -105,21 +109,25 @@ class EvalReport:
         out = []
         for scorer in self.scorers:
             tuned = self.tuned.summary(scorer)
-            out.append({
-                "job": self.job,
-                "provider": self.provider,
-                "model": self.tuned.model,
-                "scorer": scorer,
-                "samples": self.samples,
-                "tuned": {k: tuned[k] for k in ("score", "ci95", "n")},
-                "baseline": self.baseline.summary(scorer) if self.baseline else None,
-                "tuning_cost_usd": self.tuning_cost_usd,
-                "eval_cost_usd": self.eval_cost_usd,
-                "seconds": round(self.seconds, 2),
-                "tokens": {"tuned": self.tuned.tokens,
-                           "baseline": self.baseline.tokens if self.baseline else None},
-                "errors": len(self.tuned.errors) + (len(self.baseline.errors) if self.baseline else 0),
-            })
+            out.append(
+                {
+                    "job": self.job,
+                    "provider": self.provider,
+                    "model": self.tuned.model,
+                    "scorer": scorer,
+                    "samples": self.samples,
+                    "tuned": {k: tuned[k] for k in ("score", "ci95", "n")},
+                    "baseline": self.baseline.summary(scorer) if self.baseline else None,
+                    "tuning_cost_usd": self.tuning_cost_usd,
+                    "eval_cost_usd": self.eval_cost_usd,
+                    "seconds": round(self.seconds, 2),
+                    "tokens": {
+                        "tuned": self.tuned.tokens,
+                        "baseline": self.baseline.tokens if self.baseline else None,
+                    },
+                    "errors": len(self.tuned.errors) + (len(self.baseline.errors) if self.baseline else 0),
+                }
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,8 +174,13 @@ class CheckpointReport:
         for ckpt, step, rep in sorted(self.reports, key=lambda r: -r[2].tuned.score):
             lo, hi = rep.tuned.ci95
             mark = " (best)" if ckpt == best else ""
-            t.add_row(ckpt + mark, "-" if step is None else str(step), _pct(rep.tuned.score),
-                      f"{_pct(lo)}-{_pct(hi)}", str(rep.tuned.n))
+            t.add_row(
+                ckpt + mark,
+                "-" if step is None else str(step),
+                _pct(rep.tuned.score),
+                f"{_pct(lo)}-{_pct(hi)}",
+                str(rep.tuned.n),
+            )
         return _render(t)
 
 
@@ -195,20 +208,36 @@ def table(reports: Sequence[EvalReport]) -> str:
     from rich.table import Table
 
     t = Table(title="evaluation")
-    for col in ("job", "scorer", "tuned", "95% CI", "baseline", "95% CI", "n", "tokens",
-                "tuning cost", "eval cost", "time"):
+    for col in (
+        "job",
+        "scorer",
+        "tuned",
+        "95% CI",
+        "baseline",
+        "95% CI",
+        "n",
+        "tokens",
+        "tuning cost",
+        "eval cost",
+        "time",
+    ):
         t.add_column(col, overflow="fold")
     for rep in reports:
         for scorer in rep.scorers:
-            lo, hi = (rep.tuned.summary(scorer)["ci95"])
+            lo, hi = rep.tuned.summary(scorer)["ci95"]
             base = rep.baseline.summary(scorer) if rep.baseline else None
             t.add_row(
-                rep.job, scorer, _pct(rep.tuned.score_of(scorer)), f"{_pct(lo)}-{_pct(hi)}",
+                rep.job,
+                scorer,
+                _pct(rep.tuned.score_of(scorer)),
+                f"{_pct(lo)}-{_pct(hi)}",
                 _pct(base["score"]) if base else "-",
                 f"{_pct(base['ci95'][0])}-{_pct(base['ci95'][1])}" if base else "-",
                 str(rep.samples),
                 f"{rep.tuned.tokens + (rep.baseline.tokens if rep.baseline else 0):,}",
-                _usd(rep.tuning_cost_usd), _usd(rep.eval_cost_usd), f"{rep.seconds:.1f}s",
+                _usd(rep.tuning_cost_usd),
+                _usd(rep.eval_cost_usd),
+                f"{rep.seconds:.1f}s",
             )
     return _render(t)
 
@@ -221,7 +250,9 @@ def plot_reports(reports: Sequence[EvalReport], output: Path) -> Path:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigurationError('the evaluation chart needs matplotlib: pip install "anytune[plot]"') from None
+        raise ConfigurationError(
+            'the evaluation chart needs matplotlib: pip install "anytune[plot]"'
+        ) from None
     labels, tuned, base, t_err, b_err = [], [], [], [], []
     for rep in reports:
         for scorer in rep.scorers:

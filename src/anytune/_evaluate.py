@@ -74,7 +74,9 @@ def load_samples(data: Any) -> list[Sample]:
         if ex is None:
             from anytune._types import Problem
 
-            problems.extend(Problem(code, msg, line=line) for code, _f, msg, level in issues if level == "error")
+            problems.extend(
+                Problem(code, msg, line=line) for code, _f, msg, level in issues if level == "error"
+            )
             continue
         msgs = list(ex.messages)
         reference = None
@@ -102,14 +104,20 @@ class _Answer:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def _ask(provider: Provider, target: ChatTarget, messages: list[dict[str, Any]], params: dict[str, Any],
-         retries: int) -> Flow[ChatReply]:
+def _ask(
+    provider: Provider,
+    target: ChatTarget,
+    messages: list[dict[str, Any]],
+    params: dict[str, Any],
+    retries: int,
+) -> Flow[ChatReply]:
     """One chat call with retries on errors that say nothing was answered."""
     rng = random.Random()
     for attempt in range(retries + 1):
         try:
-            reply: ChatReply = yield Call(provider, "chat", (target.model, messages),
-                                          {"base_model": target.base_model, **params})
+            reply: ChatReply = yield Call(
+                provider, "chat", (target.model, messages), {"base_model": target.base_model, **params}
+            )
             return reply
         except _RETRYABLE as exc:
             if attempt == retries:
@@ -138,7 +146,9 @@ class EvalPlan:
         answers = []
         for target in self.targets:
             try:
-                reply = yield from _ask(self.job._provider, target, sample.messages, self.params, self.retries)
+                reply = yield from _ask(
+                    self.job._provider, target, sample.messages, self.params, self.retries
+                )
             except _RETRYABLE as exc:  # still failing after the retries: a failed sample
                 answers.append(_Answer(target.label, None, (0, 0), error=f"{type(exc).__name__}: {exc}"))
                 continue
@@ -148,10 +158,16 @@ class EvalPlan:
                     ans.scores[scorer.name] = scorer.fn(reply.text, sample.reference, sample)
                     continue
                 judge_provider, judge_target = self.judges[scorer.name]
-                prompt = JUDGE_PROMPT.format(question=sample.question, reference=sample.reference or "(none)",
-                                             answer=reply.text)
-                verdict = yield from _ask(judge_provider, judge_target, [{"role": "user", "content": prompt}],
-                                          {"max_tokens": 32, "temperature": 0}, self.retries)
+                prompt = JUDGE_PROMPT.format(
+                    question=sample.question, reference=sample.reference or "(none)", answer=reply.text
+                )
+                verdict = yield from _ask(
+                    judge_provider,
+                    judge_target,
+                    [{"role": "user", "content": prompt}],
+                    {"max_tokens": 32, "temperature": 0},
+                    self.retries,
+                )
                 ans.scores[scorer.name] = parse_verdict(verdict.text) or 0.0
             answers.append(ans)
         return answers
@@ -167,7 +183,8 @@ class EvalPlan:
             models[target.label] = ModelResult(
                 model=target.model,
                 scores={s.name: [a.scores.get(s.name, 0.0) for a in rows] for s in self.scorers},
-                prompt_tokens=pin, completion_tokens=pout,
+                prompt_tokens=pin,
+                completion_tokens=pout,
                 cost_usd=None if price is None else (pin * price[0] + pout * price[1]) / 1e6,
                 errors=[a.error for a in rows if a.error],
                 answers=[a.text for a in rows],
@@ -175,10 +192,17 @@ class EvalPlan:
         tuned = models[self.targets[0].label]
         baseline = models[self.targets[1].label] if len(self.targets) > 1 else None
         return EvalReport(
-            job=self.job.id, provider=self.job.provider, base_model=self.job.model,
-            scorers=[s.name for s in self.scorers], samples=len(self.samples), tuned=tuned,
-            baseline=baseline, tuning_cost_usd=_tuning_cost(self.job), seconds=seconds,
-            estimate_usd=self.estimate_usd, source=self.source,
+            job=self.job.id,
+            provider=self.job.provider,
+            base_model=self.job.model,
+            scorers=[s.name for s in self.scorers],
+            samples=len(self.samples),
+            tuned=tuned,
+            baseline=baseline,
+            tuning_cost_usd=_tuning_cost(self.job),
+            seconds=seconds,
+            estimate_usd=self.estimate_usd,
+            source=self.source,
             references=[s.reference for s in self.samples],
         )
 
@@ -259,8 +283,13 @@ def plan_evaluation(
     return EvalPlan(job, samples, made, targets, params, retries, judges, estimate, source)
 
 
-def _estimate(provider: Provider, samples: list[Sample], targets: list[ChatTarget],
-              judges: dict[str, tuple[Provider, ChatTarget]], max_tokens: int) -> float | None:
+def _estimate(
+    provider: Provider,
+    samples: list[Sample],
+    targets: list[ChatTarget],
+    judges: dict[str, tuple[Provider, ChatTarget]],
+    max_tokens: int,
+) -> float | None:
     """The most the run can cost: every answer as long as ``max_tokens``."""
     total = 0.0
     prompt_tokens = sum(_approx_tokens(s.messages) for s in samples)
@@ -319,8 +348,15 @@ async def run_async_plan(plan: EvalPlan, concurrency: int) -> EvalReport:
 
 
 def checkpoint_plans(
-    job: _JobBase, checkpoints: Sequence[Any], data: Any, *, scorers: Sequence[str | Scorer],
-    max_tokens: int, retries: int, max_cost_usd: float | None, limit: int | None,
+    job: _JobBase,
+    checkpoints: Sequence[Any],
+    data: Any,
+    *,
+    scorers: Sequence[str | Scorer],
+    max_tokens: int,
+    retries: int,
+    max_cost_usd: float | None,
+    limit: int | None,
 ) -> list[tuple[str, int | None, EvalPlan]]:
     """One plan per checkpoint (and the final model when it is not a checkpoint), no
     baseline; ``max_cost_usd`` bounds them all together, before any request."""
@@ -329,15 +365,31 @@ def checkpoint_plans(
         targets.append(("final", None, ChatTarget(job.result.model, job.model, "final")))
     if not targets:
         raise ConfigurationError(f"job {job.id} exposes no checkpoints and no tuned model yet")
-    plans = [(name, step, plan_evaluation(job, data, scorers=scorers, baseline=None, max_tokens=max_tokens,
-                                          temperature=0.0, retries=retries, max_cost_usd=None,
-                                          target=target, limit=limit))
-             for name, step, target in targets]
+    plans = [
+        (
+            name,
+            step,
+            plan_evaluation(
+                job,
+                data,
+                scorers=scorers,
+                baseline=None,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                retries=retries,
+                max_cost_usd=None,
+                target=target,
+                limit=limit,
+            ),
+        )
+        for name, step, target in targets
+    ]
     if max_cost_usd is not None:
         costs = [p.estimate_usd for _, _, p in plans]
         if any(c is None for c in costs):
             raise ConfigurationError(
-                f"max_cost_usd was given but {job.provider} has no inference price for these models")
+                f"max_cost_usd was given but {job.provider} has no inference price for these models"
+            )
         total = sum(c for c in costs if c is not None)
         if total > max_cost_usd:
             raise BudgetExceededError(total, max_cost_usd)

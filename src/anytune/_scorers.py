@@ -137,14 +137,19 @@ def _function(spec: str) -> ScoreFn:
         if isinstance(value, bool):
             return float(value)
         if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-            raise ConfigurationError(f"scorer {spec!r} returned {value!r}; expected a bool or a number in 0..1")
+            raise ConfigurationError(
+                f"scorer {spec!r} returned {value!r}; expected a bool or a number in 0..1"
+            )
         return float(value)
 
     return score
 
 
 _BUILTIN: dict[str, ScoreFn] = {
-    "exact": _exact, "json": _json, "json-schema": _same_shape, "contains": _contains,
+    "exact": _exact,
+    "json": _json,
+    "json-schema": _same_shape,
+    "contains": _contains,
 }
 
 

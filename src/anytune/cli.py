@@ -196,7 +196,7 @@ def create(
     suffix: Annotated[str | None, typer.Option(help="Suffix of the tuned model's name.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
     holdout: Annotated[float | None, typer.Option(
-        "--holdout", help="Share of records kept out of training for `anytune evaluate` (e.g. 0.15).")] = None,
+        "--holdout", help="Share of records kept out of training for `anytune evaluate`.")] = None,
     option: OptionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -48,11 +48,22 @@ _ROLES = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": Cha
 class AnytuneModelAPI(ModelAPI):
     """An anytune job's tuned model (``<job id>``) or base model (``<job id>@base``)."""
 
-    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
-                 api_key_vars: list[str] | None = None, config: GenerateConfig = GenerateConfig(),  # noqa: B008
-                 **model_args: Any) -> None:
-        super().__init__(model_name=model_name, base_url=base_url, api_key=api_key,
-                         api_key_vars=api_key_vars or [], config=config)
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_vars: list[str] | None = None,
+        config: GenerateConfig = GenerateConfig(),  # noqa: B008
+        **model_args: Any,
+    ) -> None:
+        super().__init__(
+            model_name=model_name,
+            base_url=base_url,
+            api_key=api_key,
+            api_key_vars=api_key_vars or [],
+            config=config,
+        )
         job_id, _, which = model_name.partition("@")
         if which not in ("", "base"):
             raise ValueError(f"anytune/{model_name}: use anytune/<job id> or anytune/<job id>@base")
@@ -67,17 +78,25 @@ class AnytuneModelAPI(ModelAPI):
             self._job = await AsyncJob.get(self.job_id, **self.settings)
         return self._job
 
-    async def generate(self, input: list[ChatMessage], tools: list[Any], tool_choice: Any,
-                       config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, input: list[ChatMessage], tools: list[Any], tool_choice: Any, config: GenerateConfig
+    ) -> ModelOutput:
         """One ``job.chat`` call with inspect-ai's messages and generation settings."""
         job = await self._get_job()
         messages = [{"role": m.role, "content": m.text} for m in input if m.role in _ROLES]
-        params = {"max_tokens": config.max_tokens, "temperature": config.temperature, "top_p": config.top_p,
-                  "seed": config.seed}
+        params = {
+            "max_tokens": config.max_tokens,
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+            "seed": config.seed,
+        }
         reply = await job.chat(messages, base=self.base, **{k: v for k, v in params.items() if v is not None})
         output = ModelOutput.from_content(model=reply.model, content=reply.text)
-        output.usage = ModelUsage(input_tokens=reply.prompt_tokens, output_tokens=reply.completion_tokens,
-                                  total_tokens=reply.prompt_tokens + reply.completion_tokens)
+        output.usage = ModelUsage(
+            input_tokens=reply.prompt_tokens,
+            output_tokens=reply.completion_tokens,
+            total_tokens=reply.prompt_tokens + reply.completion_tokens,
+        )
         return output
 
     def max_connections(self) -> int:
@@ -100,7 +119,9 @@ def anytune_scorer(name: str = "json") -> Any:
 
     made = make_scorer(name)
     if made.fn is None:
-        raise ValueError(f"{name}: use inspect_ai.scorer.model_graded_qa(model=...) for a judge in inspect-ai")
+        raise ValueError(
+            f"{name}: use inspect_ai.scorer.model_graded_qa(model=...) for a judge in inspect-ai"
+        )
     fn = made.fn
 
     async def score(state: TaskState, target: Target) -> Score:
@@ -111,8 +132,9 @@ def anytune_scorer(name: str = "json") -> Any:
     return score
 
 
-def holdout_task(job_id: str | None = None, *, data: Any = None, scorer: str = "json",
-                 max_tokens: int = 256) -> Task:
+def holdout_task(
+    job_id: str | None = None, *, data: Any = None, scorer: str = "json", max_tokens: int = 256
+) -> Task:
     """An inspect-ai task over a job's held-out records (``data`` to use other records)."""
     from anytune._evaluate import load_samples
 
@@ -127,9 +149,16 @@ def holdout_task(job_id: str | None = None, *, data: Any = None, scorer: str = "
         if data is None:
             raise ValueError(f"job {job_id} has no held-out data; pass data=...")
     samples = [
-        InspectSample(input=[_ROLES[m["role"]](content=m["content"]) for m in s.messages if m["role"] in _ROLES],
-                      target=s.reference or "", id=s.index + 1)
+        InspectSample(
+            input=[_ROLES[m["role"]](content=m["content"]) for m in s.messages if m["role"] in _ROLES],
+            target=s.reference or "",
+            id=s.index + 1,
+        )
         for s in load_samples(data)
     ]
-    return Task(dataset=MemoryDataset(samples, name=f"anytune-holdout-{job_id or 'data'}"), solver=generate(),
-                scorer=anytune_scorer(scorer), config=GenerateConfig(max_tokens=max_tokens, temperature=0.0))
+    return Task(
+        dataset=MemoryDataset(samples, name=f"anytune-holdout-{job_id or 'data'}"),
+        solver=generate(),
+        scorer=anytune_scorer(scorer),
+        config=GenerateConfig(max_tokens=max_tokens, temperature=0.0),
+    )

@@ -65,8 +65,9 @@ class InProcessChat:
             if model not in self._models:
                 self._models[model] = self._load(model)
             net, tok = self._models[model]
-            inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                             return_dict=True)
+            inputs = tok.apply_chat_template(
+                messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
             temperature = float(params.get("temperature") or 0.0)
             gen: dict[str, Any] = {"max_new_tokens": int(params.get("max_tokens") or 256)}
             if temperature > 0:
@@ -77,32 +78,48 @@ class InProcessChat:
                 gen["do_sample"] = False
             with torch.no_grad():
                 out = net.generate(**inputs, **gen, pad_token_id=tok.pad_token_id or tok.eos_token_id)
-        new = out[0][inputs["input_ids"].shape[1]:]
+        new = out[0][inputs["input_ids"].shape[1] :]
         text = str(tok.decode(new, skip_special_tokens=True)).strip()
         pin, pout = int(inputs["input_ids"].shape[1]), int(new.shape[0])
-        return ChatReply(text=text, model=model,
-                         usage={"prompt_tokens": pin, "completion_tokens": pout, "total_tokens": pin + pout})
+        return ChatReply(
+            text=text,
+            model=model,
+            usage={"prompt_tokens": pin, "completion_tokens": pout, "total_tokens": pin + pout},
+        )
 
 
-def vllm_chat(url: str, model: str, messages: list[dict[str, Any]], params: dict[str, Any],
-              timeout: float = 300.0) -> ChatReply:
+def vllm_chat(
+    url: str, model: str, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float = 300.0
+) -> ChatReply:
     """One request to a vLLM server's OpenAI-compatible chat route."""
     body = json.dumps({"model": model, "messages": messages, **params}).encode()
-    req = urllib.request.Request(url.rstrip("/") + "/v1/chat/completions", data=body,
-                                 headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        url.rstrip("/") + "/v1/chat/completions",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             doc = json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace")
         cls = status_error_class(exc.code)
-        raise cls(f"vLLM at {url} answered {exc.code}: {detail}", provider="local",
-                  status_code=exc.code) from None
+        raise cls(
+            f"vLLM at {url} answered {exc.code}: {detail}", provider="local", status_code=exc.code
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise ProviderConnectionError(f"vLLM at {url} is not reachable ({exc}); start it with "
-                                      "`anytune serve JOB_ID` or drop vllm_url", provider="local") from None
+        raise ProviderConnectionError(
+            f"vLLM at {url} is not reachable ({exc}); start it with `anytune serve JOB_ID` or drop vllm_url",
+            provider="local",
+        ) from None
     choice = (doc.get("choices") or [{}])[0]
     usage = doc.get("usage")
-    return ChatReply(text=str((choice.get("message") or {}).get("content") or ""), model=str(doc.get("model", model)),
-                     usage={k: int(usage[k]) for k in ("prompt_tokens", "completion_tokens", "total_tokens")
-                            if k in usage} if usage else None, raw=doc)
+    return ChatReply(
+        text=str((choice.get("message") or {}).get("content") or ""),
+        model=str(doc.get("model", model)),
+        usage={k: int(usage[k]) for k in ("prompt_tokens", "completion_tokens", "total_tokens") if k in usage}
+        if usage
+        else None,
+        raw=doc,
+    )

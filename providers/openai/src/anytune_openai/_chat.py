@@ -34,8 +34,11 @@ def reply_from(resp: Any) -> ChatReply:
     text = (choice.message.content if choice is not None else None) or ""
     usage = None
     if resp.usage is not None:
-        usage = {"prompt_tokens": resp.usage.prompt_tokens, "completion_tokens": resp.usage.completion_tokens,
-                 "total_tokens": resp.usage.total_tokens}
+        usage = {
+            "prompt_tokens": resp.usage.prompt_tokens,
+            "completion_tokens": resp.usage.completion_tokens,
+            "total_tokens": resp.usage.total_tokens,
+        }
     return ChatReply(text=text, model=resp.model, usage=usage, raw=resp)
 
 

@@ -41,8 +41,9 @@ def _resolve(state: State, model: str) -> tuple[TunedAnswers | None, float]:
                     return _answers(state, job), ckpt["step_number"] / max(job.total_steps, 1)
     if any(m["model"] == model for m in _catalog.catalog_data()["models"]):
         return None, 0.0
-    raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                   code="model_not_found")
+    raise ApiError(
+        404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"
+    )
 
 
 def _cut(text: str, max_tokens: int | None) -> tuple[str, str]:
@@ -61,33 +62,52 @@ def chat_completion(state: State, p: dict[str, str], q: str, body: bytes, header
     if not isinstance(model, str) or not model:
         raise ApiError(400, "Missing required parameter: 'model'.", param="model")
     if not isinstance(messages, list) or not messages:
-        raise ApiError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1.",
-                       param="messages", code="empty_array")
+        raise ApiError(
+            400,
+            "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+            param="messages",
+            code="empty_array",
+        )
     for i, m in enumerate(messages):
-        if not isinstance(m, dict) or m.get("role") not in ("system", "developer", "user", "assistant", "tool"):
+        if not isinstance(m, dict) or m.get("role") not in (
+            "system",
+            "developer",
+            "user",
+            "assistant",
+            "tool",
+        ):
             raise ApiError(400, f"Invalid value for 'messages[{i}].role'.", param=f"messages[{i}].role")
     limit = req.get("max_completion_tokens", req.get("max_tokens"))
     if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ApiError(400, "Invalid 'max_completion_tokens': must be a positive integer.",
-                       param="max_completion_tokens")
+        raise ApiError(
+            400, "Invalid 'max_completion_tokens': must be a positive integer.", param="max_completion_tokens"
+        )
     answers, fraction = _resolve(state, model)
     prompt = user_text(messages)
     text = answers.reply(prompt, fraction=fraction) if answers is not None else BASE_REPLY
     text, finish = _cut(text, limit)
     prompt_tokens = sum(count_tokens(str(m.get("content") or "")) + 3 for m in messages) + 3
     completion_tokens = count_tokens(text)
-    return Answer(200, {
-        "id": new_id("chatcmpl-"),
-        "object": "chat.completion",
-        "created": int(state.clock()),
-        "model": model,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
-            "logprobs": None,
-            "finish_reason": finish,
-        }],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-        "service_tier": "default",
-    })
+    return Answer(
+        200,
+        {
+            "id": new_id("chatcmpl-"),
+            "object": "chat.completion",
+            "created": int(state.clock()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                    "logprobs": None,
+                    "finish_reason": finish,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+            "service_tier": "default",
+        },
+    )

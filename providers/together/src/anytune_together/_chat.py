@@ -33,9 +33,11 @@ def check_serverless(model: str, base_model: str | None) -> None:
         return
     step = _data()["dedicated_endpoint_step"].format(model=model)
     raise UnsupportedError(
-        "together", f"chat with {model}",
+        "together",
+        f"chat with {model}",
         f"Together serves LoRA fine-tunes serverless only for {', '.join(_data()['serverless_lora'][:3])} "
-        f"and a few others (not {base_model}); deploy it on a dedicated endpoint first: {step}")
+        f"and a few others (not {base_model}); deploy it on a dedicated endpoint first: {step}",
+    )
 
 
 def chat_params(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
@@ -50,8 +52,11 @@ def reply_from(resp: Any) -> ChatReply:
     text = (getattr(message, "content", None) or getattr(choice, "text", None) or "") if choice else ""
     usage = None
     if resp.usage is not None:
-        usage = {"prompt_tokens": resp.usage.prompt_tokens, "completion_tokens": resp.usage.completion_tokens,
-                 "total_tokens": resp.usage.total_tokens}
+        usage = {
+            "prompt_tokens": resp.usage.prompt_tokens,
+            "completion_tokens": resp.usage.completion_tokens,
+            "total_tokens": resp.usage.total_tokens,
+        }
     return ChatReply(text=text, model=resp.model, usage=usage, raw=resp)
 
 

@@ -23,8 +23,9 @@ __all__ = ["chat_completion"]
 
 
 def _refuse(status: int, message: str, code: str) -> ApiError:
-    return ApiError(status, {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                                       "code": code}})
+    return ApiError(
+        status, {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+    )
 
 
 def _resolve(state: State, model: str) -> TunedAnswers | None:
@@ -34,9 +35,12 @@ def _resolve(state: State, model: str) -> TunedAnswers | None:
                 continue
             lora = (job.request.get("training_type") or {}).get("type", "Lora") != "Full"
             if not lora or job.request.get("model") not in _data()["serverless_lora"]:
-                raise _refuse(404, f"Unable to access model {model}. Please visit https://api.together.ai/models "
-                              "to view the list of supported models or contact the owner to request access.",
-                              "model_not_available")
+                raise _refuse(
+                    404,
+                    f"Unable to access model {model}. Please visit https://api.together.ai/models "
+                    "to view the list of supported models or contact the owner to request access.",
+                    "model_not_available",
+                )
             cache: dict[str, TunedAnswers] = state.__dict__.setdefault("_chat_answers", {})
             if job.id not in cache:
                 content = state.files[job.request["training_file"]].content or b""
@@ -44,8 +48,12 @@ def _resolve(state: State, model: str) -> TunedAnswers | None:
             return cache[job.id]
     if _catalog.entry(model) is not None:
         return None
-    raise _refuse(404, f"Unable to access model {model}. Please visit https://api.together.ai/models to view "
-                  "the list of supported models.", "model_not_available")
+    raise _refuse(
+        404,
+        f"Unable to access model {model}. Please visit https://api.together.ai/models to view "
+        "the list of supported models.",
+        "model_not_available",
+    )
 
 
 def chat_completion(state: State, params: dict[str, str], query: str, body: bytes, headers: Any) -> Answer:
@@ -64,9 +72,17 @@ def chat_completion(state: State, params: dict[str, str], query: str, body: byte
         text, finish = " ".join(text.split()[:limit]), "length"
     pin = sum(count_tokens(str(m.get("content") or "")) + 3 for m in messages if isinstance(m, dict))
     pout = count_tokens(text)
-    return Answer(200, {
-        "id": secrets.token_hex(8), "object": "chat.completion", "created": int(state.clock()), "model": model,
-        "prompt": [],
-        "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": pin, "completion_tokens": pout, "total_tokens": pin + pout},
-    })
+    return Answer(
+        200,
+        {
+            "id": secrets.token_hex(8),
+            "object": "chat.completion",
+            "created": int(state.clock()),
+            "model": model,
+            "prompt": [],
+            "choices": [
+                {"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}
+            ],
+            "usage": {"prompt_tokens": pin, "completion_tokens": pout, "total_tokens": pin + pout},
+        },
+    )

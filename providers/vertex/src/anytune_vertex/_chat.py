@@ -19,8 +19,13 @@ from anytune._chat import ChatReply
 
 __all__ = ["generate_kwargs", "reply_from"]
 
-_CONFIG_NAMES = {"max_tokens": "max_output_tokens", "temperature": "temperature", "top_p": "top_p",
-                 "seed": "seed", "stop": "stop_sequences"}
+_CONFIG_NAMES = {
+    "max_tokens": "max_output_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "seed": "seed",
+    "stop": "stop_sequences",
+}
 
 
 def generate_kwargs(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
@@ -29,17 +34,23 @@ def generate_kwargs(model: str, messages: list[dict[str, Any]], params: dict[str
 
     system = [str(m["content"]) for m in messages if m["role"] in ("system", "developer")]
     contents = [
-        types.Content(role="model" if m["role"] == "assistant" else "user",
-                      parts=[types.Part(text=str(m.get("content") or ""))])
-        for m in messages if m["role"] not in ("system", "developer")
+        types.Content(
+            role="model" if m["role"] == "assistant" else "user",
+            parts=[types.Part(text=str(m.get("content") or ""))],
+        )
+        for m in messages
+        if m["role"] not in ("system", "developer")
     ]
     config: dict[str, Any] = {_CONFIG_NAMES[k]: v for k, v in params.items() if k in _CONFIG_NAMES}
     if isinstance(config.get("stop_sequences"), str):
         config["stop_sequences"] = [config["stop_sequences"]]
     if system:
         config["system_instruction"] = "\n".join(system)
-    return {"model": model, "contents": contents,
-            "config": types.GenerateContentConfig(**config) if config else None}
+    return {
+        "model": model,
+        "contents": contents,
+        "config": types.GenerateContentConfig(**config) if config else None,
+    }
 
 
 def reply_from(model: str, resp: Any) -> ChatReply:
@@ -52,6 +63,9 @@ def reply_from(model: str, resp: Any) -> ChatReply:
     usage = None
     if meta is not None:
         pin, pout = meta.prompt_token_count or 0, meta.candidates_token_count or 0
-        usage = {"prompt_tokens": pin, "completion_tokens": pout,
-                 "total_tokens": meta.total_token_count or pin + pout}
+        usage = {
+            "prompt_tokens": pin,
+            "completion_tokens": pout,
+            "total_tokens": meta.total_token_count or pin + pout,
+        }
     return ChatReply(text=text, model=resp.model_version or model, usage=usage, raw=resp)

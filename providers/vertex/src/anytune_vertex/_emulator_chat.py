@@ -23,7 +23,9 @@ def _prompt(body: bytes) -> tuple[str, dict[str, Any], int]:
     contents = req.get("contents")
     if not isinstance(contents, list) or not contents:
         raise ApiError(400, "Unable to submit request because it must include at least one parts field.")
-    user = " ".join(text_of(c.get("parts")) for c in contents if isinstance(c, dict) and c.get("role") != "model")
+    user = " ".join(
+        text_of(c.get("parts")) for c in contents if isinstance(c, dict) and c.get("role") != "model"
+    )
     every = " ".join(text_of(c.get("parts")) for c in contents if isinstance(c, dict))
     system = text_of((req.get("systemInstruction") or {}).get("parts"))
     return user, req.get("generationConfig") or {}, count_tokens(every + " " + system)
@@ -35,13 +37,20 @@ def _answer(text: str, model: str, config: dict[str, Any], prompt_tokens: int) -
     if isinstance(limit, int) and count_tokens(text) > limit:
         text, finish = " ".join(text.split()[:limit]), "MAX_TOKENS"
     out = count_tokens(text)
-    return Answer(200, {
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish,
-                        "index": 0}],
-        "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": out,
-                          "totalTokenCount": prompt_tokens + out},
-        "modelVersion": model,
-    })
+    return Answer(
+        200,
+        {
+            "candidates": [
+                {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": 0}
+            ],
+            "usageMetadata": {
+                "promptTokenCount": prompt_tokens,
+                "candidatesTokenCount": out,
+                "totalTokenCount": prompt_tokens + out,
+            },
+            "modelVersion": model,
+        },
+    )
 
 
 def generate_on_endpoint(state: State, p: dict[str, str], q: str, body: bytes, headers: Any) -> Answer:
@@ -49,13 +58,21 @@ def generate_on_endpoint(state: State, p: dict[str, str], q: str, body: bytes, h
     prefix = f"projects/{p['project']}/locations/{p['location']}"
     with state.lock:
         for job in state.jobs.values():
-            if job.name.startswith(prefix + "/") and job.name.rsplit("/", 1)[-1] == p["endpoint"] \
-                    and state.state_of(job) == "JOB_STATE_SUCCEEDED":
+            if (
+                job.name.startswith(prefix + "/")
+                and job.name.rsplit("/", 1)[-1] == p["endpoint"]
+                and state.state_of(job) == "JOB_STATE_SUCCEEDED"
+            ):
                 cache: dict[str, TunedAnswers] = state.__dict__.setdefault("_chat_answers", {})
                 if job.name not in cache:
-                    spec = job.body.get("supervisedTuningSpec") or job.body.get("preferenceOptimizationSpec") or {}
+                    spec = (
+                        job.body.get("supervisedTuningSpec")
+                        or job.body.get("preferenceOptimizationSpec")
+                        or {}
+                    )
                     cache[job.name] = TunedAnswers.from_jsonl(
-                        state.read_uri(str(spec.get("trainingDatasetUri")), "trainingDatasetUri"))
+                        state.read_uri(str(spec.get("trainingDatasetUri")), "trainingDatasetUri")
+                    )
                 answers = cache[job.name]
                 break
         else:
@@ -67,7 +84,10 @@ def generate_on_endpoint(state: State, p: dict[str, str], q: str, body: bytes, h
 def generate_on_model(state: State, p: dict[str, str], q: str, body: bytes, headers: Any) -> Answer:
     """``POST .../publishers/google/models/{model}:generateContent``: a base Gemini model."""
     if p["publisher"] != "google" or _catalog.entry(p["model"]) is None:
-        raise ApiError(404, f"Publisher Model `publishers/{p['publisher']}/models/{p['model']}` was not found "
-                       "or your project does not have access to it.")
+        raise ApiError(
+            404,
+            f"Publisher Model `publishers/{p['publisher']}/models/{p['model']}` was not found "
+            "or your project does not have access to it.",
+        )
     _, config, pin = _prompt(body)
     return _answer(BASE_REPLY, p["model"], config, pin)
