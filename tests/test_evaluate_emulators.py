@@ -165,3 +165,80 @@ def test_openai_evaluation_is_priced_before_it_runs(
         assert emu.requests.get("chat", 0) == 0  # refused before any chat request was sent
         report = job.evaluate(max_cost_usd=1.0, max_tokens=64)
         assert report.estimate_usd is not None and 0 < report.eval_cost_usd <= report.estimate_usd  # type: ignore[operator]
+
+
+def test_held_out_records_are_never_uploaded(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_emulator("openai", job_seconds=30) as emu:
+        for key, value in emu.env.items():
+            monkeypatch.setenv(key, value)
+        data = write_json_task(tmp_path / "train.jsonl")
+        job = Job.create(
+            provider="openai", model=MODELS["openai"], training_file=data, holdout=0.2, seed=3, progress=False
+        )
+        uploaded = b"".join(emu.state.contents.values()).decode()
+    from anytune._holdout import find_holdout
+
+    held = find_holdout(job.id, "openai")
+    assert held is not None
+    held_lines = held.read_text().splitlines()
+    assert len(held_lines) == 8
+    for line in held_lines:
+        question = json.loads(line)["messages"][1]["content"]
+        assert question not in uploaded  # never uploaded, so never trained on
+    assert uploaded.count("\n") == 32
+    # the estimate priced only what is trained
+    assert job.estimate is not None and job.estimate.records == 32  # type: ignore[attr-defined]
+
+
+def test_evaluation_retries_rate_limits_and_a_tuned_judge_grades(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anytune._emulator_chat import BASE_REPLY
+    from anytune._scorers import JUDGE_PROMPT
+
+    with running_emulator("openai", job_seconds=0.3, retry_after=0.01) as emu:
+        for key, value in emu.env.items():
+            monkeypatch.setenv(key, value)
+        job = Job.create(
+            provider="openai",
+            model=MODELS["openai"],
+            training_file=write_json_task(tmp_path / "train.jsonl"),
+            holdout=0.2,
+            progress=False,
+        )
+        # A judge fine-tuned to grade: JSON answers correct, the generic reply incorrect.
+        judge_data = tmp_path / "judge.jsonl"
+        with judge_data.open("w") as fh:
+            for i, item in enumerate(ITEMS):
+                for answer, grade in (
+                    (json.dumps({"item": item, "colour": "red", "n": i}), "C"),
+                    (BASE_REPLY, "I"),
+                ):
+                    prompt = JUDGE_PROMPT.format(
+                        question=f"What colour is the {item}?", reference=answer, answer=answer
+                    )
+                    fh.write(
+                        json.dumps(
+                            {
+                                "messages": [
+                                    {"role": "user", "content": prompt},
+                                    {"role": "assistant", "content": f"GRADE: {grade}"},
+                                ]
+                            }
+                        )
+                        + "\n"
+                    )
+        judge = Job.create(
+            provider="openai", model=MODELS["openai"], training_file=judge_data, progress=False
+        )
+        job.wait(timeout=30, progress=False)
+        judge.wait(timeout=30, progress=False)
+        assert judge.result is not None
+        emu.add_fault("chat:429:4")  # more than the SDK's own two retries absorb
+        report = job.evaluate(scorers=["json", f"judge:openai:{judge.result.model}"], max_tokens=64)
+    assert report.tuned.errors == [] and report.baseline is not None and report.baseline.errors == []
+    assert report.tuned.score_of(f"judge:openai:{judge.result.model}") == 1.0
+    assert report.baseline.score_of(f"judge:openai:{judge.result.model}") == 0.0
+    assert emu.requests["chat"] == 8 * 2 * 2 + 4  # answers and verdicts, and the refused ones
