@@ -153,7 +153,8 @@ class CheckpointReport:
     @property
     def best(self) -> tuple[str, int | None, EvalReport]:
         """The highest score; ties go to the earlier step (less training, less drift)."""
-        return max(self.reports, key=lambda r: (r[2].tuned.score, -(r[1] or 0)))
+        # The final model (no step) counts as the last one.
+        return max(self.reports, key=lambda r: (r[2].tuned.score, -(r[1] if r[1] is not None else math.inf)))
 
     def to_dict(self) -> dict[str, Any]:
         """``{"job", "checkpoints": [{"checkpoint", "step", "model", "score", "ci95", "n"}], "best"}``."""
