@@ -62,7 +62,7 @@ def test_tuned_and_base_chat(env: object, tmp_path: Path) -> None:
 def test_tuned_model_without_serverless_lora_names_the_dedicated_endpoint_step(
     provider: TogetherProvider,
 ) -> None:
-    with pytest.raises(UnsupportedError, match="dedicated endpoint.*together endpoints create"):
+    with pytest.raises(UnsupportedError, match=r"dedicated endpoint.*together endpoints create"):
         provider.chat("me/Qwen3-8B-ft", [{"role": "user", "content": "hi"}], base_model="Qwen/Qwen3-8B")
 
 
