@@ -57,15 +57,28 @@ def main() -> None:
         os.environ["ANYTUNE_HOME"] = str(Path(tmp) / "home")
         os.environ["INSPECT_LOG_DIR"] = str(Path(tmp) / "logs")
         data = write_json_task(Path(tmp) / "train.jsonl", args.records)
-        job = Job.create(provider="openai", model="gpt-4.1-mini-2025-04-14", training_file=data,
-                         holdout=args.holdout, progress=False)
+        job = Job.create(
+            provider="openai",
+            model="gpt-4.1-mini-2025-04-14",
+            training_file=data,
+            holdout=args.holdout,
+            progress=False,
+        )
         job.wait(progress=False)
         out = {}
         for name, code in (("anytune evaluate", BUILTIN), ("inspect-ai eval", INSPECT)):
             start = time.monotonic()
-            proc = subprocess.run([sys.executable, "-c", code, job.id], capture_output=True, text=True,
-                                  env=dict(os.environ), check=True)
-            out[name] = {"wall_s": round(time.monotonic() - start, 2), **json.loads(proc.stdout.splitlines()[-1])}
+            proc = subprocess.run(
+                [sys.executable, "-c", code, job.id],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ),
+                check=True,
+            )
+            out[name] = {
+                "wall_s": round(time.monotonic() - start, 2),
+                **json.loads(proc.stdout.splitlines()[-1]),
+            }
         out["samples"] = round(args.records * args.holdout)
     print(json.dumps(out, indent=2))
 
