@@ -43,6 +43,7 @@ class InProcessChat:
 
         path = Path(model)
         adapter = path / "adapter_config.json"
+        net: Any
         if adapter.is_file():
             from peft import PeftModel
 

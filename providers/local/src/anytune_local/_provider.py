@@ -394,7 +394,8 @@ class LocalProvider(Provider):
             return vllm_chat(str(url), model, messages, params)
         if self._chat is None:
             self._chat = InProcessChat()
-        return self._chat.chat(model, messages, params)
+        chat: InProcessChat = self._chat
+        return chat.chat(model, messages, params)
 
     def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float]:
         """Local inference costs no money."""
