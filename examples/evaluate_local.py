@@ -37,13 +37,13 @@ def run(workdir: Path) -> int:
         holdout=0.15,  # 30 records never trained on, kept with the job for evaluate()
         validation_split=0.1,
         hyperparameters=Hyperparameters(
-            epochs=4, learning_rate=2e-2, batch_size=8, lora=LoRA(r=32, alpha=64, dropout=0.0)
+            epochs=4, learning_rate=1e-2, batch_size=4, lora=LoRA(r=16, alpha=32, dropout=0.0)
         ),
         seed=0,
         progress=False,
         max_seq_length=128,
         devices="cpu",
-        save_steps=20,  # a few checkpoints, for `anytune evaluate JOB --checkpoints`
+        save_steps=40,  # a few checkpoints, for `anytune evaluate JOB --checkpoints`
     )
     print(f"training {job.id} on {data.name} (15% held out)...")
     job.wait(progress=False)
