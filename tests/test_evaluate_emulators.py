@@ -165,6 +165,25 @@ def test_openai_evaluation_is_priced_before_it_runs(
         assert emu.requests.get("chat", 0) == 0  # refused before any chat request was sent
         report = job.evaluate(max_cost_usd=1.0, max_tokens=64)
         assert report.estimate_usd is not None and 0 < report.eval_cost_usd <= report.estimate_usd  # type: ignore[operator]
+        # the async twin: the same run on AsyncOpenAI, concurrently
+        import asyncio
+
+        from anytune import AsyncJob
+
+        async def twin() -> Any:
+            ajob = await AsyncJob.get(job.id)
+            try:
+                return await ajob.evaluate(max_cost_usd=1.0, max_tokens=64, concurrency=3)
+            finally:
+                await ajob.aclose()
+
+        again = asyncio.run(twin())
+        assert (
+            (again.tuned.score, again.baseline.score)
+            == (report.tuned.score, report.baseline.score)
+            == (1.0, 0.0)
+        )
+        assert again.eval_cost_usd == report.eval_cost_usd
 
 
 def test_held_out_records_are_never_uploaded(
