@@ -261,3 +261,8 @@ def test_evaluation_retries_rate_limits_and_a_tuned_judge_grades(
     assert report.tuned.score_of(f"judge:openai:{judge.result.model}") == 1.0
     assert report.baseline.score_of(f"judge:openai:{judge.result.model}") == 0.0
     assert emu.requests["chat"] == 8 * 2 * 2 + 4  # answers and verdicts, and the refused ones
+    assert report.judge_cost_usd is not None and report.judge_cost_usd > 0
+    assert report.eval_cost_usd == pytest.approx(
+        report.tuned.cost_usd + report.baseline.cost_usd + report.judge_cost_usd,  # type: ignore[operator]
+        abs=1e-6,
+    )

@@ -94,14 +94,16 @@ class EvalReport:
     baseline: ModelResult | None
     tuning_cost_usd: float | None
     seconds: float
+    #: What the judge scorers' verdicts cost (0 without a judge).
+    judge_cost_usd: float | None = 0.0
     estimate_usd: float | None = None
     source: str = ""
     references: list[str | None] = field(default_factory=list, repr=False)
 
     @property
     def eval_cost_usd(self) -> float | None:
-        """What the evaluation's requests cost (``None`` where a price is unknown)."""
-        costs = [m.cost_usd for m in (self.tuned, self.baseline) if m is not None]
+        """What the evaluation's requests cost, judges included (``None`` where a price is unknown)."""
+        costs = [m.cost_usd for m in (self.tuned, self.baseline) if m is not None] + [self.judge_cost_usd]
         return None if any(c is None for c in costs) else round(sum(c for c in costs if c is not None), 6)
 
     def rows(self) -> list[dict[str, Any]]:

@@ -102,6 +102,8 @@ class _Answer:
     usage: tuple[int, int]
     error: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
+    #: Tokens of each judge's verdict on this answer (input, output), for its cost.
+    judged: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _ask(
@@ -169,8 +171,20 @@ class EvalPlan:
                     self.retries,
                 )
                 ans.scores[scorer.name] = parse_verdict(verdict.text) or 0.0
+                ans.judged[scorer.name] = (verdict.prompt_tokens, verdict.completion_tokens)
             answers.append(ans)
         return answers
+
+    def _judge_cost(self, results: Sequence[list[_Answer]]) -> float | None:
+        """What the judges' verdicts cost (``None`` where a judge's price is unknown)."""
+        total = 0.0
+        for name, (provider, target) in self.judges.items():
+            price = provider.inference_price(target.model)
+            if price is None:
+                return None
+            used = [a.judged[name] for per in results for a in per if name in a.judged]
+            total += sum(i * price[0] + o * price[1] for i, o in used) / 1e6
+        return total
 
     def report(self, results: Sequence[list[_Answer]], seconds: float) -> EvalReport:
         """Summarise per target model and scorer (score, 95 % interval, tokens, cost)."""
@@ -200,6 +214,7 @@ class EvalPlan:
             tuned=tuned,
             baseline=baseline,
             tuning_cost_usd=_tuning_cost(self.job),
+            judge_cost_usd=self._judge_cost(results),
             seconds=seconds,
             estimate_usd=self.estimate_usd,
             source=self.source,
