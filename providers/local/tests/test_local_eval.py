@@ -80,3 +80,22 @@ def test_example_tunes_evaluates_and_ranks_checkpoints(
     best = max(doc["checkpoints"], key=lambda c: c["score"])
     assert doc["best"] in {c["checkpoint"] for c in doc["checkpoints"] if c["score"] == best["score"]}
     assert doc["checkpoints"][0]["score"] < best["score"]  # the first checkpoint is not the best yet
+
+
+def test_vllm_url_sends_openai_compatible_chat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vLLM client against an OpenAI-compatible server (the OpenAI emulator, which follows
+    OpenAI's spec for this route as vLLM's server does): request, answer, usage and errors."""
+    from anytune import NotFoundError
+    from anytune._emulator_chat import BASE_REPLY
+    from anytune.testing import running_emulator
+
+    with running_emulator("openai", api_key="vllm-test-key") as emu:
+        url = emu.env["OPENAI_BASE_URL"].removesuffix("/v1")
+        monkeypatch.setenv("VLLM_API_KEY", "vllm-test-key")
+        provider = LocalProvider(vllm_url=url)
+        reply = provider.chat("gpt-4.1-mini-2025-04-14", [{"role": "user", "content": "hi"}], max_tokens=50)
+        assert reply.text == BASE_REPLY and reply.usage and reply.usage["completion_tokens"] > 0
+        with pytest.raises(NotFoundError) as err:
+            provider.chat("no-such-adapter", [{"role": "user", "content": "hi"}])
+        assert "vllm-test-key" not in str(err.value)
+        assert emu.requests["chat"] == 2

@@ -17,6 +17,7 @@ OpenAI-compatible server names what it serves.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -92,13 +93,15 @@ class InProcessChat:
 def vllm_chat(
     url: str, model: str, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float = 300.0
 ) -> ChatReply:
-    """One request to a vLLM server's OpenAI-compatible chat route."""
+    """One request to a vLLM server's OpenAI-compatible chat route. ``VLLM_API_KEY`` (the
+    variable vLLM's server reads for its ``--api-key``) is sent as a bearer token when set."""
     body = json.dumps({"model": model, "messages": messages, **params}).encode()
+    headers = {"Content-Type": "application/json"}
+    key = os.environ.get("VLLM_API_KEY")
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
     req = urllib.request.Request(
-        url.rstrip("/") + "/v1/chat/completions",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
+        url.rstrip("/") + "/v1/chat/completions", data=body, headers=headers, method="POST"
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
