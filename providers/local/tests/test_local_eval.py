@@ -72,7 +72,9 @@ def test_example_tunes_evaluates_and_ranks_checkpoints(
     assert row["tuned"]["score"] >= 0.90, row
     assert row["tuning_cost_usd"] == 0.0 and row["eval_cost_usd"] == 0.0
 
-    result = CliRunner().invoke(app, ["evaluate", job_id, "--checkpoints", "--max-tokens", "32", "--json"])
+    result = CliRunner().invoke(
+        app, ["evaluate", job_id, "--checkpoints", "--max-tokens", "32", "--limit", "15", "--json"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     steps = [c["step"] for c in doc["checkpoints"] if c["step"] is not None]
