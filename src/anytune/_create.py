@@ -67,6 +67,8 @@ class CreateSpec:
     max_cost_usd: float | None = None
     idempotency_key: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: Share of records kept out of training for ``evaluate`` (see :mod:`anytune._holdout`).
+    holdout: float | None = None
     #: Draw a bar while uploading (not part of what makes two jobs the same).
     progress: bool = False
     #: Send the job even when the catalog says the model is past its retirement date.
@@ -107,6 +109,8 @@ def spec_hash(provider: str, spec: CreateSpec, data_hashes: list[str]) -> str:
         "options": {k: repr(v) for k, v in sorted(spec.options.items())},
         "data": data_hashes,
     }
+    if spec.holdout is not None:  # only when set: hashes of jobs made before it stay the same
+        doc["holdout"] = spec.holdout
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -242,15 +246,25 @@ def _create_in(
         provider.require("lora")
 
     train_ref = valid_ref = None
-    train_path = valid_path = None
+    train_path = valid_path = held_path = None
     estimate: Estimate | None = None
+    training_data = spec.training_file
+    if spec.holdout is not None:
+        if _preflight.is_file_reference(spec.training_file):
+            raise ConfigurationError(
+                "holdout needs the training data itself, not a provider file id: pass a path or records"
+            )
+        from anytune._holdout import split_holdout
+
+        training_data, held_path, _ = yield Blocking(
+            split_holdout, (spec.training_file, spec.holdout, spec.seed, workdir / "holdout"))
     if _preflight.is_file_reference(spec.training_file):
         train_ref = spec.training_file
         data_hashes = [f"ref:{train_ref}"]
     else:
         prepared = yield Blocking(
             _preflight.prepare,
-            (spec.training_file,),
+            (training_data,),
             dict(provider=provider, model=spec.model, method=spec.method,
                  hyperparameters=spec.hyperparameters, options=spec.options, workdir=workdir,
                  purpose="train"),
@@ -315,6 +329,10 @@ def _create_in(
             qid = f"{provider.name}:{found.id}"
             store.confirm(provider=provider.name, idempotency_key=key, job_id=qid,
                           status=found.status.value, scope=scope)
+            if held_path is not None:
+                from anytune._holdout import store_holdout
+
+                store_holdout(held_path, provider.name, key)
             return CreateOutcome(found, qid, estimate, reused=True, reused_age_s=age,
                                  reused_by=reused_by)
         break
@@ -367,6 +385,10 @@ def _create_in(
         request = dataclasses.replace(request, training_file=train_ref, validation_file=valid_ref)
         snap = yield from _create_with_recovery(provider, store, request, key, backoff, scope)
     qid = f"{provider.name}:{snap.id}"
+    if held_path is not None:
+        from anytune._holdout import store_holdout
+
+        store_holdout(held_path, provider.name, key)
     store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value,
                   scope=scope)
     return CreateOutcome(snap, qid, estimate, data_hashes=data_hashes,

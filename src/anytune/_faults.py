@@ -11,7 +11,9 @@ from dataclasses import dataclass
 __all__ = ["OPERATIONS", "Fault", "FaultPlan", "parse_faults"]
 
 #: The operations a fault can target; ``*`` matches any of them.
-OPERATIONS = frozenset({"upload", "create", "get", "list", "cancel", "events", "metrics", "checkpoints", "*"})
+OPERATIONS = frozenset(
+    {"upload", "create", "get", "list", "cancel", "events", "metrics", "checkpoints", "chat", "*"}
+)
 _NAMED_KINDS = frozenset({"drop", "slow"})
 
 

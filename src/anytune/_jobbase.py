@@ -48,7 +48,8 @@ J = TypeVar("J", bound="_JobBase")
 
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*", re.IGNORECASE)
 _HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
-_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split", "tracking"}
+_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split", "tracking",
+              "holdout"}
 
 
 def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
@@ -299,6 +300,7 @@ def _resolve_create(
         max_cost_usd=max_cost,
         idempotency_key=kwargs.get("idempotency_key"),
         options=options,
+        holdout=pick("holdout"),
         progress=bool(kwargs.get("progress")),
         allow_retired=bool(kwargs.get("allow_retired")),
         tracking=_tracking.resolve_trackers(kwargs.get("tracking"), values.get("tracking")),

@@ -234,6 +234,8 @@ def create(
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
     suffix: Annotated[str | None, typer.Option(help="Suffix of the tuned model's name.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
+    holdout: Annotated[float | None, typer.Option(
+        "--holdout", help="Share of records kept out of training for `anytune evaluate`.")] = None,
     option: OptionOpt = None,
     allow_retired: Annotated[
         bool,
@@ -256,7 +258,7 @@ def create(
                 provider=provider, model=model, training_file=file, validation_file=validation,
                 method=method, hyperparameters=_hp(epochs), max_cost_usd=max_cost,
                 idempotency_key=idempotency_key, suffix=suffix, progress=not as_json,
-                allow_retired=allow_retired or None, **_options(option),
+                allow_retired=allow_retired or None, holdout=holdout, **_options(option),
             )
         if job.reused and not as_json:  # --json says "reused": true
             console(stderr=True).print(reuse_message(job, job._reused_by, cli=True),
@@ -406,6 +408,7 @@ def quickstart(as_json: JsonOpt = False) -> None:
 
 # Commands kept in their own modules register themselves on `app` when imported.
 from anytune import (  # noqa: E402
+    _cli_eval,  # noqa: F401
     _cli_models,  # noqa: F401
     _cli_sync,  # noqa: F401
 )

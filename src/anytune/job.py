@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from anytune._checks import check_options
 from anytune._flow import Clock, SystemClock, run_async, run_sync
@@ -17,6 +18,10 @@ from anytune._jobbase import _create_job_flow, _get_flow, _JobBase, _list_flow
 from anytune._polling import Backoff
 from anytune._progress import ProgressDisplay
 from anytune._types import Checkpoint, Hyperparameters, JobEvent, Metric
+
+if TYPE_CHECKING:
+    from anytune._chat import ChatReply
+    from anytune._eval_report import CheckpointReport, EvalReport
 
 __all__ = ["AsyncFineTuneJob", "FineTuneJob"]
 
@@ -50,6 +55,7 @@ class FineTuneJob(_JobBase):
         max_cost_usd: float | None = None,
         idempotency_key: str | None = None,
         progress: bool = True,
+        holdout: float | None = None,
         **provider_options: Any,
     ) -> FineTuneJob:
         """Validate, price, upload and start a job (DESIGN.md §2).
@@ -64,7 +70,7 @@ class FineTuneJob(_JobBase):
             training_file=training_file, validation_file=validation_file,
             validation_split=validation_split, method=method, hyperparameters=hyperparameters,
             suffix=suffix, seed=seed, max_cost_usd=max_cost_usd,
-            idempotency_key=idempotency_key, progress=progress, **provider_options,
+            idempotency_key=idempotency_key, progress=progress, holdout=holdout, **provider_options,
         )
         return run_sync(_create_job_flow(cls, provider, model, kwargs))
 
@@ -127,6 +133,53 @@ class FineTuneJob(_JobBase):
         """Saved checkpoints, oldest first."""
         return run_sync(self._read_flow("checkpoints"))
 
+    def chat(self, messages: Any, *, base: bool = False, **params: Any) -> ChatReply:
+        """One chat request to the tuned model (``base=True``: to the base model).
+        ``messages`` is a prompt string or a list of ``{"role", "content"}``; ``params``
+        are ``max_tokens``, ``temperature``, ``top_p``, ``seed``, ``stop``."""
+        from anytune._chat import chat_flow
+
+        return run_sync(chat_flow(self, messages, base, params))
+
+    def evaluate(
+        self,
+        data: Any = None,
+        *,
+        scorers: Sequence[str] = ("json",),
+        baseline: str | None = "base",
+        concurrency: int = 8,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        retries: int = 3,
+        max_cost_usd: float | None = None,
+        limit: int | None = None,
+    ) -> EvalReport:
+        """Score the tuned model against ``baseline`` (``"base"``: the job's base model;
+        another model id; ``None``: none) on ``data`` (``None``: the job's held-out
+        records). ``scorers``: exact, json, json-schema[:FILE], contains,
+        module:function, judge:MODEL. Raises :class:`BudgetExceededError` before any
+        request when the estimated cost is over ``max_cost_usd``."""
+        from anytune._evaluate import plan_evaluation, run_sync_plan
+
+        plan = plan_evaluation(self, data, scorers=scorers, baseline=baseline, max_tokens=max_tokens,
+                               temperature=temperature, retries=retries, max_cost_usd=max_cost_usd,
+                               limit=limit)
+        return run_sync_plan(plan, concurrency)
+
+    def evaluate_checkpoints(
+        self, data: Any = None, *, scorers: Sequence[str] = ("json",), concurrency: int = 8,
+        max_tokens: int = 256, retries: int = 3, max_cost_usd: float | None = None, limit: int | None = None,
+    ) -> CheckpointReport:
+        """Score every checkpoint the provider exposes (and the final model); ``.best``
+        names the one to use."""
+        from anytune._eval_report import CheckpointReport
+        from anytune._evaluate import checkpoint_plans, run_sync_plan
+
+        plans = checkpoint_plans(self, self.checkpoints(), data, scorers=scorers, max_tokens=max_tokens,
+                                 retries=retries, max_cost_usd=max_cost_usd, limit=limit)
+        return CheckpointReport(self.id, [(name, step, run_sync_plan(plan, concurrency))
+                                          for name, step, plan in plans])
+
     def close(self) -> None:
         """Release the provider's connections. The job stays usable: a later call opens
         new ones. ``with Job.get(...) as job:`` closes on leaving the block."""
@@ -159,6 +212,7 @@ class AsyncFineTuneJob(_JobBase):
         max_cost_usd: float | None = None,
         idempotency_key: str | None = None,
         progress: bool = True,
+        holdout: float | None = None,
         **provider_options: Any,
     ) -> AsyncFineTuneJob:
         """Async twin of :meth:`FineTuneJob.create`."""
@@ -166,7 +220,7 @@ class AsyncFineTuneJob(_JobBase):
             training_file=training_file, validation_file=validation_file,
             validation_split=validation_split, method=method, hyperparameters=hyperparameters,
             suffix=suffix, seed=seed, max_cost_usd=max_cost_usd,
-            idempotency_key=idempotency_key, progress=progress, **provider_options,
+            idempotency_key=idempotency_key, progress=progress, holdout=holdout, **provider_options,
         )
         return await run_async(_create_job_flow(cls, provider, model, kwargs))
 
@@ -225,6 +279,52 @@ class AsyncFineTuneJob(_JobBase):
     async def checkpoints(self) -> builtins.list[Checkpoint]:
         """Async twin of :meth:`FineTuneJob.checkpoints`."""
         return await run_async(self._read_flow("checkpoints"))
+
+    async def chat(self, messages: Any, *, base: bool = False, **params: Any) -> ChatReply:
+        """Async twin of :meth:`FineTuneJob.chat`."""
+        from anytune._chat import chat_flow
+
+        return await run_async(chat_flow(self, messages, base, params))
+
+    async def evaluate(
+        self,
+        data: Any = None,
+        *,
+        scorers: Sequence[str] = ("json",),
+        baseline: str | None = "base",
+        concurrency: int = 8,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        retries: int = 3,
+        max_cost_usd: float | None = None,
+        limit: int | None = None,
+    ) -> EvalReport:
+        """Async twin of :meth:`FineTuneJob.evaluate`."""
+        import asyncio
+
+        from anytune._evaluate import plan_evaluation, run_async_plan
+
+        plan = await asyncio.to_thread(
+            plan_evaluation, self, data, scorers=scorers, baseline=baseline, max_tokens=max_tokens,
+            temperature=temperature, retries=retries, max_cost_usd=max_cost_usd, limit=limit)
+        return await run_async_plan(plan, concurrency)
+
+    async def evaluate_checkpoints(
+        self, data: Any = None, *, scorers: Sequence[str] = ("json",), concurrency: int = 8,
+        max_tokens: int = 256, retries: int = 3, max_cost_usd: float | None = None, limit: int | None = None,
+    ) -> CheckpointReport:
+        """Async twin of :meth:`FineTuneJob.evaluate_checkpoints`."""
+        import asyncio
+
+        from anytune._eval_report import CheckpointReport
+        from anytune._evaluate import checkpoint_plans, run_async_plan
+
+        ckpts = await self.checkpoints()
+        plans = await asyncio.to_thread(
+            checkpoint_plans, self, ckpts, data, scorers=scorers, max_tokens=max_tokens,
+            retries=retries, max_cost_usd=max_cost_usd, limit=limit)
+        return CheckpointReport(self.id, [(name, step, await run_async_plan(plan, concurrency))
+                                          for name, step, plan in plans])
 
     async def aclose(self) -> None:
         """Release the provider's connections, the async client's included (do it before

@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
+from anytune._chat import ChatReply
 from anytune._errors import UnsupportedError
 from anytune._types import (
     Checkpoint,
@@ -338,6 +339,23 @@ class Provider:
         variable, goes into the request only, and is never logged or stored."""
         return None
 
+    def chat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """One chat request to ``model``: a tuned model (a job's ``result.model`` or a
+        checkpoint's ``model``, with the job's ``base_model``) or a base model (then
+        ``base_model`` is ``None``). ``params`` are OpenAI-style sampling settings
+        (``max_tokens``, ``temperature``, ``seed``, ``top_p``) mapped to the vendor's names.
+        Used by ``job.chat`` and ``job.evaluate``; must not retry on its own (the caller does)."""
+        raise UnsupportedError(self.name, "chat")
+
+    def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float] | None:
+        """USD per million (input, output) tokens of a chat request to ``model`` (tuned when
+        ``base_model`` is given), from the provider's data file; ``None`` when unknown.
+        Used for the cost estimate of ``evaluate`` before anything runs."""
+        return None
+
     def scope(self) -> str:
         """A non-secret name of the account or endpoint (base URL, project, location)
         that uploads and jobs belong to: a cached upload, or a job returned again for
@@ -392,6 +410,13 @@ class Provider:
     async def aupload_exists(self, file_ref: str) -> bool:
         """Async twin of :meth:`upload_exists`."""
         return await self._in_thread(self.upload_exists, file_ref)
+
+    async def achat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """Async twin of :meth:`chat`."""
+        return await self._in_thread(self.chat, model, messages, base_model=base_model, **params)
 
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from anytune._chat import ChatReply
 from anytune._errors import ConfigurationError, NotFoundError, UnsupportedError
 from anytune._types import (
     Checkpoint,
@@ -124,6 +125,13 @@ class LocalProvider(Provider):
         | Capability.RESUME
     )
     create_options: ClassVar[frozenset[str]] = CREATE_OPTIONS
+    #: ``vllm_url``: a running vLLM server that ``chat``/``evaluate`` use instead of
+    #: loading the model in this process (also ``ANYTUNE_VLLM_URL``).
+    settings: ClassVar[frozenset[str]] = frozenset({"vllm_url"})
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._chat: Any = None
 
     # --- preflight ------------------------------------------------------------------------
     def limits(self, model: str, method: str) -> Limits:
@@ -389,6 +397,29 @@ class LocalProvider(Provider):
     def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         """Saved checkpoints that still exist, oldest first."""
         return _jobs.checkpoints(job_id)
+
+    def chat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """The adapter over its base model (or a base model) in this process, or a vLLM server."""
+        from anytune_local._chat import InProcessChat, vllm_chat
+
+        url = self.config.get("vllm_url") or os.environ.get("ANYTUNE_VLLM_URL")
+        if url:
+            return vllm_chat(str(url), model, messages, params)
+        if self._chat is None:
+            self._chat = InProcessChat()
+        chat: InProcessChat = self._chat
+        return chat.chat(model, messages, params)
+
+    def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float]:
+        """Local inference costs no money."""
+        return (0.0, 0.0)
+
+    def close(self) -> None:
+        """Unload the models ``chat`` loaded."""
+        self._chat = None
 
     @classmethod
     def quickstart(cls, console: Any = None) -> Any:

@@ -256,6 +256,12 @@ def list_checkpoints(state: State, p: dict[str, str], q: str, body: bytes, heade
 
 
 _ID = r"(?P<id>[A-Za-z0-9_\-]+)"
+def _chat_completion(state: State, p: dict[str, str], q: str, body: bytes, headers: Any) -> Answer:
+    from anytune_openai._emulator_chat import chat_completion
+
+    return chat_completion(state, p, q, body, headers)
+
+
 # (method, path pattern under /v1, fault operation, handler)
 _ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
     (m, re.compile(f"^/v1{pat}$"), op, h)
@@ -275,6 +281,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("POST", f"/fine_tuning/jobs/{_ID}/cancel", "cancel", cancel_job),
         ("GET", f"/fine_tuning/jobs/{_ID}/events", "events", list_events),
         ("GET", f"/fine_tuning/jobs/{_ID}/checkpoints", "checkpoints", list_checkpoints),
+        ("POST", "/chat/completions", "chat", _chat_completion),
     ]
 ]
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from anytune._chat import ChatReply
 from anytune._errors import InvalidRequestError, MissingCredentialsError, NotFoundError
 from anytune._types import (
     Checkpoint,
@@ -33,6 +34,7 @@ from anytune._types import (
 from anytune.provider import Capability, Limits, Provider
 from anytune_openai import _catalog
 from anytune_openai._async import AsyncTwins
+from anytune_openai._chat import chat_params, inference_price, reply_from
 from anytune_openai._errors import translating
 from anytune_openai._mapping import (
     IDEMPOTENCY_METADATA_KEY,
@@ -325,6 +327,28 @@ class OpenAIProvider(AsyncTwins, Provider):
                 content = self.client().files.content(result_files[0]).read()
             return parse_result_file(content)
         return metrics_from_events(self.events(job_id, limit=10_000))
+
+    def chat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """Chat completions with a tuned (``ft:...``) or base model."""
+        with translating(self._secrets()):
+            resp = self.client().chat.completions.create(**chat_params(model, messages, params))
+        return reply_from(resp)
+
+    async def achat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """Async twin of :meth:`chat` on ``AsyncOpenAI``."""
+        with translating(self._secrets()):
+            resp = await self.async_client().chat.completions.create(**chat_params(model, messages, params))
+        return reply_from(resp)
+
+    def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float] | None:
+        """From ``inference_prices.json``; a tuned model is priced as OpenAI prices fine-tuned ones."""
+        return inference_price(model, tuned=base_model is not None or model.startswith("ft:"))
 
     def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """The job created with ``key``: OpenAI filters by metadata, and we check again."""

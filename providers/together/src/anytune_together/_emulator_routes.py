@@ -87,8 +87,14 @@ class Routes:
         r("GET", "/v1/fine-tunes/{job_id}/checkpoints", "checkpoints", self.jobs_checkpoints)
         r("GET", "/v1/fine-tunes/{job_id}/metrics", "metrics", self.jobs_metrics)
         r("GET", "/v1/finetune/download", "get", self.download)
+        r("POST", "/v1/chat/completions", "chat", self.chat_completions)
 
     # --- files --------------------------------------------------------------------------------
+    def chat_completions(self, params: dict[str, str], query: str, body: bytes, headers: Any) -> Answer:
+        from anytune_together._emulator_chat import chat_completion
+
+        return chat_completion(self.state, params, query, body, headers)
+
     def _stored(self, checksum: str, purpose: str) -> File | None:
         return next(
             (f for f in self.state.files.values()

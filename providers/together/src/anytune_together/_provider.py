@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from anytune._chat import ChatReply
 from anytune._errors import InvalidRequestError, MissingCredentialsError, NotFoundError, ProviderError
 from anytune._types import (
     Checkpoint,
@@ -36,6 +37,7 @@ from anytune._types import (
 from anytune.provider import Capability, Limits, Provider
 from anytune_together import _catalog
 from anytune_together._async import AsyncTwins
+from anytune_together._chat import chat_params, check_serverless, inference_price, reply_from
 from anytune_together._create import (
     accepted_estimate,
     creating,
@@ -385,6 +387,30 @@ class TogetherProvider(AsyncTwins, Provider):
             if snap.metadata.get(TAG_METADATA_KEY) == tag:
                 return snap
         return None
+
+    def chat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """Chat completions with the job's output model (serverless LoRA) or a base model."""
+        check_serverless(model, base_model)
+        with translating(self._secrets()):
+            resp = self.client().chat.completions.create(**chat_params(model, messages, params))
+        return reply_from(resp)
+
+    async def achat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """Async twin of :meth:`chat` on ``AsyncTogether``."""
+        check_serverless(model, base_model)
+        with translating(self._secrets()):
+            resp = await self.async_client().chat.completions.create(**chat_params(model, messages, params))
+        return reply_from(resp)
+
+    def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float] | None:
+        """From ``inference.json``: serverless LoRA is billed at the base model's rate."""
+        return inference_price(model, base_model)
 
     def close(self) -> None:
         if self._sync is not None:

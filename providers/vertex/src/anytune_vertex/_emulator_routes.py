@@ -206,4 +206,9 @@ def build_router(state: State) -> Router:
     router.add("GET", _PARENT + "/tuningJobs", "list", bind(_list))
     router.add("POST", _PARENT + "/tuningJobs/{job}:cancel", "cancel", bind(_cancel))
     router.add("GET", _PARENT + "/tuningJobs/{job}", "get", bind(_get))
+    from anytune_vertex._emulator_chat import generate_on_endpoint, generate_on_model
+
+    router.add("POST", _PARENT + "/endpoints/{endpoint}:generateContent", "chat", bind(generate_on_endpoint))
+    router.add("POST", _PARENT + "/publishers/{publisher}/models/{model}:generateContent", "chat",
+               bind(generate_on_model))
     return router

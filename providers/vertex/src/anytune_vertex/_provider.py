@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from anytune._chat import ChatReply
 from anytune._errors import ConflictError, InvalidRequestError
 from anytune._types import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, ModelInfo
 from anytune.provider import Capability, Limits, Provider
@@ -322,6 +323,16 @@ class VertexProvider(AsyncTwins, Provider):
 
     def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         return checkpoints_from(self._get_raw(job_id))
+
+    def chat(
+        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
+        **params: Any,
+    ) -> ChatReply:
+        """``generateContent`` on the tuned model's endpoint, or on a base Gemini model."""
+        from anytune_vertex._chat import generate_kwargs, reply_from
+
+        kwargs = generate_kwargs(model, messages, params)
+        return reply_from(model, self._read(lambda: self.client().models.generate_content(**kwargs)))
 
     def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """The job whose ``anytune_idempotency_key`` label holds ``key`` (as encoded)."""
