@@ -358,6 +358,9 @@ def quickstart(as_json: JsonOpt = False) -> None:
     _run(as_json, body, lambda doc: None)
 
 
+from anytune import _cli_doctor, _cli_serve  # noqa: E402,F401  (registers commands)
+
+
 def main() -> None:
     """Entry point of the ``anytune`` script."""
     app()
