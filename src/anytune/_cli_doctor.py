@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from anytune.cli import JsonOpt, _run, app, console
+from anytune._cli_render import console
+from anytune.cli import JsonOpt, _run, app
 
 
 def _print(doc: dict[str, Any]) -> None:

@@ -8,15 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
+from anytune._cli_render import console
 from anytune._errors import ConfigurationError
-from anytune.cli import JsonOpt, _emit, _run, app, console
+from anytune.cli import JsonOpt, _emit, _run, app
 
 
 @app.command("export")
 def export_cmd(
     job_id: str,
     merged: Annotated[Path | None, typer.Option(
-        "--merged", help="Write the adapter merged into the base model (safetensors + tokenizer) here.")] = None,
+        "--merged", help="Write the adapter merged into the base model (safetensors + tokenizer).",
+    )] = None,
     adapter: Annotated[Path | None, typer.Option(
         "--adapter", help="Download the tuned weights the provider offers into this folder.")] = None,
     as_json: JsonOpt = False,

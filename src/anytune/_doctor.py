@@ -121,7 +121,9 @@ def diagnose(metrics: Sequence[Metric], checkpoints: Sequence[Checkpoint] = ()) 
     train = _series(metrics, "train_loss")
     valid = _series(metrics, "valid_loss")
     findings: list[Finding] = []
-    diag = lambda: Diagnosis(findings, len(train), len(valid))  # noqa: E731
+
+    def diag() -> Diagnosis:
+        return Diagnosis(findings, len(train), len(valid))
 
     def ckpt(step: int | None) -> str | None:
         return nearest_checkpoint(checkpoints, step)

@@ -14,14 +14,14 @@ from anytune_together._download import build_archive, extract_archive
 from anytune_together._emulator import TogetherEmulator
 from together_helpers import MODEL
 
-from anytune import AsyncJob, ConfigurationError, InvalidRequestError, Job, JobStatus
+from anytune import AsyncJob, ConfigurationError, Job, JobStatus, UnsupportedError
 from anytune.testing import write_chat_examples
 
 
 def _finished_job(tmp_path: Path, emulator: TogetherEmulator, **options: object) -> Job:
     emulator.state.job_seconds = 0.2
-    job = Job.create(provider="together", model=MODEL, training_file=write_chat_examples(tmp_path / "t.jsonl"),
-                     progress=False, **options)
+    data = write_chat_examples(tmp_path / "t.jsonl")
+    job = Job.create(provider="together", model=MODEL, training_file=data, progress=False, **options)
     time.sleep(0.4)
     return job.wait(timeout=10, progress=False)
 
@@ -51,7 +51,7 @@ def test_async_download_and_a_full_job_gets_its_whole_model(env: TogetherEmulato
     out = asyncio.run(fetch())
     assert (out / "config.json").exists() and (out / "model.safetensors").exists()
     # a full fine-tune has no adapter to ask for: refused before any request
-    with pytest.raises(InvalidRequestError, match="full fine-tune"):
+    with pytest.raises(UnsupportedError, match="full fine-tune"):
         job._provider.download(job._snapshot.id, tmp_path / "x", checkpoint="adapter")
 
 

@@ -16,7 +16,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import ConfigurationError, InvalidRequestError
+from anytune._errors import ConfigurationError, UnsupportedError
 
 __all__ = ["checkpoint_kind", "download_weights", "extract_archive"]
 
@@ -28,15 +28,15 @@ def checkpoint_kind(training_type: Any, requested: str | None) -> str:
     full = getattr(training_type, "type", None) == "Full"
     if full:
         if requested not in (None, "model_output_path"):
-            raise InvalidRequestError(
-                f"a full fine-tune offers only its whole model, not checkpoint={requested!r}",
-                provider="together",
+            raise UnsupportedError(
+                "together", f"download checkpoint={requested!r}",
+                "a full fine-tune offers only its whole model (model_output_path)",
             )
         return "model_output_path"
     kind = requested or "adapter"
     if kind not in ("adapter", "merged"):
-        raise InvalidRequestError(
-            f"checkpoint must be 'adapter' or 'merged' for a LoRA job, got {kind!r}", provider="together"
+        raise UnsupportedError(
+            "together", f"download checkpoint={kind!r}", "a LoRA job offers 'adapter' or 'merged'"
         )
     return kind
 
