@@ -101,8 +101,11 @@ def test_merged_export_answers_like_adapter_and_base(runs: dict[str, Any]) -> No
     tokenizer = AutoTokenizer.from_pretrained(out)
     tuned = AutoPeftModelForCausalLM.from_pretrained(job.result.model)
     prompts = [r["messages"][:2] for r in format_dataset(5, seed=11, held_out=True)]
-    assert [generate(merged, tokenizer, p) for p in prompts] == \
-        [generate(tuned, tokenizer, p) for p in prompts]
+    answers = [generate(tuned, tokenizer, p) for p in prompts]
+    assert [generate(merged, tokenizer, p) for p in prompts] == answers
+    # ...and the adapter mattered: the base model alone answers differently
+    base = AutoModelForCausalLM.from_pretrained(runs["model"])
+    assert [generate(base, tokenizer, p) for p in prompts] != answers
     # an existing folder with content is never overwritten
     again = CliRunner().invoke(app, ["export", job.id, "--merged", str(out), "--json"])
     assert again.exit_code == 2 and "not an empty folder" in again.stdout
