@@ -408,8 +408,10 @@ def quickstart(as_json: JsonOpt = False) -> None:
 
 # Commands kept in their own modules register themselves on `app` when imported.
 from anytune import (  # noqa: E402
+    _cli_doctor,  # noqa: F401
     _cli_eval,  # noqa: F401
     _cli_models,  # noqa: F401
+    _cli_serve,  # noqa: F401
     _cli_sync,  # noqa: F401
 )
 

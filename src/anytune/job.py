@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from anytune._afterjob import diagnose_flow, weights_flow
 from anytune._checks import check_options
 from anytune._flow import Clock, SystemClock, run_async, run_sync
 from anytune._jobbase import _create_job_flow, _get_flow, _JobBase, _list_flow
@@ -20,8 +21,12 @@ from anytune._progress import ProgressDisplay
 from anytune._types import Checkpoint, Hyperparameters, JobEvent, Metric
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from anytune._chat import ChatReply
+    from anytune._doctor import Diagnosis
     from anytune._eval_report import CheckpointReport, EvalReport
+    from anytune._serve import ServeCommand
 
 __all__ = ["AsyncFineTuneJob", "FineTuneJob"]
 
@@ -180,6 +185,23 @@ class FineTuneJob(_JobBase):
         return CheckpointReport(self.id, [(name, step, run_sync_plan(plan, concurrency))
                                           for name, step, plan in plans])
 
+    def diagnose(self) -> Diagnosis:
+        """The findings of ``anytune doctor``: overfitting, divergence or NaN, a plateau,
+        too few steps, each with its rule and the step/checkpoint to use."""
+        return run_sync(diagnose_flow(self))
+
+    def download(self, output_dir: str | Path) -> Path:
+        """Write the tuned weights the provider offers into ``output_dir``; returns the folder."""
+        return run_sync(weights_flow(self, "download", output_dir))
+
+    def export_merged(self, output_dir: str | Path) -> Path:
+        """Write the adapter merged into the base model (safetensors + tokenizer)."""
+        return run_sync(weights_flow(self, "export_merged", output_dir))
+
+    def serve_command(self, *, host: str = "127.0.0.1", port: int = 8000) -> ServeCommand:
+        """The vLLM command that serves this job's adapter (``anytune serve`` runs it)."""
+        return self._provider.serve_command(self._snapshot.id, host=host, port=port)
+
     def close(self) -> None:
         """Release the provider's connections. The job stays usable: a later call opens
         new ones. ``with Job.get(...) as job:`` closes on leaving the block."""
@@ -325,6 +347,18 @@ class AsyncFineTuneJob(_JobBase):
             retries=retries, max_cost_usd=max_cost_usd, limit=limit)
         return CheckpointReport(self.id, [(name, step, await run_async_plan(plan, concurrency))
                                           for name, step, plan in plans])
+
+    async def diagnose(self) -> Diagnosis:
+        """Async twin of :meth:`FineTuneJob.diagnose`."""
+        return await run_async(diagnose_flow(self))
+
+    async def download(self, output_dir: str | Path) -> Path:
+        """Async twin of :meth:`FineTuneJob.download`."""
+        return await run_async(weights_flow(self, "download", output_dir))
+
+    async def export_merged(self, output_dir: str | Path) -> Path:
+        """Async twin of :meth:`FineTuneJob.export_merged`."""
+        return await run_async(weights_flow(self, "export_merged", output_dir))
 
     async def aclose(self) -> None:
         """Release the provider's connections, the async client's included (do it before

@@ -42,6 +42,7 @@ from anytune._types import (
 )
 
 if TYPE_CHECKING:
+    from anytune._serve import ServeCommand
     from anytune.tracking._hooks import TrackingContext
 
 __all__ = ["Capability", "Emulator", "Limits", "Provider"]
@@ -309,6 +310,22 @@ class Provider:
         """Saved checkpoints, oldest first."""
         raise UnsupportedError(self.name, "checkpoints")
 
+    # --- after the job: weights on disk, serving (issue 14) ---------------------------------
+    def download(self, job_id: str, output_dir: Path) -> Path:
+        """Write the job's tuned weights (adapter or model, as the provider offers them)
+        into ``output_dir``; return the folder that holds them."""
+        raise UnsupportedError(self.name, "download")
+
+    def export_merged(self, job_id: str, output_dir: Path) -> Path:
+        """Write the adapter merged into its base model (safetensors + tokenizer) into
+        ``output_dir``, loadable by transformers and vLLM; return ``output_dir``."""
+        raise UnsupportedError(self.name, "export --merged")
+
+    def serve_command(self, job_id: str, *, host: str = "127.0.0.1", port: int = 8000) -> ServeCommand:
+        """The command that serves the tuned model behind an OpenAI-compatible API (see
+        :func:`anytune._serve.vllm_command`). Pure: reads files at most, starts nothing."""
+        raise UnsupportedError(self.name, "serve")
+
     def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """Find a job created with ``key`` among recent jobs (recovery after an ambiguous
         failure of ``create``). The default scans :meth:`list` for ``metadata``."""
@@ -402,6 +419,14 @@ class Provider:
     async def acheckpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         """Async twin of :meth:`checkpoints`."""
         return await self._in_thread(self.checkpoints, job_id)
+
+    async def adownload(self, job_id: str, output_dir: Path) -> Path:
+        """Async twin of :meth:`download`."""
+        return await self._in_thread(self.download, job_id, output_dir)
+
+    async def aexport_merged(self, job_id: str, output_dir: Path) -> Path:
+        """Async twin of :meth:`export_merged`."""
+        return await self._in_thread(self.export_merged, job_id, output_dir)
 
     async def afind_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """Async twin of :meth:`find_by_idempotency_key`."""

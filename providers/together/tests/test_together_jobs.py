@@ -268,17 +268,6 @@ def test_suffix_too_long_is_refused_before_anything(provider: TogetherProvider) 
         provider.create(request)
 
 
-def test_adapter_download(provider: TogetherProvider, emulator: TogetherEmulator, tmp_path: Path) -> None:
-    emulator.state.job_seconds = 0.2
-    fid = provider.upload(write_chat_examples(tmp_path / "t.jsonl"), purpose="train")
-    snap = provider.create(CreateRequest(model=MODEL, training_file=fid))
-    import time
-
-    time.sleep(0.4)
-    out = provider.download(snap.id, tmp_path / "adapter.bin")
-    assert b"adapter" in out.read_bytes()
-
-
 def test_unknown_emulator_key_is_refused(emulator: TogetherEmulator) -> None:
     from anytune import AuthenticationError
 

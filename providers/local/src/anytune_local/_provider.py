@@ -421,6 +421,25 @@ class LocalProvider(Provider):
         """Unload the models ``chat`` loaded."""
         self._chat = None
 
+    # --- after the job (issue 14): see anytune_local._export ------------------------------
+    def download(self, job_id: str, output_dir: Path) -> Path:
+        """Copy the job's adapter folder (safetensors, config, tokenizer) to ``output_dir``."""
+        from anytune_local._export import copy_adapter
+
+        return copy_adapter(job_id, output_dir)
+
+    def export_merged(self, job_id: str, output_dir: Path) -> Path:
+        """The adapter merged into the base model, saved as safetensors with the tokenizer."""
+        from anytune_local._export import export_merged
+
+        return export_merged(job_id, output_dir)
+
+    def serve_command(self, job_id: str, *, host: str = "127.0.0.1", port: int = 8000) -> Any:
+        """``vllm serve BASE --enable-lora --lora-modules anytune-<id>=ADAPTER ...``."""
+        from anytune_local._export import serve_command
+
+        return serve_command(job_id, host=host, port=port)
+
     @classmethod
     def quickstart(cls, console: Any = None) -> Any:
         """``anytune quickstart``: a real LoRA run on a tiny local model (CPU, < 2 min)."""

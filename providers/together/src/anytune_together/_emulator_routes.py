@@ -355,6 +355,27 @@ class Routes:
             job = self._job(q.get("ft_id", [""])[0])
             if self.state.status(job) != "completed":
                 raise _refuse(400, f"job {job.id} has no model yet", "not_ready")
-            kind = q.get("checkpoint", ["merged"])[0]
-            payload = f"together-emulator {kind} weights of {job.id}\n".encode()
-            return Answer(200, raw=payload, content_type="application/octet-stream")
+            full = (job.request.get("training_type") or {}).get("type") == "Full"
+            kind = q.get("checkpoint", ["model_output_path" if full else "merged"])[0]
+            allowed = ("model_output_path",) if full else ("adapter", "merged")
+            if kind not in allowed:
+                raise _refuse(400, f"checkpoint must be one of {list(allowed)}, got {kind!r}")
+            return Answer(200, raw=weights_archive(job.id, str(job.request.get("model") or ""), kind),
+                          content_type="application/octet-stream")
+
+
+def weights_archive(job_id: str, model: str, kind: str) -> bytes:
+    """What ``/v1/finetune/download`` serves: a zstd-compressed tar (Together's default,
+    ``.tar.zst`` in the SDK) of a LoRA adapter or a whole model. The safetensors files are
+    valid but empty (a header only): enough for a client to find and parse them."""
+    from anytune_together._download import build_archive
+
+    header = json.dumps({"__metadata__": {"emulator": "together", "job": job_id}}).encode()
+    tensors = len(header).to_bytes(8, "little") + header
+    if kind == "adapter":
+        config = {"base_model_name_or_path": model, "peft_type": "LORA", "r": 8, "lora_alpha": 16,
+                  "target_modules": ["q_proj", "v_proj"], "task_type": "CAUSAL_LM"}
+        files = {"adapter_config.json": json.dumps(config).encode(), "adapter_model.safetensors": tensors}
+    else:
+        files = {"config.json": json.dumps({"_name_or_path": model}).encode(), "model.safetensors": tensors}
+    return build_archive(files)

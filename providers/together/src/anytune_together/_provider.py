@@ -371,14 +371,14 @@ class TogetherProvider(AsyncTwins, Provider):
             answer = self.client().fine_tuning.list_metrics(job_id)
         return metrics_from(list(answer.metrics or []))
 
-    def download(self, job_id: str, output: str | os.PathLike[str], *, checkpoint: str = "adapter") -> Path:
-        """Download the tuned weights (``adapter``, ``merged`` or ``model_output_path``)
-        as Together serves them (a compressed archive) to ``output``."""
-        out = Path(output)
+    def download(self, job_id: str, output_dir: Path, *, checkpoint: str | None = None) -> Path:
+        """Download the tuned weights and unpack them into ``output_dir``: the LoRA adapter
+        by default (``checkpoint="merged"`` for the merged model); a full fine-tune's model.
+        See :mod:`anytune_together._download` for the route and the archive format."""
+        from anytune_together._download import download_weights
+
         with translating(self._secrets()):
-            response = self.client().fine_tuning.content(ft_id=job_id, checkpoint=checkpoint)
-            response.write_to_file(out)
-        return out
+            return download_weights(self.client(), job_id, Path(output_dir), checkpoint=checkpoint)
 
     def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
         """The job whose suffix carries ``key``'s tag (Together stores no metadata)."""
