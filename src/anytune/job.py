@@ -61,6 +61,7 @@ class FineTuneJob(_JobBase):
         idempotency_key: str | None = None,
         progress: bool = True,
         holdout: float | None = None,
+        tracking: str | list[str] | None = None,
         **provider_options: Any,
     ) -> FineTuneJob:
         """Validate, price, upload and start a job (DESIGN.md §2).
@@ -75,7 +76,8 @@ class FineTuneJob(_JobBase):
             training_file=training_file, validation_file=validation_file,
             validation_split=validation_split, method=method, hyperparameters=hyperparameters,
             suffix=suffix, seed=seed, max_cost_usd=max_cost_usd,
-            idempotency_key=idempotency_key, progress=progress, holdout=holdout, **provider_options,
+            idempotency_key=idempotency_key, progress=progress, holdout=holdout, tracking=tracking,
+            **provider_options,
         )
         return run_sync(_create_job_flow(cls, provider, model, kwargs))
 
@@ -235,6 +237,7 @@ class AsyncFineTuneJob(_JobBase):
         idempotency_key: str | None = None,
         progress: bool = True,
         holdout: float | None = None,
+        tracking: str | list[str] | None = None,
         **provider_options: Any,
     ) -> AsyncFineTuneJob:
         """Async twin of :meth:`FineTuneJob.create`."""
@@ -242,7 +245,8 @@ class AsyncFineTuneJob(_JobBase):
             training_file=training_file, validation_file=validation_file,
             validation_split=validation_split, method=method, hyperparameters=hyperparameters,
             suffix=suffix, seed=seed, max_cost_usd=max_cost_usd,
-            idempotency_key=idempotency_key, progress=progress, holdout=holdout, **provider_options,
+            idempotency_key=idempotency_key, progress=progress, holdout=holdout, tracking=tracking,
+            **provider_options,
         )
         return await run_async(_create_job_flow(cls, provider, model, kwargs))
 
