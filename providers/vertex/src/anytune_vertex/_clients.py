@@ -111,14 +111,20 @@ def genai_client(r: Resolved, timeout: float | None) -> Any:
     from google import genai
     from google.genai import types
 
-    options: dict[str, Any] = {}
+    import httpx
+
+    # Async on httpx whatever else is installed: with aiohttp present google-genai would
+    # switch its async client to aiohttp, whose errors anytune-vertex does not map and
+    # which re-sent a create after a dropped connection (test_vertex_async's fault tests
+    # under aiohttp). An explicit transport is google-genai's documented way to keep httpx.
+    options: dict[str, Any] = {"async_client_args": {"transport": httpx.AsyncHTTPTransport()}}
     if r.base_url:
         options["base_url"] = r.base_url
     if timeout is not None:
         options["timeout"] = max(1, int(timeout * 1000))  # milliseconds
     return genai.Client(
         vertexai=True, project=r.project, location=r.location, credentials=r.credentials,
-        http_options=types.HttpOptions(**options) if options else None,
+        http_options=types.HttpOptions(**options),
     )
 
 
