@@ -43,7 +43,9 @@ def test_cancel_stops_the_job_within_seconds(
     job = Job.create(provider="ray", model=str(tiny_model), training_file=data,
                      hyperparameters=HP, max_steps=100_000, max_seq_length=64,
                      storage=str(tmp_path / "storage"))
-    wait_for(lambda: job.metrics(), 900, "the first training step")
+    # The first training step, or an early end (which fails here at once, not in 900 s).
+    wait_for(lambda: job.metrics() or job.refresh().status.terminal, 900, "the first training step")
+    assert not job.status.terminal, f"the job ended before training: {job.status}"
     pids = _pids(job)
     start = time.monotonic()
     job.cancel()
