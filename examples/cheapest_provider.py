@@ -35,7 +35,9 @@ def main() -> int:
                 except UnsupportedError as exc:  # e.g. a model past its training shutdown
                     print(f"{provider:>8} {model:<48} skipped: {exc}")
                     continue
-                if est.cost_usd is None:
+                if est.cost_usd is None:  # no published price: said, never guessed
+                    why = est.notes[0] if est.notes else "no published price"
+                    print(f"{provider:>8} {model:<48} price unknown: {why}")
                     continue
                 quotes.append((est.cost_usd, provider, model, est))
                 approx = "" if est.exact_tokens else " (approx. tokens)"

@@ -18,7 +18,7 @@ from anytune.testing import running_emulator
 MODELS = {
     "openai": "gpt-4.1-mini-2025-04-14",
     "together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
-    "vertex": "gemini-2.5-flash",
+    "vertex": "gemini-3.5-flash",
 }
 ITEMS = "apple banana cherry grape lemon mango melon olive peach pear plum carrot onion potato".split()
 COLOURS = "red green blue yellow orange purple".split()

@@ -47,7 +47,7 @@ def test_preflight_example_reports_problems_with_line_numbers(tmp_path: Path) ->
     ("provider", "job_id", "model"),
     [
         ("openai", "openai:ftjob-", "ft:gpt-4.1-mini"),
-        ("together", "together:ft-", "emulator/Meta-Llama-3.1-8B-Instruct-Reference-example"),
+        ("together", "together:ft-", "emulator/Qwen3.5-9B-example"),
         ("vertex", "vertex:projects/", "projects/"),
     ],
 )
@@ -68,8 +68,10 @@ def test_quickstart_example_tunes_a_local_model() -> None:
 
 def test_cheapest_provider_example_prices_every_provider_offline() -> None:
     out = run("cheapest_provider.py")
-    for provider in ("openai", "together", "vertex"):
+    for provider in ("openai", "together"):
         assert any(line.strip().startswith(provider) and "$" in line for line in out.splitlines())
+    # Vertex publishes no tuning price for the Gemini 3.x models tunable today: listed, unpriced.
+    assert any(line.strip().startswith("vertex") for line in out.splitlines())
     cheapest = next(line for line in out.splitlines() if line.startswith("cheapest:"))
     prices = [float(line.split("$")[1].split()[0]) for line in out.splitlines()
               if "$" in line and not line.startswith("cheapest")]

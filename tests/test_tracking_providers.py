@@ -29,7 +29,7 @@ CANARY = "wandb-canary-every-provider-51c9e0a7d3"
 CLOUD = {
     "openai": "gpt-4.1-mini-2025-04-14",
     "together": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
-    "vertex": "gemini-2.5-flash",
+    "vertex": "gemini-3.5-flash",
 }
 
 
@@ -92,12 +92,14 @@ def test_every_providers_job_is_an_mlflow_run_and_tensorboard_events(
         assert params["provider"] == job.provider and params["base_model"] == job.model, job.id
         assert params["method"] == "sft" and params["hp.epochs"] == "1" and len(params["data_sha256"]) == 64
         assert job.estimate is not None
-        assert float(params["estimate.cost_usd"]) == pytest.approx(job.estimate.cost_usd)
+        priced = job.estimate.cost_usd is not None  # Vertex publishes no Gemini 3.x tuning price
+        if priced:
+            assert float(params["estimate.cost_usd"]) == pytest.approx(job.estimate.cost_usd)
         assert tags["anytune.status"] == "succeeded" and run.info.status == "FINISHED", job.id
         expected = [(m.step, m.train_loss) for m in metrics[job.id] if m.train_loss is not None]
         logged = sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, "train_loss"))
         assert logged == [(s, pytest.approx(v)) for s, v in expected], job.id
-        assert "cost_usd" in run.data.metrics, job.id
+        assert ("cost_usd" in run.data.metrics) == priced, job.id
         if job.result is not None and job.result.trained_tokens:
             assert run.data.metrics["trained_tokens"] == job.result.trained_tokens
         # TensorBoard: the same train-loss points, read with TensorBoard's reader

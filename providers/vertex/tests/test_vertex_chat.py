@@ -14,7 +14,7 @@ from anytune._emulator_chat import BASE_REPLY
 
 
 def test_tuned_endpoint_and_base_model(emulator: object, home: Path, chat_file: Path) -> None:
-    job = Job.create(provider="vertex", model="gemini-2.5-flash", training_file=chat_file, progress=False)
+    job = Job.create(provider="vertex", model="gemini-3.5-flash", training_file=chat_file, progress=False)
     job.wait(timeout=30, progress=False).raise_for_status()
     assert job.result is not None and "/endpoints/" in job.result.model
     first = json.loads(chat_file.read_text().splitlines()[0])

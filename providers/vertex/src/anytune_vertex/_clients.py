@@ -108,10 +108,9 @@ def secrets(config: dict[str, Any]) -> tuple[str, ...]:
 def genai_client(r: Resolved, timeout: float | None) -> Any:
     """A ``google.genai.Client`` for Vertex. The SDK's own retries stay off (its default):
     the provider retries reads itself and never retries ``create``."""
+    import httpx
     from google import genai
     from google.genai import types
-
-    import httpx
 
     # Async on httpx whatever else is installed: with aiohttp present google-genai would
     # switch its async client to aiohttp, whose errors anytune-vertex does not map and
