@@ -11,16 +11,6 @@ import pytest
 from ray_helpers import ensure_tiny_model, shared_cluster, stop_unfinished
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``), every Ray test runs on one worker, one
-    after the other: the cluster has two CPUs, and two Ray jobs at once would only queue
-    behind each other (and against their timeouts)."""
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("ray"))
-
-
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[dict[str, str]]:
     """The environment of the shared loopback cluster (``RAY_ADDRESS``), set for the run."""
