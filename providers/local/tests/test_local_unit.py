@@ -216,10 +216,12 @@ def test_missing_model_is_refused_before_any_upload(home: Path, tmp_path: Path) 
 def test_time_estimate_from_a_measured_warmup(tiny_model: Path) -> None:
     p = LocalProvider()
     seconds = p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, batch_size=4)
-    # The tiny model trains thousands of tokens per second; the bound leaves room for a
-    # busy shared machine (no timing is asserted closely).
-    assert 0 < seconds < 600
-    assert 0 < p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, full=True) < 600
+    # The tiny model trains thousands of tokens per second (well under a minute here when
+    # quiet). The bound only catches a unit slip (ms for s, tokens for steps): the warm-up
+    # is a few steps, so a machine loaded by other work stretches it a lot (20+ minutes
+    # were seen at load 25), and no timing is asserted closely.
+    assert 0 < seconds < 3 * 3600
+    assert 0 < p.estimate_seconds(str(tiny_model), 100_000, max_seq_length=64, full=True) < 3 * 3600
 
 
 def test_estimate_reports_tokens_exactly_and_a_measured_time(
