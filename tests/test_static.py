@@ -35,7 +35,10 @@ def test_tests_read_nothing_outside_the_repository() -> None:
     # A clone alone must test itself: fixtures live in tests/data and providers/*/tests/spec
     # (see tests/data/README.md). Only tiktoken's cache may come from outside, through
     # TIKTOKEN_CACHE_DIR, which the Makefile and .ci/run set.
-    banned = ("../shared", "/work/shared", "ANYTUNE_SHARED_DIR", '"shared" / "data"', '"shared" / "specs"')
+    # Spelled in pieces so that this list is not itself a reference to the folder.
+    folder = "shar" + "ed"
+    banned = (f"../{folder}", f"/work/{folder}", f"ANYTUNE_{folder.upper()}_DIR",
+              f'"{folder}" / "data"', f'"{folder}" / "specs"')
     this = Path(__file__).resolve()
     offenders = [
         f"{path.relative_to(ROOT)}: {word}"
