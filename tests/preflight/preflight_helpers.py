@@ -31,10 +31,6 @@ def real(rel: str) -> Path:
     return path
 
 
-# The name these tests used when the files were read from outside the repository; kept so
-# that tests written against it on other branches still run.
-shared = real
-
 
 def alpaca_with_text(path: Path, n: int = 100) -> Path:
     """The first ``n`` GSM8K records as a JSON array in the Hugging Face Alpaca shape: each
