@@ -20,6 +20,10 @@ from anytune.tracking._base import RunData, Tracker, metric_points, run_key
 __all__ = ["WandbTracker"]
 
 
+def _mode(value: str | None) -> Any:
+    return value if value in ("online", "offline", "disabled", "shared") else None
+
+
 class WandbTracker(Tracker):
     """Logs jobs to W&B, one run per job, metrics against the job's own step."""
 
@@ -39,7 +43,11 @@ class WandbTracker(Tracker):
     def _open(self, run: RunData) -> tuple[Any, set[int]]:
         import wandb
 
+        # wandb caches its settings, WANDB_DIR and WANDB_MODE included, at the first
+        # init of a process; passing them each time honours the environment of now.
         wb = wandb.init(
+            dir=os.environ.get("WANDB_DIR") or None,
+            mode=_mode(os.environ.get("WANDB_MODE")),
             project=os.environ.get("WANDB_PROJECT") or "anytune",
             entity=os.environ.get("WANDB_ENTITY") or None,
             id=run_key(run.job_id),
