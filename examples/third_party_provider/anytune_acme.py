@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from anytune import JobResult, JobStatus, Metric, ModelInfo, NotFoundError
-from anytune._types import CreateRequest, JobSnapshot
-from anytune.provider import Capability, Provider
+from anytune.provider import Capability, CreateRequest, JobSnapshot, Provider
 
 
 def _dir() -> Path:

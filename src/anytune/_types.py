@@ -244,6 +244,16 @@ class Estimate(_Dictable):
     notes: tuple[str, ...] = ()
     approximation: str | None = None
 
+    @property
+    def budget_cost_usd(self) -> float | None:
+        """The figure ``max_cost_usd`` is checked against: ``cost_usd``, raised by the
+        measured worst under-count when the tokens are approximate."""
+        if self.cost_usd is None:
+            return None
+        from anytune._estimates import budget_figure
+
+        return budget_figure(self)[0]
+
 
 @dataclass(frozen=True)
 class ModelInfo(_Dictable):

@@ -38,11 +38,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+from anytune._emulator_chat import BASE_REPLY, TunedAnswers, count_tokens, text_of, user_text
 from anytune._errors import ConfigurationError
 from anytune._faults import OPERATIONS, Fault, FaultPlan, parse_faults
 from anytune._multipart import loggable_request, parse_multipart
 
 __all__ = [
+    "BASE_REPLY",
     "OPERATIONS",
     "RECORD_ENV",
     "SLOW_ENV",
@@ -53,9 +55,13 @@ __all__ = [
     "FaultPlan",
     "Handler",
     "Router",
+    "TunedAnswers",
+    "count_tokens",
     "new_id",
     "parse_faults",
     "parse_multipart",
+    "text_of",
+    "user_text",
 ]
 
 RECORD_ENV = "ANYTUNE_EMULATOR_RECORD"

@@ -35,17 +35,64 @@ from anytune._types import (
     Checkpoint,
     CreateRequest,
     Hyperparameters,
+    JobError,
     JobEvent,
+    JobResult,
     JobSnapshot,
+    JobStatus,
+    LoRA,
     Metric,
     ModelInfo,
+    Problem,
 )
 
 if TYPE_CHECKING:
-    from anytune._serve import ServeCommand
+    from anytune._config import anytune_home as state_dir
+    from anytune._serve import ServeCommand, vllm_command
     from anytune.tracking._hooks import TrackingContext
 
-__all__ = ["Capability", "Emulator", "Limits", "Provider"]
+__all__ = [
+    "Capability",
+    "ChatReply",
+    "Checkpoint",
+    "CreateRequest",
+    "Emulator",
+    "Hyperparameters",
+    "JobError",
+    "JobEvent",
+    "JobResult",
+    "JobSnapshot",
+    "JobStatus",
+    "Limits",
+    "LoRA",
+    "Metric",
+    "ModelInfo",
+    "Problem",
+    "Provider",
+    "ServeCommand",
+    "TrackingContext",
+    "state_dir",
+    "vllm_command",
+]
+
+# Loaded on first use: the tracking hooks and serving helpers pull in more of the core
+# than a provider's import needs.
+_LAZY = {
+    "ServeCommand": ("anytune._serve", "ServeCommand"),
+    "vllm_command": ("anytune._serve", "vllm_command"),
+    "TrackingContext": ("anytune.tracking._hooks", "TrackingContext"),
+    "state_dir": ("anytune._config", "anytune_home"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'anytune.provider' has no attribute {name!r}")
+
 
 T = TypeVar("T")
 

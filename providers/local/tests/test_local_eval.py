@@ -88,7 +88,7 @@ def test_vllm_url_sends_openai_compatible_chat(monkeypatch: pytest.MonkeyPatch) 
     """The vLLM client against an OpenAI-compatible server (the OpenAI emulator, which follows
     OpenAI's spec for this route as vLLM's server does): request, answer, usage and errors."""
     from anytune import NotFoundError
-    from anytune._emulator_chat import BASE_REPLY
+    from anytune.emulator import BASE_REPLY
     from anytune.testing import running_emulator
 
     with running_emulator("openai", api_key="vllm-test-key") as emu:

@@ -14,8 +14,7 @@ from anytune_local._data import load_records, split_prompt_completion
 from anytune_local._tiny import format_dataset, preference_dataset, write_jsonl
 
 from anytune import Job, NotFoundError, UnsupportedError
-from anytune._types import CreateRequest
-from anytune.provider import Capability
+from anytune.provider import Capability, CreateRequest
 
 
 def _staged(provider: LocalProvider, records: list[dict], tmp_path: Path) -> str:

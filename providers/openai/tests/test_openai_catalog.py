@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from anytune_openai import OpenAIProvider, TrainingUnavailableError
 
-from anytune._errors import UnsupportedError
-from anytune._types import Hyperparameters
+from anytune.errors import UnsupportedError
+from anytune.provider import Hyperparameters
 
 UTC = timezone.utc
 BEFORE = datetime(2026, 12, 1, tzinfo=UTC)
@@ -136,7 +136,7 @@ def test_construction_reads_no_credentials_and_import_is_cheap() -> None:
 
 
 def test_missing_key_names_the_variable_and_argument(monkeypatch: pytest.MonkeyPatch) -> None:
-    from anytune._errors import MissingCredentialsError
+    from anytune.errors import MissingCredentialsError
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(MissingCredentialsError) as info:

@@ -12,7 +12,7 @@ from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import OpenAIEmulator
 
 from anytune import AsyncJob, Job, NotFoundError
-from anytune._emulator_chat import BASE_REPLY
+from anytune.emulator import BASE_REPLY
 
 
 @pytest.mark.emulator(job_seconds=0.3)

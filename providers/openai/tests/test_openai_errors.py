@@ -15,7 +15,7 @@ from anytune_openai._emulator import OpenAIEmulator
 from anytune_openai._errors import map_error, translating
 from openai_helpers import MODEL, TEST_KEY
 
-from anytune._errors import (
+from anytune.errors import (
     AnytuneError,
     AuthenticationError,
     ConflictError,
@@ -29,7 +29,7 @@ from anytune._errors import (
     ServerError,
     retry_after_seconds,
 )
-from anytune._types import CreateRequest
+from anytune.provider import CreateRequest
 
 _REQUEST = httpx2.Request("GET", "https://api.openai.com/v1/fine_tuning/jobs")
 

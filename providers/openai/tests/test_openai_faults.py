@@ -10,14 +10,14 @@ from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import OpenAIEmulator
 from openai_helpers import MODEL
 
-from anytune._errors import (
+from anytune.emulator import parse_faults
+from anytune.errors import (
     ProviderConnectionError,
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
 )
-from anytune._types import CreateRequest
-from anytune.emulator import parse_faults
+from anytune.provider import CreateRequest
 
 
 @pytest.mark.parametrize(
@@ -103,14 +103,14 @@ def test_fault_counts_are_consumed_in_order(emulator: OpenAIEmulator) -> None:
 
 
 def test_a_taken_port_is_a_configuration_error(emulator: OpenAIEmulator) -> None:
-    from anytune._errors import ConfigurationError
+    from anytune.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match=str(emulator.port)):
         OpenAIEmulator(port=emulator.port).start()
 
 
 def test_a_bad_fault_spec_is_a_configuration_error() -> None:
-    from anytune._errors import ConfigurationError
+    from anytune.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="teleport"):
         OpenAIProvider.emulator(faults="teleport:500")

@@ -15,8 +15,8 @@ from anytune_openai._mapping import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anytune._errors import ProviderError
-from anytune._types import JobSnapshot
+from anytune.errors import ProviderError
+from anytune.provider import JobSnapshot
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 json_values = st.recursive(

@@ -12,7 +12,7 @@ from anytune_openai import OpenAIProvider
 from anytune_openai._emulator import OpenAIEmulator
 from openai_helpers import MODEL, FakeClock, write_chat, write_preference
 
-from anytune._types import CreateRequest, Hyperparameters, JobStatus
+from anytune.provider import CreateRequest, Hyperparameters, JobStatus
 from anytune.testing import require_tiktoken
 
 fake_clock = pytest.mark.emulator(job_seconds=100.0, fake_clock=True)

@@ -12,7 +12,7 @@ from anytune_openai._emulator import OpenAIEmulator
 from openai_helpers import GSM_U2028, MODEL, FakeClock
 
 from anytune import Hyperparameters, Job, JobStatus, validate
-from anytune._types import CreateRequest
+from anytune.provider import CreateRequest
 
 
 def _raw_chat(path: Path) -> Path:

@@ -14,8 +14,8 @@ from anytune_openai._mapping import (
     snapshot_from,
 )
 
-from anytune._errors import ConfigurationError, UnsupportedError
-from anytune._types import CreateRequest, Hyperparameters, JobStatus, LoRA
+from anytune.errors import ConfigurationError, UnsupportedError
+from anytune.provider import CreateRequest, Hyperparameters, JobStatus, LoRA
 
 
 def _job(status: str, **extra: object) -> dict[str, object]:

@@ -16,7 +16,7 @@ from anytune_openai._emulator import RECORD_ENV, OpenAIEmulator
 from openai_helpers import MODEL, TEST_KEY
 from openai_spec import OPENAI_SPEC, SPEC_PATH
 
-from anytune._types import CreateRequest
+from anytune.provider import CreateRequest
 
 pytestmark = pytest.mark.skipif(not SPEC_PATH.is_file(), reason="OpenAI spec not available")
 
@@ -130,7 +130,7 @@ def test_every_endpoint_the_provider_uses_follows_the_spec(tmp_path: Path) -> No
         )
         client.uploads.cancel(upload.id)
         # error answers: unknown job, bad model, bad hyperparameter, finished job, bad key
-        from anytune._errors import AuthenticationError, InvalidRequestError, NotFoundError
+        from anytune.errors import AuthenticationError, InvalidRequestError, NotFoundError
 
         with pytest.raises(NotFoundError):
             p.get("ftjob-missing")

@@ -19,7 +19,7 @@ from openai_helpers import MODEL, TEST_KEY
 from openai_spec import OPENAI_SPEC, SPEC_PATH
 
 from anytune import AnytuneError, ProviderError
-from anytune._types import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, JobStatus
+from anytune.provider import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, JobStatus
 from anytune.testing.answers import answers, response_schema, serving
 
 needs_spec = pytest.mark.skipif(not SPEC_PATH.is_file(), reason=f"OpenAI's spec is missing: {SPEC_PATH}")

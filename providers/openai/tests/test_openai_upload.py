@@ -11,7 +11,7 @@ from anytune_openai._emulator import OpenAIEmulator
 from anytune_openai._upload import Uploader
 from openai_helpers import TEST_KEY, write_chat
 
-from anytune._errors import ProviderConnectionError, RateLimitError, ServerError
+from anytune.errors import ProviderConnectionError, RateLimitError, ServerError
 
 
 def _fast(monkeypatch: pytest.MonkeyPatch) -> None:

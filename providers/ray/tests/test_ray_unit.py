@@ -13,7 +13,7 @@ from anytune_ray._provider import RayProvider, submission_id
 from anytune_ray._submit import entrypoint, runtime_env
 
 from anytune import ConfigurationError, Hyperparameters, LoRA, UnsupportedError
-from anytune._errors import NotFoundError, ProviderConnectionError, ServerError
+from anytune.errors import NotFoundError, ProviderConnectionError, ServerError
 
 
 def test_records_are_found_in_a_ray_log_once_each() -> None:

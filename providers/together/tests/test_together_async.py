@@ -25,8 +25,7 @@ from anytune import (
     ProviderConnectionError,
     ServerError,
 )
-from anytune._types import CreateRequest
-from anytune.provider import Provider
+from anytune.provider import CreateRequest, Provider
 from anytune.testing import write_chat_examples
 
 

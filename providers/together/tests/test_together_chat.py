@@ -11,7 +11,7 @@ import pytest
 from anytune_together import TogetherProvider
 
 from anytune import AsyncJob, Hyperparameters, Job, NotFoundError, UnsupportedError
-from anytune._emulator_chat import BASE_REPLY
+from anytune.emulator import BASE_REPLY
 
 
 def _data(path: Path) -> Path:

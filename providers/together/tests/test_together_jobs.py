@@ -25,8 +25,7 @@ from anytune import (
     estimate,
     validate,
 )
-from anytune._estimates import APPROX_MARGIN
-from anytune._types import CreateRequest
+from anytune.provider import CreateRequest
 from anytune.testing import write_chat_examples
 
 CHAT = DATA / "chat_sft" / "openai_cookbook_toy_chat_fine_tuning.jsonl"
@@ -69,9 +68,9 @@ def test_full_training_is_priced_and_budgeted_at_the_full_rate(
     assert full.cost_usd > lora.cost_usd and any("priced as full" in n for n in full.notes)
     # A budget between the two rates lets the LoRA job through and stops the full one
     # before anything is uploaded. An approximate count is budgeted with its measured
-    # margin (anytune._estimates), so the budget sits between the two margined figures.
-    margin = 0.0 if lora.exact_tokens else APPROX_MARGIN
-    budget = (lora.cost_usd + full.cost_usd) / 2 * (1 + margin)
+    # margin (Estimate.budget_cost_usd), so the budget sits between the two margined figures.
+    assert lora.budget_cost_usd is not None and full.budget_cost_usd is not None
+    budget = (lora.budget_cost_usd + full.budget_cost_usd) / 2
     with pytest.raises(BudgetExceededError):
         Job.create(provider="together", model=MODEL, training_file=data, full=True,
                    hyperparameters=Hyperparameters(epochs=3), max_cost_usd=budget)

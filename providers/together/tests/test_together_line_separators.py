@@ -11,7 +11,7 @@ from anytune_together._emulator import TogetherEmulator
 from together_helpers import GSM_U2028, MODEL
 
 from anytune import Hyperparameters, Job, JobStatus, validate
-from anytune._types import CreateRequest
+from anytune.provider import CreateRequest
 
 
 def _raw_chat(path: Path) -> Path:

@@ -23,7 +23,7 @@ from together_helpers import MODEL, TEST_KEY
 from together_spec import SPEC_PATH, TOGETHER_SPEC
 
 from anytune import AnytuneError, ProviderError, UnsupportedError
-from anytune._types import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, JobStatus
+from anytune.provider import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, JobStatus
 from anytune.testing.answers import answers, response_schema, serving
 
 needs_spec = pytest.mark.skipif(not SPEC_PATH.is_file(), reason=f"Together's spec is missing: {SPEC_PATH}")

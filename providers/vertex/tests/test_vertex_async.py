@@ -32,8 +32,7 @@ from anytune import (
     RateLimitError,
     ServerError,
 )
-from anytune._types import CreateRequest
-from anytune.provider import Provider
+from anytune.provider import CreateRequest, Provider
 
 
 @pytest.fixture(autouse=True)

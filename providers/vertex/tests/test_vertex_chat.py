@@ -10,7 +10,7 @@ import pytest
 from anytune_vertex import VertexProvider
 
 from anytune import Job, NotFoundError
-from anytune._emulator_chat import BASE_REPLY
+from anytune.emulator import BASE_REPLY
 
 
 def test_tuned_endpoint_and_base_model(emulator: object, home: Path, chat_file: Path) -> None:

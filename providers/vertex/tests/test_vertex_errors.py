@@ -21,7 +21,7 @@ from anytune_vertex._errors import map_error, translating
 from google.genai import errors as genai_errors
 from vertex_helpers import MODEL, TOKEN
 
-from anytune._errors import (
+from anytune.errors import (
     AnytuneError,
     AuthenticationError,
     ConflictError,
@@ -36,7 +36,7 @@ from anytune._errors import (
     ServerError,
     retry_after_seconds,
 )
-from anytune._types import CreateRequest
+from anytune.provider import CreateRequest
 
 
 def _classes(*modules: Any, root: type[BaseException]) -> list[type[BaseException]]:

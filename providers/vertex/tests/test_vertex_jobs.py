@@ -23,7 +23,7 @@ from anytune import (
     estimate,
     validate,
 )
-from anytune._types import CreateRequest
+from anytune.provider import CreateRequest
 
 GLUCOSE = GEMINI_DATA / "gcp_generative_ai_patient_1_glucose_examples.jsonl"
 

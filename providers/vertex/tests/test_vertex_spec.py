@@ -14,7 +14,7 @@ from anytune_vertex._emulator import RECORD_ENV
 from vertex_helpers import MODEL, write_chat, write_preference
 from vertex_spec import check, messages, validate_exchange
 
-from anytune._types import CreateRequest, Hyperparameters, LoRA
+from anytune.provider import CreateRequest, Hyperparameters, LoRA
 
 
 def test_the_proto_parser_finds_the_tuning_job_fields() -> None:

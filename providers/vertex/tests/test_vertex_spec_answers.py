@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from vertex_helpers import MODEL
 
 from anytune import AnytuneError, ProviderError
-from anytune._types import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, JobStatus
+from anytune.provider import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, JobStatus
 from anytune.testing.answers import answers, serving
 
 pytestmark = pytest.mark.slow

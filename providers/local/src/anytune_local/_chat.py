@@ -24,8 +24,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from anytune._chat import ChatReply
-from anytune._errors import ProviderConnectionError, status_error_class
+from anytune.errors import ProviderConnectionError, status_error_class
+from anytune.provider import ChatReply
 
 __all__ = ["InProcessChat", "vllm_chat"]
 

@@ -18,8 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import DatasetError, UnsupportedError
-from anytune._types import Problem
+from anytune.errors import DatasetError, UnsupportedError
+from anytune.provider import Problem
 
 __all__ = ["check_file", "load_records", "split_prompt_completion"]
 

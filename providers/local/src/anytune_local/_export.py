@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import ConfigurationError, UnsupportedError
-from anytune._serve import ServeCommand, vllm_command
+from anytune.errors import ConfigurationError, UnsupportedError
+from anytune.provider import ServeCommand, vllm_command
 from anytune_local import _jobs
 from anytune_local._state import read_json
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import NotFoundError, UnsupportedError
-from anytune._types import Checkpoint, JobError, JobEvent, JobResult, JobSnapshot, JobStatus, Metric
+from anytune.errors import NotFoundError, UnsupportedError
+from anytune.provider import Checkpoint, JobError, JobEvent, JobResult, JobSnapshot, JobStatus, Metric
 from anytune_local._state import (
     HEARTBEAT_STALE_S,
     append_jsonl,

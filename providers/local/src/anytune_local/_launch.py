@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import UnsupportedError
+from anytune.errors import UnsupportedError
 
 __all__ = ["cuda_available", "gpu_count", "resolve_devices", "worker_command"]
 

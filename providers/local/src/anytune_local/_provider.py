@@ -18,18 +18,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune._chat import ChatReply
-from anytune._errors import ConfigurationError, NotFoundError, UnsupportedError
-from anytune._types import (
+from anytune.errors import ConfigurationError, NotFoundError, UnsupportedError
+from anytune.provider import (
+    Capability,
+    ChatReply,
     Checkpoint,
     CreateRequest,
     Hyperparameters,
     JobEvent,
     JobSnapshot,
+    Limits,
     Metric,
     ModelInfo,
+    Provider,
 )
-from anytune.provider import Capability, Limits, Provider
 from anytune_local import _jobs, _launch
 from anytune_local._data import check_file
 from anytune_local._state import (
@@ -40,7 +42,7 @@ from anytune_local._state import (
 )
 
 if TYPE_CHECKING:
-    from anytune.tracking._hooks import TrackingContext
+    from anytune.provider import TrackingContext
 
 __all__ = ["LocalProvider"]
 

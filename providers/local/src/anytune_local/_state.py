@@ -51,7 +51,7 @@ HEARTBEAT_EVERY_S = 2.0
 
 def jobs_root() -> Path:
     """The folder holding one sub-folder per local job."""
-    from anytune._config import anytune_home
+    from anytune.provider import state_dir as anytune_home
 
     root = anytune_home() / "local"
     root.mkdir(parents=True, exist_ok=True)

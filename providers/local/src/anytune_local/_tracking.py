@@ -73,7 +73,7 @@ class LiveTracking:
 
     def metric(self, row: dict[str, Any]) -> None:
         """One metrics row, as ``metrics.jsonl`` holds it (and ``job.metrics()`` reads it)."""
-        from anytune._types import JobStatus, Metric
+        from anytune.provider import JobStatus, Metric
 
         fields = ("epoch", "train_loss", "valid_loss", "learning_rate", "token_accuracy")
         self.metrics.append(Metric(step=row["step"], extra=row.get("extra") or {},
@@ -82,7 +82,7 @@ class LiveTracking:
 
     def finish(self, status: str, *, result: dict[str, Any] | None = None, error: str | None = None) -> None:
         """End the runs with the job's status, trained tokens and cost (0: a local run)."""
-        from anytune._types import JobStatus
+        from anytune.provider import JobStatus
 
         final: dict[str, float] = {"cost_usd": 0.0}
         if self.params.get("estimate.cost_usd"):

@@ -39,7 +39,7 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
     from rich.console import Console
 
     from anytune import Hyperparameters, Job, LoRA
-    from anytune._config import anytune_home
+    from anytune.provider import state_dir as anytune_home
     from anytune_local._tiny import FORMAT_PATTERN, build_tiny_model, format_dataset, write_jsonl
 
     # Keep the output to what the user should read: no download-style progress bars.

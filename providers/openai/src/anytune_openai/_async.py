@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from anytune._errors import InvalidRequestError
-from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot, Metric
+from anytune.errors import InvalidRequestError
+from anytune.provider import Checkpoint, CreateRequest, JobEvent, JobSnapshot, Metric
 from anytune_openai._errors import translating
 from anytune_openai._mapping import (
     IDEMPOTENCY_METADATA_KEY,

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from anytune._chat import ChatReply
+from anytune.provider import ChatReply
 
 __all__ = ["base_of", "chat_params", "inference_price", "reply_from"]
 

@@ -12,8 +12,7 @@ import json
 import re
 from typing import Any
 
-from anytune._emulator_chat import BASE_REPLY, TunedAnswers, count_tokens, user_text
-from anytune.emulator import Answer
+from anytune.emulator import BASE_REPLY, Answer, TunedAnswers, count_tokens, user_text
 from anytune_openai import _catalog
 from anytune_openai._emulator_state import ApiError, State, new_id
 from anytune_openai._emulator_timeline import checkpoints

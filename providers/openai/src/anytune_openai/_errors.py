@@ -12,17 +12,17 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from anytune._errors import (
+from anytune.errors import (
     AnytuneError,
     AuthenticationError,
     PermissionDeniedError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
+    redact,
     retry_after_seconds,
     status_error_class,
 )
-from anytune._log import redact
 
 __all__ = ["map_error", "translating"]
 

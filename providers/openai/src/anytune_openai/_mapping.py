@@ -25,8 +25,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from anytune._errors import ConfigurationError, ProviderError, UnsupportedError, malformed_answer
-from anytune._types import (
+from anytune.errors import ConfigurationError, ProviderError, UnsupportedError, malformed_answer
+from anytune.provider import (
     Checkpoint,
     CreateRequest,
     JobError,

@@ -20,18 +20,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune._chat import ChatReply
-from anytune._errors import InvalidRequestError, MissingCredentialsError, NotFoundError
-from anytune._types import (
+from anytune.errors import InvalidRequestError, MissingCredentialsError, NotFoundError
+from anytune.provider import (
+    Capability,
+    ChatReply,
     Checkpoint,
     CreateRequest,
     Hyperparameters,
     JobEvent,
     JobSnapshot,
+    Limits,
     Metric,
     ModelInfo,
+    Provider,
 )
-from anytune.provider import Capability, Limits, Provider
 from anytune_openai import _catalog
 from anytune_openai._async import AsyncTwins
 from anytune_openai._chat import chat_params, inference_price, reply_from
@@ -52,7 +54,7 @@ from anytune_openai._mapping import (
 )
 
 if TYPE_CHECKING:
-    from anytune.tracking._hooks import TrackingContext
+    from anytune.provider import TrackingContext
     from anytune_openai._emulator import OpenAIEmulator
 
 __all__ = ["OpenAIProvider"]

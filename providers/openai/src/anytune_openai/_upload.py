@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import (
+from anytune.errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from anytune._errors import (
+from anytune.errors import (
     AnytuneError,
     ProviderConnectionError,
     ProviderError,

@@ -22,19 +22,22 @@ from typing import Any, ClassVar
 
 from anytune_local._provider import CREATE_OPTIONS as LOCAL_OPTIONS
 
-from anytune._errors import NotFoundError, UnsupportedError
-from anytune._types import (
+from anytune.errors import NotFoundError, UnsupportedError
+from anytune.provider import (
+    Capability,
     Checkpoint,
     CreateRequest,
+    Emulator,
     Hyperparameters,
     JobError,
     JobEvent,
     JobResult,
     JobSnapshot,
     JobStatus,
+    Limits,
     Metric,
+    Provider,
 )
-from anytune.provider import Capability, Emulator, Limits, Provider
 from anytune_ray import _logs, _storage
 from anytune_ray._client import PROVIDER, connect, translating
 from anytune_ray._submit import build_spec, check_options, entrypoint, runtime_env
@@ -182,7 +185,7 @@ class RayProvider(Provider):
             with translating():
                 _storage.put(path, dest)
             return dest
-        from anytune._config import anytune_home
+        from anytune.provider import state_dir as anytune_home
 
         staged = anytune_home() / "ray" / "files" / f"{digest}.jsonl"
         staged.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 from anytune_local._data import check_file
 
-from anytune._errors import ConfigurationError, NotFoundError, UnsupportedError
-from anytune._types import CreateRequest, Hyperparameters
+from anytune.errors import ConfigurationError, NotFoundError, UnsupportedError
+from anytune.provider import CreateRequest, Hyperparameters
 from anytune_ray import _storage
 from anytune_ray._client import PROVIDER
 

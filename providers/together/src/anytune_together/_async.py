@@ -12,8 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from anytune._errors import InvalidRequestError, ProviderError
-from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot, Metric
+from anytune.errors import InvalidRequestError, ProviderError
+from anytune.provider import Checkpoint, CreateRequest, JobEvent, JobSnapshot, Metric
 from anytune_together._create import (
     accepted_estimate,
     creating,

@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import UnsupportedError
-from anytune._types import ModelInfo
+from anytune.errors import UnsupportedError
+from anytune.provider import ModelInfo
 
 __all__ = [
     "band_for",

@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from anytune._chat import ChatReply
-from anytune._errors import UnsupportedError
+from anytune.errors import UnsupportedError
+from anytune.provider import ChatReply
 
 __all__ = ["chat_params", "check_serverless", "inference_price", "reply_from"]
 

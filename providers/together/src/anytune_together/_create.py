@@ -11,9 +11,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from anytune._errors import ConfigurationError, ProviderError
-from anytune._log import redact
-from anytune._types import CreateRequest, JobSnapshot
+from anytune.errors import ConfigurationError, ProviderError, redact
+from anytune.provider import CreateRequest, JobSnapshot
 from anytune_together import _catalog
 from anytune_together._errors import translating
 from anytune_together._mapping import as_dict, create_params
@@ -52,7 +51,7 @@ def with_lora_settings(params: dict[str, Any], limits: Any, model: str) -> dict[
         return params
     lora_training = getattr(limits, "lora_training", None)
     if lora_training is None:
-        from anytune._errors import UnsupportedError
+        from anytune.errors import UnsupportedError
 
         raise UnsupportedError("together", "lora", f"Together's limits for {model} list no LoRA "
                                "training; pass full=True for full fine-tuning")

@@ -16,7 +16,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import ConfigurationError, UnsupportedError
+from anytune.errors import ConfigurationError, UnsupportedError
 
 __all__ = ["checkpoint_kind", "download_weights", "extract_archive"]
 

@@ -13,8 +13,7 @@ import json
 import secrets
 from typing import Any
 
-from anytune._emulator_chat import BASE_REPLY, TunedAnswers, count_tokens, user_text
-from anytune.emulator import Answer, ApiError
+from anytune.emulator import BASE_REPLY, Answer, ApiError, TunedAnswers, count_tokens, user_text
 from anytune_together import _catalog
 from anytune_together._chat import _data
 from anytune_together._emulator_state import State

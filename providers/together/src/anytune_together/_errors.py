@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from anytune._errors import (
+from anytune.errors import (
     AnytuneError,
     AuthenticationError,
     DatasetError,
@@ -19,11 +19,11 @@ from anytune._errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
+    redact,
     retry_after_seconds,
     status_error_class,
 )
-from anytune._log import redact
-from anytune._types import Problem
+from anytune.provider import Problem
 
 __all__ = ["map_error", "translating"]
 

@@ -23,18 +23,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune._chat import ChatReply
-from anytune._errors import InvalidRequestError, MissingCredentialsError, NotFoundError, ProviderError
-from anytune._types import (
+from anytune.errors import InvalidRequestError, MissingCredentialsError, NotFoundError, ProviderError
+from anytune.provider import (
+    Capability,
+    ChatReply,
     Checkpoint,
     CreateRequest,
     Hyperparameters,
     JobEvent,
     JobSnapshot,
+    Limits,
     Metric,
     ModelInfo,
+    Provider,
 )
-from anytune.provider import Capability, Limits, Provider
 from anytune_together import _catalog
 from anytune_together._async import AsyncTwins
 from anytune_together._chat import chat_params, check_serverless, inference_price, reply_from
@@ -59,7 +61,7 @@ from anytune_together._mapping import (
 )
 
 if TYPE_CHECKING:
-    from anytune.tracking._hooks import TrackingContext
+    from anytune.provider import TrackingContext
     from anytune_together._emulator import TogetherEmulator
 
 __all__ = ["TogetherProvider"]

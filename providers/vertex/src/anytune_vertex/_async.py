@@ -22,8 +22,8 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from anytune._errors import ConflictError, InvalidRequestError
-from anytune._types import Checkpoint, CreateRequest, JobEvent, JobSnapshot
+from anytune.errors import ConflictError, InvalidRequestError
+from anytune.provider import Checkpoint, CreateRequest, JobEvent, JobSnapshot
 from anytune_vertex import _catalog, _rules
 from anytune_vertex._errors import translating
 from anytune_vertex._mapping import checkpoints_from, events_from, snapshot_from, tune_arguments

@@ -13,8 +13,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import UnsupportedError
-from anytune._types import ModelInfo
+from anytune.errors import UnsupportedError
+from anytune.provider import ModelInfo
 
 __all__ = [
     "adapter_sizes",

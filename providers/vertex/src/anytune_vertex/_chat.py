@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from anytune._chat import ChatReply
+from anytune.provider import ChatReply
 
 __all__ = ["generate_kwargs", "reply_from"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from anytune._errors import ConfigurationError, MissingCredentialsError
+from anytune.errors import ConfigurationError, MissingCredentialsError
 
 __all__ = [
     "ACCESS_TOKEN_ENV",

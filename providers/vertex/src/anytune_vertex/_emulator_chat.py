@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anytune._emulator_chat import BASE_REPLY, TunedAnswers, count_tokens, text_of
-from anytune.emulator import Answer
+from anytune.emulator import BASE_REPLY, Answer, TunedAnswers, count_tokens, text_of
 from anytune_vertex import _catalog
 from anytune_vertex._emulator_state import ApiError, State
 

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from anytune._errors import (
+from anytune.errors import (
     AnytuneError,
     AuthenticationError,
     MissingCredentialsError,
@@ -22,10 +22,10 @@ from anytune._errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
+    redact,
     retry_after_seconds,
     status_error_class,
 )
-from anytune._log import redact
 
 __all__ = ["SDK_ERRORS", "map_error", "translating"]
 

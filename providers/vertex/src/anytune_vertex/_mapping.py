@@ -30,8 +30,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from anytune._errors import ConfigurationError, UnsupportedError, malformed_answer
-from anytune._types import (
+from anytune.errors import ConfigurationError, UnsupportedError, malformed_answer
+from anytune.provider import (
     Checkpoint,
     CreateRequest,
     JobError,

@@ -26,10 +26,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from anytune._chat import ChatReply
-from anytune._errors import ConflictError, InvalidRequestError
-from anytune._types import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, ModelInfo
-from anytune.provider import Capability, Limits, Provider
+from anytune.errors import ConflictError, InvalidRequestError
+from anytune.provider import (
+    Capability,
+    ChatReply,
+    Checkpoint,
+    CreateRequest,
+    Hyperparameters,
+    JobEvent,
+    JobSnapshot,
+    Limits,
+    ModelInfo,
+    Provider,
+)
 from anytune_vertex import _catalog, _clients, _rules
 from anytune_vertex._async import AsyncTwins
 from anytune_vertex._errors import translating

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from anytune._errors import ProviderConnectionError, ProviderTimeoutError, RateLimitError, ServerError
-from anytune._types import JobSnapshot
+from anytune.errors import ProviderConnectionError, ProviderTimeoutError, RateLimitError, ServerError
+from anytune.provider import JobSnapshot
 from anytune_vertex._mapping import IDEMPOTENCY_LABEL, label_value
 
 __all__ = ["PAGE", "TRANSIENT", "attempts", "cancel_is_moot", "holds_key", "list_config", "newest_first",
