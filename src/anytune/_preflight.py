@@ -24,7 +24,7 @@ from anytune._types import Estimate, Hyperparameters, Problem
 from anytune.data._conversions import conversions, input_format
 from anytune.data._engine import ScanResult
 from anytune.data._plan import Plan, estimate_from, make_plan, run_scan
-from anytune.data._writers import TARGETS
+from anytune.data._writers import data_format
 from anytune.provider import Limits, Provider
 
 __all__ = [
@@ -280,14 +280,14 @@ def estimate(
 
 
 def convert(data: Any, *, to: str, output: str | os.PathLike[str] | None = None) -> ConversionReport:
-    """Write ``data`` in the ``to`` format (openai, together, vertex or alpaca).
+    """Write ``data`` in the ``to`` format: the core's ``openai`` or ``alpaca``, or one an
+    installed provider offers (``together``, ``vertex``, ...: ``anytune.data.data_formats()``).
 
     What the target cannot express is listed in ``losses`` (never dropped silently);
     records with errors are skipped and listed in ``errors``. Without ``output`` the
     converted records are returned in ``data``.
     """
-    if to not in TARGETS:
-        raise ConfigurationError(f"unknown target format {to!r}; expected one of {', '.join(TARGETS)}")
+    data_format(to)  # ConfigurationError naming the installed formats, before any work
     plan = Plan(None, None, "sft", Limits(), None, None)
     collected: list[bytes] = []
     out = Path(output) if output is not None else None

@@ -17,7 +17,10 @@ from anytune.provider import Provider
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-__all__ = ["GROUP", "available", "canonical", "create_provider", "installable", "provider_class", "refresh"]
+__all__ = [
+    "GROUP", "available", "canonical", "create_provider", "installable", "provider_class",
+    "provider_classes", "refresh",
+]
 
 GROUP = "anytune.providers"
 
@@ -65,6 +68,7 @@ def refresh() -> None:
     """Forget cached entry points and loaded classes (after installing a provider)."""
     _entry_points.cache_clear()
     _provider_class.cache_clear()
+    _registered.cache_clear()
     installable.cache_clear()
 
 
@@ -95,6 +99,34 @@ def _provider_class(name: str) -> type[Provider]:
             f"entry point {name!r} loads {cls.__name__} whose name is {cls.name!r}; they must match"
         )
     return cls
+
+
+@functools.cache
+def _registered() -> tuple[type[Provider], ...]:
+    found = []
+    for name in available():
+        try:
+            found.append(_provider_class(name))
+        except Exception:  # a broken plugin fails when it is used by name, not here
+            continue
+    return tuple(found)
+
+
+def provider_classes() -> list[type[Provider]]:
+    """Every provider class this process knows, for the hooks the core gathers from all
+    of them (data formats, secret shapes, loggers): the registered ones in name order
+    (their modules imported on the first call), then any other ``Provider`` subclass
+    defined in this process (by a script or a test)."""
+    found = list(_registered())
+    seen = set(found)
+    todo = list(Provider.__subclasses__())
+    while todo:
+        cls = todo.pop(0)
+        todo.extend(cls.__subclasses__())
+        if cls not in seen:
+            seen.add(cls)
+            found.append(cls)
+    return found
 
 
 def create_provider(name: str, **settings: Any) -> Provider:

@@ -21,16 +21,15 @@ methods alone; one with a native async client overrides the twins.
 from __future__ import annotations
 
 import builtins
-import enum
-import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from anytune._chat import ChatReply
 from anytune._errors import UnsupportedError
+from anytune._provider_async import ThreadedTwins
+from anytune._provider_types import OPERATION_CAPABILITY, Capability, Emulator, Limits
 from anytune._types import (
     Checkpoint,
     CreateRequest,
@@ -49,6 +48,7 @@ from anytune._types import (
 if TYPE_CHECKING:
     from anytune._config import anytune_home as state_dir
     from anytune._serve import ServeCommand, vllm_command
+    from anytune.data._writers import DataFormat
     from anytune.tracking._hooks import TrackingContext
 
 __all__ = [
@@ -94,75 +94,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'anytune.provider' has no attribute {name!r}")
 
 
-T = TypeVar("T")
-
-
-class Capability(enum.Flag):
-    """What a provider can do. The core checks these before calling, so an unsupported
-    operation raises :class:`UnsupportedError` naming the provider and the operation."""
-
-    NONE = 0
-    SFT = enum.auto()
-    DPO = enum.auto()
-    LORA = enum.auto()
-    FULL = enum.auto()
-    VALIDATION_FILE = enum.auto()
-    LIST = enum.auto()
-    CANCEL = enum.auto()
-    EVENTS = enum.auto()
-    METRICS = enum.auto()
-    CHECKPOINTS = enum.auto()
-    RESUME = enum.auto()
-
-
-#: The capability an operation needs, for the checks in :meth:`Provider.require`.
-OPERATION_CAPABILITY: Mapping[str, Capability] = {
-    "sft": Capability.SFT,
-    "dpo": Capability.DPO,
-    "lora": Capability.LORA,
-    "full": Capability.FULL,
-    "validation_file": Capability.VALIDATION_FILE,
-    "list": Capability.LIST,
-    "cancel": Capability.CANCEL,
-    "events": Capability.EVENTS,
-    "metrics": Capability.METRICS,
-    "checkpoints": Capability.CHECKPOINTS,
-    "resume": Capability.RESUME,
-}
-
-
-@runtime_checkable
-class Emulator(Protocol):
-    """A local stand-in for a provider's API (``anytune sandbox``, conformance tests).
-
-    ``start`` binds 127.0.0.1 and serves in a background thread; afterwards ``env``
-    holds the variables a client needs (e.g. ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``)."""
-
-    env: dict[str, str]
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Dataset rules a provider enforces, used by preflight validation.
-
-    ``source`` says where each number comes from (vendor documentation or spec)."""
-
-    min_examples: int = 1
-    max_examples: int | None = None
-    max_file_bytes: int | None = None
-    max_tokens_per_example: int | None = None
-    data_format: str = "openai"
-    source: str = ""
-    #: Whether the model can be trained on tool definitions, tool calls and tool
-    #: results; ``False`` makes every example that has them an error.
-    tools: bool = True
-
-
-class Provider:
+class Provider(ThreadedTwins):
     """Base class of every provider. Subclasses set the class variables and override
     the network methods they support; the defaults raise :class:`UnsupportedError`."""
 
@@ -185,6 +117,30 @@ class Provider:
     #: tokens, a W&B key): the core redacts those values from every log record that
     #: passes through anytune's handler (the vendor SDKs' own included) and from errors.
     secret_names: ClassVar[frozenset[str]] = frozenset({"api_key"})
+
+    # --- the vendor's knowledge: the core keeps no vendor table --------------------------
+    #: Regular expressions of the vendor's credential shapes (``r"\b(sk-)[A-Za-z0-9_\-*]{4,}"``),
+    #: redacted from every log record and error even when this process never held the key
+    #: (a vendor echoes a refused key back). Group 1, if any, is kept: ``sk-[REDACTED]``.
+    secret_patterns: ClassVar[tuple[str, ...]] = ()
+    #: Headers and request-body fields through which the vendor's SDK sends credentials
+    #: (``"x-goog-api-key"``, ``"wandb_key"``), redacted from the SDK's debug log; the core
+    #: knows the generic ones (``authorization``, ``api_key``, ``client_secret``, ...).
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: Loggers of the vendor's SDK and of the HTTP library it uses (``"openai"``,
+    #: ``"httpx"``): ``ANYTUNE_LOG`` routes them through anytune's redacting handler.
+    loggers: ClassVar[tuple[str, ...]] = ()
+    #: Upload formats this provider adds (:class:`anytune.data.DataFormat`): its
+    #: ``Limits.data_format`` may name one, and ``anytune convert --to NAME`` writes it.
+    #: The core's own are ``openai`` and ``alpaca``.
+    data_formats: ClassVar[tuple[DataFormat, ...]] = ()
+
+    @classmethod
+    def quickstart(cls) -> dict[str, Any]:
+        """``anytune quickstart --provider NAME``: a short real run that shows this provider
+        working, progress on stderr; returns the summary ``--json`` prints. The default
+        raises :class:`UnsupportedError`: a provider that offers one overrides it."""
+        raise UnsupportedError(cls.name, "quickstart")
 
     def __init__(self, **settings: Any) -> None:
         unknown = set(settings) - set(self.settings)
@@ -428,71 +384,6 @@ class Provider:
 
     def close(self) -> None:
         """Release clients and connections."""
-
-    # --- network: async twins -------------------------------------------------------------
-    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        import asyncio  # lazily: asyncio is a large import that sync users never need
-
-        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
-
-    async def aupload(self, path: Path, *, purpose: str) -> str:
-        """Async twin of :meth:`upload`."""
-        return await self._in_thread(self.upload, path, purpose=purpose)
-
-    async def acreate(self, request: CreateRequest) -> JobSnapshot:
-        """Async twin of :meth:`create`."""
-        return await self._in_thread(self.create, request)
-
-    async def aget(self, job_id: str) -> JobSnapshot:
-        """Async twin of :meth:`get`."""
-        return await self._in_thread(self.get, job_id)
-
-    async def alist(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
-        """Async twin of :meth:`list`."""
-        return await self._in_thread(self.list, limit=limit)
-
-    async def acancel(self, job_id: str) -> JobSnapshot:
-        """Async twin of :meth:`cancel`."""
-        return await self._in_thread(self.cancel, job_id)
-
-    async def aevents(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
-        """Async twin of :meth:`events`."""
-        return await self._in_thread(self.events, job_id, limit=limit)
-
-    async def ametrics(self, job_id: str) -> builtins.list[Metric]:
-        """Async twin of :meth:`metrics`."""
-        return await self._in_thread(self.metrics, job_id)
-
-    async def acheckpoints(self, job_id: str) -> builtins.list[Checkpoint]:
-        """Async twin of :meth:`checkpoints`."""
-        return await self._in_thread(self.checkpoints, job_id)
-
-    async def adownload(self, job_id: str, output_dir: Path) -> Path:
-        """Async twin of :meth:`download`."""
-        return await self._in_thread(self.download, job_id, output_dir)
-
-    async def aexport_merged(self, job_id: str, output_dir: Path) -> Path:
-        """Async twin of :meth:`export_merged`."""
-        return await self._in_thread(self.export_merged, job_id, output_dir)
-
-    async def afind_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
-        """Async twin of :meth:`find_by_idempotency_key`."""
-        return await self._in_thread(self.find_by_idempotency_key, key, limit=limit)
-
-    async def aupload_exists(self, file_ref: str) -> bool:
-        """Async twin of :meth:`upload_exists`."""
-        return await self._in_thread(self.upload_exists, file_ref)
-
-    async def achat(
-        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
-        **params: Any,
-    ) -> ChatReply:
-        """Async twin of :meth:`chat`."""
-        return await self._in_thread(self.chat, model, messages, base_model=base_model, **params)
-
-    async def aclose(self) -> None:
-        """Async twin of :meth:`close`."""
-        self.close()
 
 
 def hyperparameters_or_default(hp: Hyperparameters | None) -> Hyperparameters:

@@ -10,19 +10,34 @@ from anytune.data._formats import FORMATS, detect_format, parse_record
 from anytune.data._readers import iter_items
 from anytune.data._records import ROLES, Example, Message, ToolCall
 from anytune.data._tokens import TokenCounter, make_counter
-from anytune.data._writers import TARGETS, write_example
+from anytune.data._writers import (
+    CORE_FORMATS,
+    DataFormat,
+    Issues,
+    data_format,
+    data_formats,
+    not_expressible,
+    openai_messages,
+    write_example,
+)
 
 __all__ = [
+    "CORE_FORMATS",
     "FORMATS",
     "ROLES",
-    "TARGETS",
+    "DataFormat",
     "Example",
+    "Issues",
     "Message",
     "TokenCounter",
     "ToolCall",
+    "data_format",
+    "data_formats",
     "detect_format",
     "iter_items",
     "make_counter",
+    "not_expressible",
+    "openai_messages",
     "parse_record",
     "write_example",
 ]

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from anytune._errors import ConfigurationError, DatasetError
 from anytune._types import Estimate, Hyperparameters, Problem
 from anytune.data._engine import ScanConfig, ScanResult, scan
-from anytune.data._writers import TARGETS
+from anytune.data._writers import data_format
 from anytune.provider import Limits, Provider
 
 __all__ = [
@@ -77,7 +77,7 @@ def make_plan(
             f"it accepts {sorted(p.create_options)}"
         )
     limits = p.limits(model, method)
-    target = limits.data_format if limits.data_format in TARGETS else None
+    target = data_format(limits.data_format).name  # the provider's own format, or the core's
     return Plan(p, model, method, limits, p.tokenizer(model), target, dict(options or {}))
 
 

@@ -1,43 +1,72 @@
-"""Writing canonical examples in each upload format, reporting what cannot be expressed.
+"""Upload formats: writing canonical examples in each one, reporting what cannot be expressed.
 
 A writer never drops trainable content silently: what the target cannot carry is an
 issue with code ``not_expressible`` (severity ``error`` when it changes what is trained,
 ``warning`` for metadata). Source keys outside every format were already reported by
 the readers as ``unknown_key`` warnings.
 
-Targets and their sources:
-- ``openai``: [OAI-CHAT] / [OAI-PREF] (see ``_openai_format``).
-- ``together``: [TOGETHER-DATA] https://docs.together.ai/docs/fine-tuning/data-preparation
-  (conversational ``messages`` with system/user/assistant roles, alternating after an
-  optional system turn; preference as ``input``/``preferred_output``/``non_preferred_output``)
-  and [TOGETHER-FC] https://docs.together.ai/docs/fine-tuning-function-calling (a
-  ``tools`` list per line, assistant ``tool_calls`` and ``tool`` results in OpenAI's shape;
-  the together SDK's constants list ``tools`` and the ``tool`` role too). Which models
-  accept tools is the provider's ``Limits.tools``. Per-message weights, message names and
-  images are not documented there, so they are reported.
-- ``vertex``: [GEMINI] (see ``_formats``).
+The core knows no vendor's format but the two every trainer reads; a provider adds its
+own through ``Provider.data_formats`` (Together's and Vertex's writers live in their
+provider packages), and :func:`data_format` finds them by name for preflight, conversion
+before upload and ``anytune convert --to``. The core's formats and their sources:
+- ``openai``: [OAI-CHAT] / [OAI-PREF] (see ``_openai_format``); the default upload format.
 - ``alpaca``: [ALPACA]; preference as LLaMA-Factory's ``instruction``/``input``/``chosen``/``rejected``.
 """
 
+
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from anytune._errors import ConfigurationError
 from anytune.data._openai_format import Issues
 from anytune.data._records import Example, Message
 
-__all__ = ["TARGETS", "write_example"]
+__all__ = [
+    "CORE_FORMATS",
+    "DataFormat",
+    "Issues",
+    "data_format",
+    "data_formats",
+    "not_expressible",
+    "openai_messages",
+    "write_example",
+]
 
-TARGETS = ("openai", "together", "vertex", "alpaca")
+
+@dataclass(frozen=True)
+class DataFormat:
+    """An upload format: how one canonical :class:`~anytune.data.Example` is written as
+    one JSONL record. A provider offers its own through ``Provider.data_formats``.
+
+    ``write(example, issues)`` returns the record and appends to ``issues`` what the
+    format cannot carry (see :func:`not_expressible`) and any rule of the format the
+    example breaks, as ``(code, where, message, "error" | "warning")``. It gets chat and
+    preference examples, and plain-text ones (``example.kind == "text"``) only when
+    ``text`` is true; otherwise those are reported as not expressible."""
+
+    name: str
+    write: Callable[[Example, Issues], dict[str, Any]]
+    text: bool = False
+    #: Where the format is documented (a URL and the date it was read).
+    source: str = ""
 
 
-def _lost(issues: Issues, where: str | None, target: str, what: str, severity: str = "error") -> None:
+def not_expressible(
+    issues: Issues, where: str | None, target: str, what: str, severity: str = "error"
+) -> None:
+    """Report that format ``target`` cannot carry ``what`` (at ``where``): an ``error``
+    when it changes what is trained, a ``warning`` for metadata. Never drop it silently."""
     issues.append(("not_expressible", where, f"{target} cannot express {what}", severity))
 
 
+
 # --- openai ------------------------------------------------------------------------
-def _openai_messages(msgs: list[Message], counter: list[int]) -> list[dict[str, Any]]:
+def openai_messages(msgs: list[Message], counter: list[int]) -> list[dict[str, Any]]:
+    """``msgs`` in OpenAI's chat shape (several vendors share it): tool calls without an
+    id are numbered through ``counter`` (``[0]`` per record), tool results get their call's id."""
     out: list[dict[str, Any]] = []
     pending: list[str] = []  # call ids not yet answered, for tool turns without an id
     for m in msgs:
@@ -111,190 +140,19 @@ def _openai(ex: Example, issues: Issues) -> dict[str, Any]:
     counter = [0]
     _openai_rules(ex, issues)
     if ex.kind == "preference":
-        inp: dict[str, Any] = {"messages": _openai_messages(ex.messages, counter)}
+        inp: dict[str, Any] = {"messages": openai_messages(ex.messages, counter)}
         if ex.tools:
             inp["tools"] = ex.tools
         return {
             "input": inp,
-            "preferred_output": _openai_messages(ex.chosen or [], counter),
-            "non_preferred_output": _openai_messages(ex.rejected or [], counter),
+            "preferred_output": openai_messages(ex.chosen or [], counter),
+            "non_preferred_output": openai_messages(ex.rejected or [], counter),
         }
-    rec: dict[str, Any] = {"messages": _openai_messages(ex.messages, counter)}
+    rec: dict[str, Any] = {"messages": openai_messages(ex.messages, counter)}
     if ex.tools:
         rec["tools"] = ex.tools
     if ex.parallel_tool_calls is not None:
         rec["parallel_tool_calls"] = ex.parallel_tool_calls
-    return rec
-
-
-# --- together ----------------------------------------------------------------------
-# [TOGETHER-DATA] / [TOGETHER-FC]: the roles that may follow each role. Tool results
-# come right after an assistant turn with tool calls, and lead back to the assistant.
-def _together_next(prev: dict[str, Any] | None) -> tuple[str, ...]:
-    if prev is None:
-        return ("system", "user")
-    role = prev["role"]
-    if role == "assistant":
-        return ("tool",) if prev.get("tool_calls") else ("user",)
-    return {"system": ("user",), "user": ("assistant",), "tool": ("tool", "assistant")}.get(role, ("user",))
-
-
-def _together_messages(
-    msgs: list[Message], issues: Issues, check_order: bool, counter: list[int]
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    # Tool calls and results in OpenAI's shape, as [TOGETHER-FC] documents them.
-    for m, d in zip(msgs, _openai_messages(msgs, counter), strict=True):
-        if m.images:
-            _lost(issues, m.path, "together", "images in a conversation")
-            d["content"] = m.content or ""
-        # Per-message weights (0 or 1, any role) are written through: Together's SDK
-        # checks them on every role (together 1.5.17 utils/files.py:143-156).
-        if m.name:
-            _lost(issues, f"{m.path}.name", "together", "message names", "warning")
-            d.pop("name", None)
-        prev = out[-1] if out else None
-        allowed = _together_next(prev)
-        if check_order and m.role not in allowed:
-            # System then assistant, with no user turn (a cookbook file has it), passes
-            # Together's SDK check, which only refuses a role repeated (together 1.5.17
-            # utils/files.py:165-171): a warning. Other orders stay errors.
-            lenient = prev is not None and prev["role"] == "system" and m.role == "assistant"
-            issues.append(
-                (
-                    "role_order",
-                    f"{m.path}.role",
-                    "together needs an optional system turn, then user and assistant alternating "
-                    f"(tool results right after the assistant's tool calls); got {m.role} where "
-                    f"{' or '.join(allowed)} belongs",
-                    "warning" if lenient else "error",
-                )
-            )
-        out.append(d)
-    return out
-
-
-def _together_preference(ex: Example, issues: Issues) -> None:
-    """[TOGETHER-PREF] Together's check of preference records (together-python
-    ``src/together/utils/files.py`` ``validate_preference_openai``; the installed 1.5.17
-    wheel's ``utils/files.py:209-226``): the prompt must not end with an assistant turn,
-    and each output is exactly one assistant message."""
-    if ex.messages and ex.messages[-1].role == "assistant":
-        issues.append(
-            (
-                "role_order",
-                ex.messages[-1].path,
-                "together needs the prompt to end with a user turn, not an assistant turn",
-                "error",
-            )
-        )
-    for side in (ex.chosen or [], ex.rejected or []):
-        if len(side) > 1:
-            where = side[1].path.split("[", 1)[0] if "[" in side[1].path else side[1].path
-            issues.append(
-                (
-                    "invalid_preference",
-                    where,
-                    f"together needs exactly one assistant message in {where}, got {len(side)}",
-                    "error",
-                )
-            )
-
-
-def _together(ex: Example, issues: Issues) -> dict[str, Any]:
-    counter = [0]
-    if ex.kind == "preference":
-        _together_preference(ex, issues)
-        inp: dict[str, Any] = {"messages": _together_messages(ex.messages, issues, False, counter)}
-        if ex.tools:
-            inp["tools"] = ex.tools
-        return {
-            "input": inp,
-            "preferred_output": _together_messages(ex.chosen or [], issues, False, counter),
-            "non_preferred_output": _together_messages(ex.rejected or [], issues, False, counter),
-        }
-    rec: dict[str, Any] = {"messages": _together_messages(ex.messages, issues, True, counter)}
-    if ex.tools:
-        rec["tools"] = ex.tools
-    return rec
-
-
-# --- vertex (Gemini) ---------------------------------------------------------------
-def _gemini_parts(m: Message, issues: Issues) -> list[dict[str, Any]]:
-    if m.images:
-        _lost(issues, m.path, "vertex", "image URLs (Gemini tuning reads images from gs:// fileData only)")
-    if m.weight == 0 and m.role == "assistant":
-        _lost(issues, f"{m.path}.weight", "vertex", "a weight of 0 (every model turn is trained)")
-    elif m.weight == 1 and m.role != "assistant":
-        what = f"a weight of 1 on a {m.role} turn (only model turns are trained)"
-        _lost(issues, f"{m.path}.weight", "vertex", what)
-    if m.name:
-        _lost(issues, f"{m.path}.name", "vertex", "message names", "warning")
-    parts: list[dict[str, Any]] = []
-    if m.content:
-        parts.append({"text": m.content})
-    for c in m.tool_calls or ():
-        try:
-            args = json.loads(c.arguments)
-        except ValueError:
-            args = {}
-        parts.append(
-            {"functionCall": {"name": c.name, "args": args if isinstance(args, dict) else {"value": args}}}
-        )
-    return parts or [{"text": ""}]
-
-
-def _gemini_contents(msgs: list[Message], issues: Issues, call_names: list[str]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for m in msgs:
-        if m.role == "system":
-            _lost(issues, m.path, "vertex", "a system message after the first turn")
-            continue
-        if m.role == "tool":
-            try:
-                response = json.loads(m.content or "{}")
-            except ValueError:
-                response = None
-            if not isinstance(response, dict):
-                response = {"content": m.content or ""}
-            name = m.name or (call_names.pop(0) if call_names else "function")
-            out.append(
-                {"role": "user", "parts": [{"functionResponse": {"name": name, "response": response}}]}
-            )
-            continue
-        call_names.extend(c.name for c in m.tool_calls or ())
-        out.append({"role": "model" if m.role == "assistant" else "user", "parts": _gemini_parts(m, issues)})
-    return out
-
-
-def _vertex(ex: Example, issues: Issues) -> dict[str, Any]:
-    rec: dict[str, Any] = {}
-    msgs = ex.messages
-    if msgs and msgs[0].role == "system":
-        rec["systemInstruction"] = {"role": "system", "parts": [{"text": msgs[0].content or ""}]}
-        msgs = msgs[1:]
-    names: list[str] = []
-    rec["contents"] = _gemini_contents(msgs, issues, names)
-    if ex.tools:
-        rec["tools"] = [{"functionDeclarations": [t.get("function", t) for t in ex.tools]}]
-    if ex.kind == "preference":
-        # [GEMINI] preference tuning: "multi-turn text data that needs to end with a user turn".
-        if ex.messages and ex.messages[-1].role != "user":
-            issues.append(
-                (
-                    "role_order",
-                    ex.messages[-1].path,
-                    "vertex needs the prompt to end with a user turn",
-                    "error",
-                )
-            )
-        rec["completions"] = [
-            {
-                "score": score,
-                "completion": {"role": "model", "parts": [p for m in side for p in _gemini_parts(m, issues)]},
-            }
-            for score, side in ((1, ex.chosen or []), (0, ex.rejected or []))
-        ]
     return rec
 
 
@@ -303,16 +161,16 @@ def _alpaca(ex: Example, issues: Issues) -> dict[str, Any]:
     msgs = ex.messages
     for m in msgs:
         if m.role == "system":
-            _lost(issues, m.path, "alpaca", "a system message")
+            not_expressible(issues, m.path, "alpaca", "a system message")
         if m.role == "tool" or m.tool_calls:
-            _lost(issues, m.path, "alpaca", "tool calls or tool results")
+            not_expressible(issues, m.path, "alpaca", "tool calls or tool results")
     if ex.tools:
-        _lost(issues, "tools", "alpaca", "tool definitions")
+        not_expressible(issues, "tools", "alpaca", "tool definitions")
     users = [m for m in msgs if m.role == "user"]
     instruction = users[0].content or "" if users else ""
     if ex.kind == "preference":
         if len(users) > 1:
-            _lost(issues, users[1].path, "alpaca", "a multi-turn prompt")
+            not_expressible(issues, users[1].path, "alpaca", "a multi-turn prompt")
         return {
             "instruction": instruction,
             "input": "",
@@ -322,24 +180,58 @@ def _alpaca(ex: Example, issues: Issues) -> dict[str, Any]:
     replies = [m for m in msgs if m.role == "assistant"]
     if len(users) > 1 or len(replies) > 1:
         extra = (users[1:] + replies[1:])[0]
-        _lost(issues, extra.path, "alpaca", "more than one instruction and response")
+        not_expressible(issues, extra.path, "alpaca", "more than one instruction and response")
     return {"instruction": instruction, "input": "", "output": replies[0].content or "" if replies else ""}
 
 
-_WRITERS = {"openai": _openai, "together": _together, "vertex": _vertex, "alpaca": _alpaca}
+CORE_FORMATS = (
+    DataFormat("openai", _openai, source="[OAI-CHAT] / [OAI-PREF]"),
+    DataFormat("alpaca", _alpaca, source="[ALPACA]"),
+)
+#: Formats resolved by :func:`data_format`, for :func:`write_example`'s per-record
+#: lookup (forked preflight workers inherit it).
+_resolved: dict[str, DataFormat] = {f.name: f for f in CORE_FORMATS}
+
+
+def data_formats() -> dict[str, DataFormat]:
+    """Every upload format by name: the core's (``openai``, ``alpaca``), then each
+    provider's ``Provider.data_formats`` (importing the registered providers' modules).
+    A core name cannot be taken; between providers, the first in name order wins (and
+    :func:`data_format` refuses the ambiguous name)."""
+    from anytune._registry import provider_classes
+
+    found = {f.name: f for f in CORE_FORMATS}
+    for cls in provider_classes():
+        for fmt in cls.data_formats:
+            found.setdefault(fmt.name, fmt)
+    return found
+
+
+def data_format(name: str) -> DataFormat:
+    """The upload format called ``name``; :class:`ConfigurationError` listing the known
+    ones when no core format or provider offers it, or when two providers offer
+    different formats under that name."""
+    core = {f.name: f for f in CORE_FORMATS}
+    if name in core:  # no provider module needs importing for these
+        return core[name]
+    from anytune._registry import provider_classes
+
+    offers = {cls: fmt for cls in provider_classes() for fmt in cls.data_formats if fmt.name == name}
+    distinct = set(offers.values())
+    if len(distinct) > 1:
+        who = ", ".join(sorted({c.name or c.__name__ for c in offers}))
+        raise ConfigurationError(f"data format {name!r} is offered differently by providers {who}")
+    if not distinct:
+        known = ", ".join(data_formats())
+        raise ConfigurationError(f"unknown target format {name!r}; the installed formats are {known}")
+    _resolved[name] = fmt = distinct.pop()
+    return fmt
 
 
 def write_example(ex: Example, target: str, issues: Issues) -> dict[str, Any]:
-    """``ex`` as a record of ``target`` format; losses go to ``issues``."""
-    try:
-        writer = _WRITERS[target]
-    except KeyError:
-        raise ValueError(f"unknown target format {target!r}; expected one of {', '.join(TARGETS)}") from None
-    if ex.kind == "text":
-        # [TOGETHER-TEXT] Together's generic format, one {"text": ...} per line (together
-        # 1.5.17 constants.py:46, DatasetFormat.GENERAL); no other target has plain text.
-        if target == "together":
-            return {"text": ex.text or ""}
-        _lost(issues, "text", target, "plain-text records (Together's {\"text\"} format)")
+    """``ex`` as a record of format ``target``; losses go to ``issues``."""
+    fmt = _resolved.get(target) or data_format(target)
+    if ex.kind == "text" and not fmt.text:
+        not_expressible(issues, "text", target, "plain-text records")
         return {}
-    return writer(ex, issues)
+    return fmt.write(ex, issues)

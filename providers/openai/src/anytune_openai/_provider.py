@@ -86,6 +86,11 @@ class OpenAIProvider(AsyncTwins, Provider):
 
     #: Files above this size go through the Uploads API (OpenAI's Files API limit).
     closed_catalog: ClassVar[bool] = True
+    #: Key shapes redacted even when unknown to this process: ``sk-`` keys (``sk-proj-``,
+    #: and the masked ``sk-abc***xyz`` OpenAI echoes in a 401) and ``sess-`` session keys.
+    #: (Carried over from the core's former table; the SDK logs through ``openai``/httpx.)
+    secret_patterns: ClassVar[tuple[str, ...]] = (r"\b(sk-|sess-)[A-Za-z0-9_\-\*]{4,}",)
+    loggers: ClassVar[tuple[str, ...]] = ("openai", "httpx", "httpcore")
     upload_threshold_bytes: int = _catalog.catalog_data()["files_api_max_bytes"]
     #: Size of each Uploads API part (OpenAI's maximum part size).
     upload_part_bytes: int = _catalog.catalog_data()["upload_part_bytes"]

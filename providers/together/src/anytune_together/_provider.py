@@ -50,6 +50,7 @@ from anytune_together._create import (
     with_lora_settings,
 )
 from anytune_together._errors import translating
+from anytune_together._format import TOGETHER_FORMAT
 from anytune_together._mapping import (
     CREATE_OPTIONS,
     TAG_METADATA_KEY,
@@ -98,6 +99,12 @@ class TogetherProvider(AsyncTwins, Provider):
     create_options: ClassVar[frozenset[str]] = CREATE_OPTIONS
     closed_catalog: ClassVar[bool] = True
     secret_names: ClassVar[frozenset[str]] = frozenset({"api_key", "wandb_api_key"})
+    #: ``tgp_v1_`` keys; the SDK sends the W&B key as ``wandb_key`` and logs request bodies
+    #: through ``together`` and httpx at debug (together 3.1.1 ``_utils/_logs.py``).
+    secret_patterns: ClassVar[tuple[str, ...]] = (r"\b(tgp_v1_)[A-Za-z0-9_\-\*]{4,}",)
+    secret_fields: ClassVar[tuple[str, ...]] = ("wandb_key",)
+    loggers: ClassVar[tuple[str, ...]] = ("together", "httpx", "httpcore")
+    data_formats = (TOGETHER_FORMAT,)  # "together", written by _format.py
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)

@@ -42,6 +42,7 @@ from anytune.provider import (
 from anytune_vertex import _catalog, _clients, _rules
 from anytune_vertex._async import AsyncTwins
 from anytune_vertex._errors import translating
+from anytune_vertex._format import VERTEX_FORMAT
 from anytune_vertex._mapping import adapter_size, checkpoints_from, events_from, snapshot_from, tune_arguments
 
 if TYPE_CHECKING:
@@ -87,6 +88,11 @@ class VertexProvider(AsyncTwins, Provider):
     #: No listing API exists (``fetch_catalog`` stays ``None``), but the packaged table is
     #: Google's whole list of tunable models: anything else deserves a warning.
     closed_catalog: ClassVar[bool] = True
+    #: google-genai sends an API key as ``x-goog-api-key`` (``_api_client.py``) and logs
+    #: through ``google_genai``; Cloud Storage and google-auth log under ``google`` and urllib3.
+    secret_fields: ClassVar[tuple[str, ...]] = ("x-goog-api-key",)
+    loggers: ClassVar[tuple[str, ...]] = ("google_genai", "google", "httpx", "httpcore", "urllib3")
+    data_formats = (VERTEX_FORMAT,)  # "vertex" (Gemini contents), written by _format.py
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
