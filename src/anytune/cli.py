@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from anytune._cli_render import console, esc, print_events, print_job, print_jobs
-from anytune._errors import AnytuneError, ConfigurationError, UnsupportedError
+from anytune._errors import AnytuneError, ConfigurationError
 
 app = typer.Typer(
     name="anytune",
@@ -196,7 +196,8 @@ def estimate(
 @app.command()
 def convert(
     file: Path,
-    to: Annotated[str, typer.Option("--to", help="openai, together, vertex or alpaca.")],
+    to: Annotated[str, typer.Option(
+        "--to", help="openai or alpaca, or a provider's format (together, vertex, ...).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
     as_json: JsonOpt = False,
 ) -> None:
@@ -344,73 +345,12 @@ def plot(
     _run(as_json, body, lambda doc: console().print(f"wrote {esc(doc['output'])} ({doc['points']} points)"))
 
 
-@app.command()
-def sandbox(
-    provider: str,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
-    job_seconds: Annotated[float, typer.Option("--job-seconds", help="Wall time of a job.")] = 30.0,
-    faults: Annotated[str, typer.Option(help="OPERATION:KIND[:COUNT],...")] = "",
-    api_key: Annotated[str | None, typer.Option("--api-key", help="Answer 401 to any other key.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Run a local emulator of a provider's API until Ctrl-C."""
-    import signal
-    import threading
-
-    from anytune import _registry
-
-    stop = threading.Event()
-
-    def body() -> tuple[Any, int]:
-        from anytune._checks import check_options
-
-        check_options({"port": port, "job_seconds": job_seconds})
-        emu = _registry.provider_class(provider).emulator(
-            port=port, job_seconds=job_seconds, faults=faults, api_key=api_key)
-        emu.start()
-        if as_json:
-            _emit({"provider": provider, "env": emu.env})
-        else:
-            for key, value in emu.env.items():
-                print(f"export {key}={value}")
-        sys.stdout.flush()
-        # SIGTERM as well as Ctrl-C: a sandbox started in the background of a script
-        # ignores SIGINT (shells do that to background jobs), so `kill` must stop it.
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-        finally:
-            emu.stop()
-        return None, 0
-
-    _run(as_json, body, lambda doc: None)
-
-
-@app.command()
-def quickstart(as_json: JsonOpt = False) -> None:
-    """A real LoRA fine-tune of a tiny local model on CPU, in under two minutes."""
-    from anytune import _registry
-
-    def body() -> tuple[Any, int]:
-        if "local" not in _registry.available():
-            raise ConfigurationError("quickstart needs the local provider: pip install anytune-local")
-        run = getattr(_registry.provider_class("local"), "quickstart", None)
-        if run is None:
-            raise UnsupportedError("local", "quickstart")
-        result = run()
-        return (result if isinstance(result, dict) else {"result": str(result)}), 0
-
-    _run(as_json, body, lambda doc: None)
-
-
 # Commands kept in their own modules register themselves on `app` when imported.
 from anytune import (  # noqa: E402
     _cli_doctor,  # noqa: F401
     _cli_eval,  # noqa: F401
     _cli_models,  # noqa: F401
+    _cli_sandbox,  # noqa: F401  (registers sandbox and quickstart)
     _cli_serve,  # noqa: F401
     _cli_sync,  # noqa: F401
 )
