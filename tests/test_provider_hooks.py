@@ -180,6 +180,18 @@ def test_a_providers_key_shapes_fields_and_loggers_come_from_the_provider(
     assert without.stdout.strip() == "Incorrect key acme_live_Zz9Yy8Xx7Ww6"
 
 
+def test_a_malformed_key_shape_from_a_provider_does_not_break_redaction() -> None:
+    from anytune.errors import redact
+    from anytune.provider import Provider
+
+    class Sloppy(Provider):
+        name = "sloppy"
+        secret_patterns = ("(unclosed", r"\b(slp_)[a-z0-9]{6,}")
+
+    assert redact("keys slp_abcdef123 and Authorization: Bearer tok-123456789") == (
+        "keys slp_[REDACTED] and Authorization: [REDACTED]")
+
+
 # --- quickstart -------------------------------------------------------------------------
 def test_quickstart_runs_the_named_providers_hook(acme: Path) -> None:
     assert cli("quickstart", "--provider", "acme") == (0, {"provider": "acme", "ran": True})

@@ -24,7 +24,7 @@ import os
 import re
 import threading
 
-__all__ = ["RedactingFilter", "logger", "redact", "remember_secret", "setup_logging"]
+__all__ = ["RedactingFilter", "logger", "note_providers", "redact", "remember_secret", "setup_logging"]
 
 logger = logging.getLogger("anytune")
 
@@ -52,8 +52,17 @@ def _compile(
         # secret fields of request bodies as SDKs log them (a dict repr or JSON), e.g.
         # "Request options: {... 'json_data': {'wandb_key': ...}}"
         re.compile(rf"""(?i)(['"](?:{body})['"]\s*:\s*['"])[^'"]+"""),
-        *(re.compile(shape) for shape in dict.fromkeys(shapes)),
+        *filter(None, (_shape(s) for s in dict.fromkeys(shapes))),
     ]
+
+
+def _shape(pattern: str) -> re.Pattern[str] | None:
+    # A provider's malformed pattern must not break every error and log record of the
+    # process; the conformance suite is where such a bug is caught.
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 class _Vendors:
@@ -124,7 +133,7 @@ def redact(text: str, extra: list[str] | tuple[str, ...] = ()) -> str:
 
 def _masked(m: re.Match[str]) -> str:
     # Group 1 (a header name, a key prefix) says what was there; the rest goes.
-    return (m.group(1) if m.re.groups else "") + "[REDACTED]"
+    return ((m.group(1) or "") if m.re.groups else "") + "[REDACTED]"
 
 
 class RedactingFilter(logging.Filter):
@@ -164,6 +173,13 @@ def setup_logging(level: str | None = None) -> None:
     _setup = (handler, numeric)
     _configure(("anytune",))
     _configure(_vendors.current().loggers)
+
+
+def note_providers() -> None:
+    """Set up the loggers of provider classes defined since :func:`setup_logging` ran
+    (one a script or test defines itself); nothing while logging is off."""
+    if _setup is not None:
+        _vendors.current()
 
 
 def _configure(names: tuple[str, ...]) -> None:

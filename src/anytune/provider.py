@@ -152,9 +152,10 @@ class Provider(ThreadedTwins):
                 f"it accepts {sorted(self.settings)}"
             )
         self.config: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
-        from anytune._log import remember_secret
+        from anytune._log import note_providers, remember_secret
 
         remember_secret(*(v for k, v in self.config.items() if k in self.secret_names))
+        note_providers()
         #: Set by the core while it uploads with progress shown (``Job.create(progress=True)``,
         #: the CLI on a terminal): a provider that can tell how far an upload got calls it
         #: with (bytes sent, bytes in all). Optional; ``None`` otherwise.
