@@ -25,7 +25,7 @@ from typing import Any
 
 from anytune._create_calls import CREATE_BACKOFF, create_with_recovery, read, upload, vanished
 from anytune._errors import ConfigurationError, InvalidRequestError, NotFoundError
-from anytune._flow import Flow, blocking
+from anytune._flow import Flow, blocking, imported
 from anytune._log import logger
 from anytune._polling import Backoff
 from anytune._store import JobStore
@@ -201,6 +201,7 @@ def _create_in(
             raise ConfigurationError(
                 "holdout needs the training data itself, not a provider file id: pass a path or records"
             )
+        yield from imported("anytune._holdout")
         from anytune._holdout import split_holdout
 
         training_data, held_path, _ = yield from blocking(
@@ -302,6 +303,7 @@ def _create_in(
     )
     tracked_natively: tuple[str, ...] = ()
     if spec.tracking:
+        yield from imported("anytune.tracking._hooks")
         from anytune.tracking._hooks import native_request
 
         request, tracked_natively = native_request(provider, spec, request, estimate, data_hashes)
@@ -343,6 +345,7 @@ def _confirm(store: JobStore, provider: Provider, key: str, qid: str, snap: JobS
              scope: str, held_path: Path | None) -> Flow[None]:
     """The provider has the job: keep its held-out records and confirm its store row."""
     if held_path is not None:
+        yield from imported("anytune._holdout")
         from anytune._holdout import store_holdout
 
         yield from blocking(store_holdout, held_path, provider.name, key)

@@ -29,7 +29,7 @@ from anytune._log import logger
 from anytune.provider import Provider
 
 __all__ = ["Blocking", "Call", "Clock", "Flow", "Sleep", "SystemClock", "blocking", "call",
-           "run_async", "run_sync"]
+           "imported", "run_async", "run_sync"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -96,6 +96,17 @@ def blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Flow[T
     The sync driver calls it in place, the async driver in a worker thread."""
     result = yield Blocking(fn, args, kwargs)
     return cast(T, result)
+
+
+def imported(module: str) -> Flow[None]:
+    """Make sure ``module`` is imported before a flow's lazy ``from module import ...``:
+    a first import reads and compiles files, so it runs as a blocking action."""
+    import sys
+
+    if module not in sys.modules:
+        import importlib
+
+        yield from blocking(importlib.import_module, module)
 
 
 class Clock(Protocol):

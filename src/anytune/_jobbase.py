@@ -21,7 +21,7 @@ from anytune._config import load_profile
 from anytune._create import CreateOutcome, create_flow
 from anytune._errors import JobFailedError, MissingCredentialsError, ReusedJobWarning, WaitTimeoutError
 from anytune._estimates import actual_of
-from anytune._flow import Clock, Flow, blocking, call
+from anytune._flow import Clock, Flow, blocking, call, imported
 from anytune._log import logger, setup_logging
 from anytune._polling import Backoff, WaitTimedOut, wait_flow
 from anytune._resolve import open_provider, resolve_create, split_id
@@ -185,6 +185,7 @@ class _JobBase:
             snap = yield from call(self._provider.get, self._provider.aget, self._snapshot.id)
             return (yield from self._set(snap))
 
+        yield from imported("anytune.tracking._hooks")
         from anytune.tracking._hooks import tracked_wait
 
         try:
@@ -315,6 +316,7 @@ def _create_job_flow(cls: type[J], provider: str | None, model: str | None,
         warnings.warn(ReusedJobWarning(reuse_message(job, outcome.reused_by, cli=False)),
                       stacklevel=4)
     else:
+        yield from imported("anytune.tracking._hooks")
         from anytune.tracking._hooks import after_create_flow
 
         yield from after_create_flow(job, spec, estimate, outcome.data_hashes, outcome.tracked_natively)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -326,8 +327,7 @@ class AsyncFineTuneJob(_JobBase):
         limit: int | None = None,
     ) -> EvalReport:
         """Async twin of :meth:`FineTuneJob.evaluate`."""
-        import asyncio
-
+        await asyncio.to_thread(importlib.import_module, "anytune._evaluate")  # off the loop
         from anytune._evaluate import plan_evaluation, run_async_plan
 
         plan = await asyncio.to_thread(
@@ -340,8 +340,7 @@ class AsyncFineTuneJob(_JobBase):
         max_tokens: int = 256, retries: int = 3, max_cost_usd: float | None = None, limit: int | None = None,
     ) -> CheckpointReport:
         """Async twin of :meth:`FineTuneJob.evaluate_checkpoints`."""
-        import asyncio
-
+        await asyncio.to_thread(importlib.import_module, "anytune._evaluate")  # off the loop
         from anytune._eval_report import CheckpointReport
         from anytune._evaluate import checkpoint_plans, run_async_plan
 
