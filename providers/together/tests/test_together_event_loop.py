@@ -5,8 +5,8 @@ upload's hashing and file reads, the temp folder all run in worker threads).
 
 asyncio's slow-callback report is not asserted clean here, and says why: each
 ``AsyncTogether`` is built on the loop (one per provider instance and loop), and httpx
-creates its SSL context there, loading the CA store (~30 ms quiet, 100-250 ms on a busy
-machine, seen with a stack sampler on 2026-11-30). That is the SDK-provider base's to move
+creates its SSL context there, loading the CA store (seen with a stack sampler; a bare
+``httpx.AsyncClient()`` took 227-292 ms on this shared 2-core machine, 2026-11-30). That is the SDK-provider base's to move
 into a worker thread; the fake provider's test (tests/test_event_loop.py) asserts both."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from anytune_together._emulator import TogetherEmulator
 from together_helpers import MODEL
 
@@ -22,6 +23,7 @@ from anytune.testing import write_chat_examples
 from anytune.testing.eventloop import run_watched
 
 
+@pytest.mark.slow  # ~7 s: a whole job on the emulator, waited with the default backoff
 def test_async_life_cycle_does_no_blocking_work_on_the_loop(env: TogetherEmulator, tmp_path: Path) -> None:
     data = write_chat_examples(tmp_path / "train.jsonl", 12)
 
