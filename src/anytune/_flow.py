@@ -83,9 +83,10 @@ def call(
     under both drivers rather than behaving differently under one."""
     provider = getattr(method, "__self__", None)
     name = str(getattr(method, "__name__", ""))
-    twin = getattr(amethod, "__name__", "")
+    # Compared as bound methods, not by __name__: a twin made by a decorator or a factory
+    # may carry another name and still be the provider's ``a<name>``.
     if (not isinstance(provider, Provider) or getattr(amethod, "__self__", None) is not provider
-            or (hasattr(Provider, name) and twin != "a" + name)):
+            or (hasattr(Provider, name) and getattr(provider, "a" + name, None) != amethod)):
         raise TypeError(f"call() takes a provider's method and its async twin, got {method!r}, {amethod!r}")
     result = yield Call(cast(Provider, provider), method, amethod, args, kwargs)
     return cast(T, result)

@@ -25,6 +25,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,13 @@ def run_watched(
 
     async def watched() -> T:
         loop = asyncio.get_running_loop()
+        # Start the default executor's threads first: they start lazily, one per
+        # to_thread() finding none idle, and Thread.start() waits until the new thread
+        # runs, which on a loaded machine takes tens of ms. That is asyncio's one-time
+        # cost, not the watched code's, and a long-running program has paid it already.
+        loop.slow_callback_duration = 10.0
+        workers = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default
+        await asyncio.gather(*(asyncio.to_thread(time.sleep, 0.02) for _ in range(workers)))
         loop.slow_callback_duration = slow_callback_s
         recorder.thread = threading.get_ident()
         return await main
