@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from anytune._flow import Call, run_sync
+from anytune._flow import call, run_sync
 from anytune._polling import Backoff, wait_flow
 from anytune._types import JobSnapshot, JobStatus
 from anytune.provider import Provider
@@ -60,7 +60,7 @@ def simulate(backoff: Backoff, duration: float, seed: int) -> tuple[int, float]:
     duration += random.Random(seed + 10_000).uniform(0, 120)
     clock = Clock()
     job = SimulatedJob(clock, duration)
-    flow = wait_flow(lambda: Call(job, "get", ("j",)), clock=clock, backoff=backoff,
+    flow = wait_flow(lambda: call(job.get, job.aget, "j"), clock=clock, backoff=backoff,
                      rng=random.Random(seed))
     run_sync(flow, clock)
     return job.requests, clock.t - duration

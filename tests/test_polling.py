@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from anytune import AuthenticationError, RateLimitError, ServerError
-from anytune._flow import Call, run_async, run_sync
+from anytune._flow import call, run_async, run_sync
 from anytune._polling import Backoff, WaitTimedOut, wait_flow
 from anytune._types import JobSnapshot, JobStatus
 from anytune.provider import Provider
@@ -59,7 +59,7 @@ def finishes_at(t_end: float) -> Callable[[float, int], JobSnapshot]:
 
 
 def run(provider: ScriptedProvider, clock: FakeClock, mode: str = "sync", **kw: object) -> JobSnapshot:
-    flow = wait_flow(lambda: Call(provider, "get", ("j1",)), clock=clock, rng=random.Random(7), **kw)  # type: ignore[arg-type]
+    flow = wait_flow(lambda: call(provider.get, provider.aget, "j1"), clock=clock, rng=random.Random(7), **kw)  # type: ignore[arg-type]
     if mode == "sync":
         return run_sync(flow, clock)
     return asyncio.run(run_async(flow, clock))

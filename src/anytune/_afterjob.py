@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from anytune._doctor import Diagnosis, diagnose
-from anytune._flow import Call, Flow
+from anytune._flow import Flow, call
 
 __all__ = ["diagnose_flow", "weights_flow"]
 
@@ -16,15 +16,19 @@ def diagnose_flow(job: Any) -> Flow[Diagnosis]:
     """Read the job's metrics (and checkpoints, where the provider has them) and judge them."""
     provider, native = job._provider, job._snapshot.id
     provider.require("metrics")
-    metrics = yield Call(provider, "metrics", (native,))
+    metrics = yield from call(provider.metrics, provider.ametrics, native)
     checkpoints = []
     if provider.supports("checkpoints"):
-        checkpoints = yield Call(provider, "checkpoints", (native,))
+        checkpoints = yield from call(provider.checkpoints, provider.acheckpoints, native)
     return diagnose(metrics, checkpoints)
 
 
-def weights_flow(job: Any, operation: str, output_dir: str | Path) -> Flow[Path]:
-    """``download`` or ``export_merged`` into ``output_dir`` (created if missing)."""
+def weights_flow(job: Any, output_dir: str | Path, *, merged: bool = False) -> Flow[Path]:
+    """``download`` (``merged``: ``export_merged``) into ``output_dir`` (created if missing)."""
+    provider = job._provider
     out = Path(output_dir).expanduser()
-    path = yield Call(job._provider, operation, (job._snapshot.id, out))
+    if merged:
+        path = yield from call(provider.export_merged, provider.aexport_merged, job._snapshot.id, out)
+    else:
+        path = yield from call(provider.download, provider.adownload, job._snapshot.id, out)
     return Path(path)

@@ -96,12 +96,11 @@ def chat_target(job: _JobBase, *, base: bool = False) -> ChatTarget:
 
 def chat_flow(job: _JobBase, prompt: Any, base: bool, params: dict[str, Any]) -> Flow[ChatReply]:
     """``job.chat`` as a flow: checks first (nothing is sent on bad input), then one call."""
-    from anytune._flow import Call
+    from anytune._flow import call
 
     messages = to_messages(prompt)
     params = check_params(params)
     target = chat_target(job, base=base)
-    reply: ChatReply = yield Call(
-        job._provider, "chat", (target.model, messages), {"base_model": target.base_model, **params}
-    )
-    return reply
+    p = job._provider
+    return (yield from call(p.chat, p.achat, target.model, messages, base_model=target.base_model,
+                            **params))

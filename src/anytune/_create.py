@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -22,19 +23,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from anytune._errors import (
-    ConfigurationError,
-    InvalidRequestError,
-    NotFoundError,
-    ProviderConnectionError,
-    ProviderTimeoutError,
-    RateLimitError,
-    ServerError,
-)
-from anytune._flow import Blocking, Call, Flow, Sleep
+from anytune._create_calls import CREATE_BACKOFF, create_with_recovery, read, upload, vanished
+from anytune._errors import ConfigurationError, InvalidRequestError, NotFoundError
+from anytune._flow import Flow, blocking, imported
 from anytune._log import logger
-from anytune._polling import TRANSIENT, Backoff
-from anytune._progress import UploadProgress
+from anytune._polling import Backoff
 from anytune._store import JobStore
 from anytune._types import CreateRequest, Estimate, Hyperparameters, JobSnapshot
 from anytune.provider import Provider
@@ -43,13 +36,9 @@ __all__ = ["DEDUPE_WINDOW_S", "CreateSpec", "create_flow", "spec_hash"]
 
 #: Without an explicit key, the same spec and data within this many seconds is the same job.
 DEDUPE_WINDOW_S = 600.0
-#: Attempts at ``create`` when each failure proves that no job was made.
-MAX_CREATE_ATTEMPTS = 4
-#: Attempts at each read inside ``create`` (the reuse lookup, the key search, the upload
-#: check) through 429/5xx/timeouts/dropped connections: about half a minute of backoff.
-MAX_READ_ATTEMPTS = 8
 METADATA_KEY = "anytune_idempotency_key"
-_CREATE_BACKOFF = Backoff(initial=1.0, cap=30.0)
+#: The backoff of every retried call inside ``create`` (a test seam: tests make it fast).
+_CREATE_BACKOFF = CREATE_BACKOFF
 
 
 @dataclass
@@ -130,14 +119,6 @@ def _split(path: Path, fraction: float, seed: int | None) -> tuple[Path, Path]:
     return train, valid
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_budget(estimate: Estimate | None, max_cost_usd: float | None) -> None:
     from anytune._preflight import check_budget
 
@@ -150,57 +131,6 @@ def _check_budget(estimate: Estimate | None, max_cost_usd: float | None) -> None
         check_budget(estimate, max_cost_usd)
 
 
-def _read(
-    provider: Provider, method: str, args: tuple[Any, ...] = (), *, backoff: Backoff | None = None
-) -> Flow[Any]:
-    """One provider read inside ``create``, riding out 429/5xx/timeouts/dropped
-    connections with the wait loop's backoff (``Retry-After`` is a floor)."""
-    backoff = backoff or _CREATE_BACKOFF
-    rng = random.Random()
-    for attempt in range(MAX_READ_ATTEMPTS):
-        try:
-            return (yield Call(provider, method, args))
-        except TRANSIENT as exc:
-            if attempt == MAX_READ_ATTEMPTS - 1:
-                raise
-            logger.info("%s: %s failed (%s); retrying", provider.name, method, type(exc).__name__)
-            retry_after = getattr(exc, "retry_after", None) or 0.0
-            yield Sleep(max(retry_after, backoff.delay(attempt, rng)))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _upload(
-    provider: Provider, store: JobStore, path: Path, purpose: str, progress: bool = False,
-    reused: set[str] | None = None,
-) -> Flow[str]:
-    digest = _sha256(path)
-    scope = provider.scope()
-    cached = store.find_upload(provider=provider.name, scope=scope, sha256=digest, purpose=purpose)
-    if cached is not None:
-        # The file may be gone (deleted, a bucket lifecycle rule, a restarted sandbox):
-        # ask the provider where it can answer cheaply, and upload again if it is missing.
-        exists = yield from _read(provider, "upload_exists", (cached,))
-        if exists:
-            logger.info("%s: reusing uploaded file %s for %s", provider.name, cached, path.name)
-            if reused is not None:
-                reused.add(cached)
-            return cached
-        logger.warning("%s: uploaded file %s is gone; uploading %s again", provider.name, cached,
-                       path.name)
-        store.forget_upload(provider=provider.name, scope=scope, file_ref=cached)
-    bar = UploadProgress(f"{purpose} data ({path.stat().st_size:,} bytes)", enabled=progress)
-    provider.upload_progress = bar.update if bar.enabled else None
-    try:
-        ref: str = yield Call(provider, "upload", (path,), {"purpose": purpose})
-    finally:
-        provider.upload_progress = None
-        bar.close()
-    store.record_upload(
-        provider=provider.name, scope=scope, sha256=digest, purpose=purpose, file_ref=ref
-    )
-    return ref
-
-
 def create_flow(
     spec: CreateSpec,
     *,
@@ -211,9 +141,43 @@ def create_flow(
 ) -> Flow[CreateOutcome]:
     """The whole of ``Job.create`` as a flow (see the module docstring)."""
     # The converted upload files are a full copy of the dataset: gone once the job exists.
-    with tempfile.TemporaryDirectory(prefix="anytune-") as tmp:
-        return (yield from _create_in(spec, Path(tmp), provider=provider, store=store,
-                                      now=now, backoff=backoff or _CREATE_BACKOFF))
+    tmp = yield from blocking(tempfile.mkdtemp, prefix="anytune-")
+    try:
+        outcome = yield from _create_in(spec, Path(tmp), provider=provider, store=store,
+                                        now=now, backoff=backoff or _CREATE_BACKOFF)
+    except Exception:
+        yield from blocking(shutil.rmtree, tmp, ignore_errors=True)
+        raise
+    except BaseException:  # closed or interrupted: no action can run now
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    yield from blocking(shutil.rmtree, tmp, ignore_errors=True)
+    return outcome
+
+
+def _precheck(spec: CreateSpec, provider: Provider, now: datetime | None) -> None:
+    """What refuses a create before any data is read: the provider's rules, the catalog
+    (a retired model; age and listing notices are logged once), the capabilities asked
+    for. It reads catalog files and imports the readers: a blocking action."""
+    from anytune import _preflight  # noqa: F401  (readers and tokenizers: loaded on first create)
+
+    provider.check_create(
+        spec.model,
+        spec.method,
+        now=now or datetime.now(timezone.utc),
+        hyperparameters=spec.hyperparameters,
+        options=spec.options,
+    )
+    from anytune import catalog
+
+    for notice in catalog.check_model(provider, spec.model, spec.method, now=now,
+                                      allow_retired=spec.allow_retired):
+        logger.warning("%s: %s", provider.name, notice)
+    provider.require(spec.method)
+    if spec.validation_file is not None or spec.validation_split is not None:
+        provider.require("validation_file")
+    if spec.hyperparameters.lora is not None:
+        provider.require("lora")
 
 
 def _create_in(
@@ -225,25 +189,8 @@ def _create_in(
     now: datetime | None,
     backoff: Backoff,
 ) -> Flow[CreateOutcome]:
-    from anytune import _preflight  # readers and tokenizers: loaded on first create
-
-    provider.check_create(
-        spec.model,
-        spec.method,
-        now=now or datetime.now(timezone.utc),
-        hyperparameters=spec.hyperparameters,
-        options=spec.options,
-    )
-    from anytune import catalog  # retired model refused here; age and listing said once
-
-    for notice in catalog.check_model(provider, spec.model, spec.method, now=now,
-                                      allow_retired=spec.allow_retired):
-        logger.warning("%s: %s", provider.name, notice)
-    provider.require(spec.method)
-    if spec.validation_file is not None or spec.validation_split is not None:
-        provider.require("validation_file")
-    if spec.hyperparameters.lora is not None:
-        provider.require("lora")
+    yield from blocking(_precheck, spec, provider, now)
+    from anytune import _preflight  # imported by _precheck: no I/O here
 
     train_ref = valid_ref = None
     train_path = valid_path = held_path = None
@@ -254,20 +201,19 @@ def _create_in(
             raise ConfigurationError(
                 "holdout needs the training data itself, not a provider file id: pass a path or records"
             )
+        yield from imported("anytune._holdout")
         from anytune._holdout import split_holdout
 
-        training_data, held_path, _ = yield Blocking(
-            split_holdout, (spec.training_file, spec.holdout, spec.seed, workdir / "holdout"))
+        training_data, held_path, _ = yield from blocking(
+            split_holdout, spec.training_file, spec.holdout, spec.seed, workdir / "holdout")
     if _preflight.is_file_reference(spec.training_file):
         train_ref = spec.training_file
         data_hashes = [f"ref:{train_ref}"]
     else:
-        prepared = yield Blocking(
-            _preflight.prepare,
-            (training_data,),
-            dict(provider=provider, model=spec.model, method=spec.method,
-                 hyperparameters=spec.hyperparameters, options=spec.options, workdir=workdir,
-                 purpose="train"),
+        prepared = yield from blocking(
+            _preflight.prepare, training_data, provider=provider, model=spec.model,
+            method=spec.method, hyperparameters=spec.hyperparameters, options=spec.options,
+            workdir=workdir, purpose="train",
         )
         train_path, estimate = prepared.path, prepared.estimate
         data_hashes = [prepared.sha256]
@@ -276,12 +222,10 @@ def _create_in(
             valid_ref = spec.validation_file
             data_hashes.append(f"ref:{valid_ref}")
         else:
-            vprep = yield Blocking(
-                _preflight.prepare,
-                (spec.validation_file,),
-                dict(provider=provider, model=spec.model, method=spec.method,
-                     hyperparameters=spec.hyperparameters, options=spec.options,
-                     workdir=workdir, purpose="validation"),
+            vprep = yield from blocking(
+                _preflight.prepare, spec.validation_file, provider=provider, model=spec.model,
+                method=spec.method, hyperparameters=spec.hyperparameters, options=spec.options,
+                workdir=workdir, purpose="validation",
             )
             valid_path = vprep.path
             data_hashes.append(vprep.sha256)
@@ -292,14 +236,15 @@ def _create_in(
     while True:  # once more for each stored job the provider no longer knows
         key = spec.idempotency_key
         if key is None:
-            recent = store.recent_by_spec(provider.name, digest, within=DEDUPE_WINDOW_S, scope=scope)
+            recent = yield from blocking(store.recent_by_spec, provider.name, digest,
+                                         within=DEDUPE_WINDOW_S, scope=scope)
             if recent is not None:
                 key = recent.idempotency_key  # the same job asked again moments later
             else:
                 key = "auto-" + hashlib.sha256(f"{digest}:{random.random()}".encode()).hexdigest()[:24]
-        row, fresh = store.claim(
-            provider=provider.name, model=spec.model, spec_hash=digest, idempotency_key=key,
-            estimate=estimate.to_dict() if estimate else None, scope=scope,
+        row, fresh = yield from blocking(
+            store.claim, provider=provider.name, model=spec.model, spec_hash=digest,
+            idempotency_key=key, estimate=estimate.to_dict() if estimate else None, scope=scope,
         )
         if fresh:
             break
@@ -313,26 +258,22 @@ def _create_in(
         if not row.pending:
             native = row.id.split(":", 1)[1]
             try:
-                snap = yield from _read(provider, "get", (native,), backoff=backoff)
+                snap = yield from read(backoff, provider.get, provider.aget, native)
             except NotFoundError:
                 # Stored, but the provider forgot it (a restarted sandbox, a reset account):
                 # never hand it back; mark the row and make a new job.
                 logger.warning("%s: stored job %s is not found at the provider; creating a new "
                                "job", provider.name, row.id)
-                store.mark_stale(row.id)
+                yield from blocking(store.mark_stale, row.id)
                 continue
             return CreateOutcome(snap, row.id, estimate, reused=True, reused_age_s=age,
                                  reused_by=reused_by)
         # A previous create with this key never confirmed: did it make a job?
-        found = yield from _read(provider, "find_by_idempotency_key", (key,), backoff=backoff)
+        found = yield from read(backoff, provider.find_by_idempotency_key,
+                                provider.afind_by_idempotency_key, key)
         if found is not None:
             qid = f"{provider.name}:{found.id}"
-            store.confirm(provider=provider.name, idempotency_key=key, job_id=qid,
-                          status=found.status.value, scope=scope)
-            if held_path is not None:
-                from anytune._holdout import store_holdout
-
-                store_holdout(held_path, provider.name, key)
+            yield from _confirm(store, provider, key, qid, found, scope, held_path)
             return CreateOutcome(found, qid, estimate, reused=True, reused_age_s=age,
                                  reused_by=reused_by)
         break
@@ -340,14 +281,18 @@ def _create_in(
     reused_files: set[str] = set()
     try:
         if spec.validation_split is not None and train_path is not None:
-            train_path, valid_path = yield Blocking(_split, (train_path, spec.validation_split, spec.seed))
+            train_path, valid_path = yield from blocking(
+                _split, train_path, spec.validation_split, spec.seed)
         if train_path is not None:
-            train_ref = yield from _upload(provider, store, train_path, "train", spec.progress,
-                                           reused_files)
+            train_ref = yield from upload(provider, store, train_path, "train", spec.progress,
+                                          reused_files, backoff)
         if valid_path is not None:
-            valid_ref = yield from _upload(provider, store, valid_path, "validation", spec.progress,
-                                           reused_files)
-    except BaseException:
+            valid_ref = yield from upload(provider, store, valid_path, "validation", spec.progress,
+                                          reused_files, backoff)
+    except Exception:
+        yield from blocking(store.release, provider=provider.name, idempotency_key=key, scope=scope)
+        raise
+    except BaseException:  # interrupted: no action can run now
         store.release(provider=provider.name, idempotency_key=key, scope=scope)
         raise
     assert train_ref is not None
@@ -358,85 +303,51 @@ def _create_in(
     )
     tracked_natively: tuple[str, ...] = ()
     if spec.tracking:
+        yield from imported("anytune.tracking._hooks")
         from anytune.tracking._hooks import native_request
 
         request, tracked_natively = native_request(provider, spec, request, estimate, data_hashes)
     try:
-        snap = yield from _create_with_recovery(provider, store, request, key, backoff, scope)
+        snap = yield from create_with_recovery(provider, store, request, key, backoff, scope)
     except (NotFoundError, InvalidRequestError):
         # Refused, so certainly no job. If a reused file vanished between the check and
         # the create, upload it again once and retry; anything else is the user's to see.
-        gone = yield from _vanished(provider, reused_files)
+        gone = yield from vanished(provider, reused_files, backoff)
         if not gone:
             raise
-        store.claim(provider=provider.name, model=spec.model, spec_hash=digest,
-                    idempotency_key=key, estimate=estimate.to_dict() if estimate else None,
-                    scope=scope)
+        yield from blocking(
+            store.claim, provider=provider.name, model=spec.model, spec_hash=digest,
+            idempotency_key=key, estimate=estimate.to_dict() if estimate else None, scope=scope)
         try:
             for ref in gone:
-                store.forget_upload(provider=provider.name, scope=scope, file_ref=ref)
+                yield from blocking(store.forget_upload, provider=provider.name, scope=scope, file_ref=ref)
             if train_path is not None and train_ref in gone:
-                train_ref = yield from _upload(provider, store, train_path, "train", spec.progress)
+                train_ref = yield from upload(provider, store, train_path, "train", spec.progress,
+                                              backoff=backoff)
             if valid_path is not None and valid_ref in gone:
-                valid_ref = yield from _upload(provider, store, valid_path, "validation", spec.progress)
+                valid_ref = yield from upload(provider, store, valid_path, "validation", spec.progress,
+                                              backoff=backoff)
+        except Exception:
+            yield from blocking(store.release, provider=provider.name, idempotency_key=key, scope=scope)
+            raise
         except BaseException:
             store.release(provider=provider.name, idempotency_key=key, scope=scope)
             raise
         request = dataclasses.replace(request, training_file=train_ref, validation_file=valid_ref)
-        snap = yield from _create_with_recovery(provider, store, request, key, backoff, scope)
+        snap = yield from create_with_recovery(provider, store, request, key, backoff, scope)
     qid = f"{provider.name}:{snap.id}"
-    if held_path is not None:
-        from anytune._holdout import store_holdout
-
-        store_holdout(held_path, provider.name, key)
-    store.confirm(provider=provider.name, idempotency_key=key, job_id=qid, status=snap.status.value,
-                  scope=scope)
+    yield from _confirm(store, provider, key, qid, snap, scope, held_path)
     return CreateOutcome(snap, qid, estimate, data_hashes=data_hashes,
                          tracked_natively=tracked_natively)
 
 
-def _vanished(provider: Provider, refs: set[str]) -> Flow[list[str]]:
-    """The reused files the provider no longer has."""
-    gone = []
-    for ref in sorted(refs):
-        if not (yield from _read(provider, "upload_exists", (ref,))):
-            gone.append(ref)
-    return gone
+def _confirm(store: JobStore, provider: Provider, key: str, qid: str, snap: JobSnapshot,
+             scope: str, held_path: Path | None) -> Flow[None]:
+    """The provider has the job: keep its held-out records and confirm its store row."""
+    if held_path is not None:
+        yield from imported("anytune._holdout")
+        from anytune._holdout import store_holdout
 
-
-def _create_with_recovery(
-    provider: Provider, store: JobStore, request: CreateRequest, key: str, backoff: Backoff,
-    scope: str | None = None,
-) -> Flow[JobSnapshot]:
-    rng = random.Random()
-    last: Exception | None = None
-    found: JobSnapshot | None
-    for attempt in range(MAX_CREATE_ATTEMPTS):
-        if attempt:
-            retry_after = getattr(last, "retry_after", None) or 0.0
-            yield Sleep(max(retry_after, backoff.delay(attempt - 1, rng)))
-        try:
-            created: JobSnapshot = yield Call(provider, "create", (request,))
-            return created
-        except RateLimitError as exc:  # refused: certainly no job
-            last = exc
-        except ProviderConnectionError as exc:
-            last = exc
-            if exc.request_sent is False:
-                continue
-            found = yield from _read(provider, "find_by_idempotency_key", (key,), backoff=backoff)
-            if found is not None:
-                return found
-        except (ProviderTimeoutError, ServerError) as exc:
-            last = exc
-            found = yield from _read(provider, "find_by_idempotency_key", (key,), backoff=backoff)
-            if found is not None:
-                return found
-        except BaseException:
-            store.release(provider=provider.name, idempotency_key=key, scope=scope)
-            raise
-        logger.warning("%s: create failed (%s); no job was made, retrying", provider.name, last)
-    store.release(provider=provider.name, idempotency_key=key, scope=scope)
-    assert last is not None
-    raise last
-
+        yield from blocking(store_holdout, held_path, provider.name, key)
+    yield from blocking(store.confirm, provider=provider.name, idempotency_key=key, job_id=qid,
+                        status=snap.status.value, scope=scope)

@@ -28,7 +28,7 @@ from anytune._errors import (
     ServerError,
 )
 from anytune._eval_report import EvalReport, ModelResult
-from anytune._flow import Call, Flow, Sleep
+from anytune._flow import Flow, Sleep, call
 from anytune._polling import Backoff
 from anytune._scorers import JUDGE_PROMPT, Scorer, make_scorer, parse_verdict
 from anytune.provider import Provider
@@ -117,10 +117,8 @@ def _ask(
     rng = random.Random()
     for attempt in range(retries + 1):
         try:
-            reply: ChatReply = yield Call(
-                provider, "chat", (target.model, messages), {"base_model": target.base_model, **params}
-            )
-            return reply
+            return (yield from call(provider.chat, provider.achat, target.model, messages,
+                                    base_model=target.base_model, **params))
         except _RETRYABLE as exc:
             if attempt == retries:
                 raise
@@ -281,7 +279,7 @@ def plan_evaluation(
             p = job._provider
             if name is not None and name != job.provider:
                 from anytune._config import load_profile
-                from anytune._jobbase import open_provider
+                from anytune._resolve import open_provider
 
                 p = open_provider(name, {}, load_profile())
             judges[s.name] = (p, ChatTarget(model, None, "judge"))

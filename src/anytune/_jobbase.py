@@ -1,40 +1,34 @@
-"""State and flows shared by :class:`FineTuneJob` and :class:`AsyncFineTuneJob`.
+"""The job state shared by :class:`FineTuneJob` and :class:`AsyncFineTuneJob`: the
+snapshot behind the public attributes, and the flows of every job operation.
 
 Every operation is a flow (:mod:`anytune._flow`) written once here or in
-:mod:`anytune._create`, run by ``run_sync`` or ``run_async`` in :mod:`anytune.job`.
+:mod:`anytune._create`, run by ``run_sync`` or ``run_async`` in :mod:`anytune.job`. What
+the arguments mean is the resolver's (:mod:`anytune._resolve`); the job store's reads and
+writes are blocking actions, so an async job never holds the event loop on SQLite.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from anytune import _registry
-from anytune import tracking as _tracking
-from anytune._checks import InvalidOptionError, check_method, check_options, check_suffix
-from anytune._config import Profile, load_profile, resolve_provider
-from anytune._create import CreateOutcome, CreateSpec, create_flow
-from anytune._errors import (
-    ConfigurationError,
-    JobFailedError,
-    MissingCredentialsError,
-    ReusedJobWarning,
-    WaitTimeoutError,
-)
+from anytune._config import load_profile
+from anytune._create import CreateOutcome, create_flow
+from anytune._errors import JobFailedError, MissingCredentialsError, ReusedJobWarning, WaitTimeoutError
 from anytune._estimates import actual_of
-from anytune._flow import Call, Clock, Flow
-from anytune._log import logger, remember_secret, setup_logging
+from anytune._flow import Clock, Flow, blocking, call, imported
+from anytune._log import logger, setup_logging
 from anytune._polling import Backoff, WaitTimedOut, wait_flow
+from anytune._resolve import open_provider, resolve_create, split_id
 from anytune._store import STALE, JobRecord, JobStore
 from anytune._types import (
     Actual,
     Estimate,
-    Hyperparameters,
     JobError,
     JobResult,
     JobSnapshot,
@@ -42,57 +36,12 @@ from anytune._types import (
 )
 from anytune.provider import Provider
 
-__all__ = ["open_provider", "split_id"]
+# open_provider and split_id are the resolver's, named here too for older imports.
+__all__ = ["open_provider", "reuse_message", "split_id"]
 
 J = TypeVar("J", bound="_JobBase")
-
-_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*", re.IGNORECASE)
-_HP_KEYS = {"epochs", "learning_rate", "batch_size", "learning_rate_multiplier", "beta", "warmup_ratio"}
-_SPEC_KEYS = {"model", "method", "suffix", "seed", "max_cost_usd", "validation_split", "tracking",
-              "holdout"}
-
-
-def split_id(job_id: str, profile: Profile | None = None) -> tuple[str, str]:
-    """``"together:ft-1"`` -> ``("together", "ft-1")``. A bare id uses the configured
-    provider; without one, the error names the qualified id the user likely meant."""
-    if not isinstance(job_id, str) or not job_id.strip():
-        raise ConfigurationError(f"a job id is a non-empty string like 'openai:ftjob-...', got {job_id!r}")
-    name, sep, native = job_id.partition(":")
-    if sep and _PROVIDER_NAME.fullmatch(name):
-        return _registry.canonical(name), native  # an unknown name: UnknownProviderError later
-    try:
-        return resolve_provider(None, profile or load_profile()), job_id
-    except ConfigurationError:
-        raise ConfigurationError(_bare_id_message(job_id)) from None
-
-
-def _bare_id_message(job_id: str) -> str:
-    # Commands that take a job id have no --provider: the id itself must say it.
-    guesses = []
-    for name in _registry.available():
-        try:
-            pattern = _registry.provider_class(name).job_id_pattern
-        except ConfigurationError:
-            continue
-        if pattern and re.fullmatch(pattern, job_id):
-            guesses.append(f"'{name}:{job_id}'")
-    hint = f" Did you mean {' or '.join(guesses)}?" if guesses else ""
-    return (
-        f"job id {job_id!r} does not say which provider it belongs to: job ids are "
-        f"PROVIDER:ID (as create and list print them).{hint} A bare id needs a default "
-        "provider: set ANYTUNE_PROVIDER or provider in a profile of anytune.toml"
-    )
-
-
-def open_provider(name: str, settings: dict[str, Any], profile: Profile) -> Provider:
-    """Provider ``name`` with settings: arguments first, then the profile's (only when the
-    profile is for this provider). Reads no credentials."""
-    cls = _registry.provider_class(name)
-    merged = {}
-    if _registry.canonical(str(profile.get("provider") or "")) == cls.name:
-        merged.update({k: v for k, v in profile.values.items() if k in cls.settings})
-    merged.update({k: v for k, v in settings.items() if v is not None})
-    return cls(**merged)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class _JobBase:
@@ -195,119 +144,55 @@ class _JobBase:
         return f"<{type(self).__name__} {self.id} {self.status.value} model={self.model!r}>"
 
     # --- flows shared by both classes -------------------------------------------------------
-    def _set(self, snap: JobSnapshot) -> JobSnapshot:
-        self._snapshot = snap
-        store = self._store or JobStore()
-        store.record(
+    def _record(self, snap: JobSnapshot) -> None:
+        """Write ``snap`` to the job store (SQLite: a blocking function)."""
+        if self._store is None:
+            self._store = JobStore()
+        self._store.record(
             job_id=self.id, provider=self.provider, model=snap.model, status=snap.status.value,
             result_model=snap.result.model if snap.result else None,
             error=snap.error.to_dict() if snap.error else None,
         )
+
+    def _set(self, snap: JobSnapshot) -> Flow[JobSnapshot]:
+        """Make ``snap`` the job's state and record it in the job store."""
+        self._snapshot = snap
+        yield from blocking(self._record, snap)
         return snap
 
     def _refresh_flow(self) -> Flow[JobSnapshot]:
-        snap = yield Call(self._provider, "get", (self._snapshot.id,))
-        return self._set(snap)
+        snap = yield from call(self._provider.get, self._provider.aget, self._snapshot.id)
+        return (yield from self._set(snap))
 
     def _cancel_flow(self) -> Flow[JobSnapshot]:
         self._provider.require("cancel")
-        snap = yield Call(self._provider, "cancel", (self._snapshot.id,))
-        return self._set(snap)
+        snap = yield from call(self._provider.cancel, self._provider.acancel, self._snapshot.id)
+        return (yield from self._set(snap))
 
-    def _read_flow(self, operation: str, **kwargs: Any) -> Flow[Any]:
-        self._provider.require(operation)
-        return (yield Call(self._provider, operation, (self._snapshot.id,), kwargs))
+    def _read_flow(
+        self, method: Callable[Concatenate[str, P], T],
+        amethod: Callable[Concatenate[str, P], Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs,
+    ) -> Flow[T]:
+        """A read of this job (``events``, ``metrics``, ``checkpoints``): ``method(job_id, ...)``."""
+        self._provider.require(str(getattr(method, "__name__", "")))
+        return (yield from call(method, amethod, self._snapshot.id, *args, **kwargs))
 
     def _wait_flow(
         self, timeout: float | None, clock: Clock, on_update: Callable[[JobSnapshot], None] | None,
         backoff: Backoff,
     ) -> Flow[JobSnapshot]:
-        def poll() -> Call:
-            return Call(self._provider, "get", (self._snapshot.id,))
+        def poll() -> Flow[JobSnapshot]:  # each answer is recorded before wait_flow sees it
+            snap = yield from call(self._provider.get, self._provider.aget, self._snapshot.id)
+            return (yield from self._set(snap))
 
-        def update(snap: JobSnapshot) -> None:
-            self._set(snap)
-            if on_update is not None:
-                on_update(snap)
-
+        yield from imported("anytune.tracking._hooks")
         from anytune.tracking._hooks import tracked_wait
 
         try:
             return (yield from tracked_wait(self, wait_flow(
-                poll, clock=clock, timeout=timeout, backoff=backoff, on_update=update)))
+                poll, clock=clock, timeout=timeout, backoff=backoff, on_update=on_update)))
         except WaitTimedOut:
             raise WaitTimeoutError(self, timeout or 0.0) from None  # type: ignore[arg-type]
-
-
-def _resolve_create(
-    provider: str | None, model: str | None, kwargs: dict[str, Any]
-) -> tuple[Provider, CreateSpec]:
-    """Apply configuration precedence and split keyword arguments between the provider's
-    settings and its per-job options; unknown keywords fail here, before any work."""
-    setup_logging()
-    profile = load_profile(kwargs.pop("profile", None))
-    name = resolve_provider(provider, profile)
-    cls = _registry.provider_class(name)
-    named = profile.get("provider")
-    values = profile.values if named is None or _registry.canonical(str(named)) == name else {}
-    extra = {k: v for k, v in values.items() if k not in _HP_KEYS | _SPEC_KEYS | {"provider"}}
-    unknown = set(extra) - cls.settings - cls.create_options
-    if unknown:
-        raise ConfigurationError(
-            f"{profile.path}: profile {profile.name!r} has key(s) {sorted(unknown)} that "
-            f"provider {name!r} does not take"
-        )
-    merged = {**extra, **{k: v for k, v in kwargs.items() if v is not None}}
-    remember_secret(*(v for k, v in merged.items() if k in cls.secret_names))
-    settings = {k: v for k, v in merged.items() if k in cls.settings}
-    options = {k: v for k, v in merged.items() if k in cls.create_options}
-    bad = set(kwargs) - set(settings) - set(options) - _SPEC_KEYS - {
-        "training_file", "validation_file", "hyperparameters", "idempotency_key", "progress",
-        "allow_retired"}
-    if bad:
-        raise ConfigurationError(
-            f"Job.create got unknown option(s) {sorted(bad)} for provider {name!r}; "
-            f"it accepts {sorted(cls.settings | cls.create_options)}"
-        )
-    hp = kwargs.get("hyperparameters")
-    if hp is not None and not isinstance(hp, Hyperparameters):
-        raise InvalidOptionError("hyperparameters", hp, "an anytune.Hyperparameters(...) or None")
-    if hp is None:
-        hp_values = {k: values[k] for k in _HP_KEYS if k in values}
-        try:
-            hp = Hyperparameters(**hp_values) if hp_values else Hyperparameters()
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"{profile.path}: profile {profile.name!r}: {exc}") from None
-    def pick(key: str) -> Any:  # an argument given as None falls back to the profile
-        value = kwargs.get(key)
-        return values.get(key) if value is None else value
-
-    model = model or values.get("model")
-    if not model:
-        raise ConfigurationError("no model given: pass model=... (CLI: --model) or set it in a profile")
-    max_cost = pick("max_cost_usd")
-    check_options({"max_cost_usd": max_cost, "seed": pick("seed"),
-                   "validation_split": pick("validation_split")})
-    spec = CreateSpec(
-        model=model,
-        training_file=kwargs["training_file"],
-        method=pick("method") or "sft",
-        validation_file=kwargs.get("validation_file"),
-        validation_split=pick("validation_split"),
-        hyperparameters=hp,
-        suffix=pick("suffix"),
-        seed=pick("seed"),
-        max_cost_usd=max_cost,
-        idempotency_key=kwargs.get("idempotency_key"),
-        options=options,
-        holdout=pick("holdout"),
-        progress=bool(kwargs.get("progress")),
-        allow_retired=bool(kwargs.get("allow_retired")),
-        tracking=_tracking.resolve_trackers(kwargs.get("tracking"), values.get("tracking")),
-    )
-    check_suffix(spec.suffix)
-    check_method(spec.method)
-    return open_provider(name, settings, profile), spec
 
 
 def _estimate_from(rec: JobRecord | None) -> Estimate | None:
@@ -339,8 +224,9 @@ def _record_to_snapshot(rec: JobRecord) -> JobSnapshot:
     )
 
 
-def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
-    """Jobs from the store merged with each provider's own list, newest first."""
+def _list_sources(provider: str | None, limit: int) -> tuple[JobStore, list[str], dict[str, Provider],
+                                                          list[JobRecord]]:
+    """The store, the providers to ask (opened) and the store's rows: one blocking step."""
     setup_logging()
     store = JobStore()
     profile = load_profile()
@@ -348,15 +234,22 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
     names = [provider] if provider else sorted(set(store.providers()) | {
         _registry.canonical(str(n))
         for n in filter(None, [os.environ.get("ANYTUNE_PROVIDER"), profile.get("provider")])})
+    rows = store.list(provider=provider, limit=limit)  # their providers are among names
+    providers = {name: open_provider(name, {}, profile) for name in names}
+    return store, names, providers, rows
+
+
+def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
+    """Jobs from the store merged with each provider's own list, newest first."""
+    store, names, providers, rows = yield from blocking(_list_sources, provider, limit)
     jobs: dict[str, J] = {}
-    providers: dict[str, Provider] = {}
     by_key: dict[tuple[str, str], str] = {}
     for name in names:
-        p = providers[name] = open_provider(name, {}, profile)
+        p = providers[name]
         if not p.supports("list"):
             continue
         try:
-            snaps = yield Call(p, "list", (), {"limit": limit})
+            snaps = yield from call(p.list, p.alist, limit=limit)
         except MissingCredentialsError as exc:
             logger.info("list: skipping %s: %s", name, exc)
             continue
@@ -366,21 +259,21 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
             key = snap.metadata.get("anytune_idempotency_key")
             if key:
                 by_key[(name, key)] = job.id
-    for rec in store.list(provider=provider, limit=limit):
+    for rec in rows:
         if rec.pending:
             # A create whose answer never came back (a crash, a dropped connection): if the
             # provider lists a job with its key, the row is that job from now on.
             found = by_key.get((rec.provider, rec.idempotency_key))
             if found is not None:
-                store.confirm(provider=rec.provider, idempotency_key=rec.idempotency_key,
-                              job_id=found, status=jobs[found].status.value, scope=rec.scope)
+                yield from blocking(store.confirm, provider=rec.provider,
+                                    idempotency_key=rec.idempotency_key, job_id=found,
+                                    status=jobs[found].status.value, scope=rec.scope)
                 jobs[found].estimate = _estimate_from(rec)
             continue
         if rec.id in jobs:  # the provider's view is fresher; the estimate is only here
             jobs[rec.id].estimate = _estimate_from(rec)
             continue
-        p = providers.get(rec.provider) or open_provider(rec.provider, {}, profile)
-        job = cls(p, _record_to_snapshot(rec), store=store)
+        job = cls(providers[rec.provider], _record_to_snapshot(rec), store=store)
         job.estimate = _estimate_from(rec)
         jobs.setdefault(rec.id, job)
     ordered = sorted(jobs.values(), key=lambda j: j.created_at.timestamp() if j.created_at else 0,
@@ -388,35 +281,42 @@ def _list_flow(provider: str | None, limit: int, cls: type[J]) -> Flow[list[J]]:
     return ordered[:limit]
 
 
-def _get_flow(job_id: str, settings: dict[str, Any], cls: type[J]) -> Flow[J]:
+def _open_job(job_id: str, settings: dict[str, Any]) -> tuple[Provider, str, JobStore]:
+    """The provider, native id and store of ``Job.get(job_id)``: one blocking step."""
     setup_logging()
     profile = load_profile()
     name, native = split_id(job_id, profile)
     p = open_provider(name, settings, profile)
-    native = p.qualify_job_id(native)  # e.g. Vertex's short numeric id, expanded
-    store = JobStore()
-    snap = yield Call(p, "get", (native,))
+    return p, p.qualify_job_id(native), JobStore()  # e.g. Vertex's short numeric id, expanded
+
+
+def _get_flow(job_id: str, settings: dict[str, Any], cls: type[J]) -> Flow[J]:
+    p, native, store = yield from blocking(_open_job, job_id, settings)
+    snap = yield from call(p.get, p.aget, native)
     job = cls(p, snap, store=store)
-    rec = store.get(job.id)
+    rec = yield from blocking(store.get, job.id)
     job.estimate = _estimate_from(rec)
-    job._set(snap)
+    yield from job._set(snap)
     return job
 
 
 def _create_job_flow(cls: type[J], provider: str | None, model: str | None,
                      kwargs: dict[str, Any]) -> Flow[J]:
-    p, spec = _resolve_create(provider, model, kwargs)
-    store = JobStore()
+    p, spec = yield from blocking(resolve_create, provider, model, kwargs)
+    store = yield from blocking(JobStore)
     outcome: CreateOutcome = yield from create_flow(spec, provider=p, store=store)
-    estimate = outcome.estimate or _estimate_from(store.get(outcome.qualified_id))
+    estimate = outcome.estimate
+    if estimate is None:
+        estimate = _estimate_from((yield from blocking(store.get, outcome.qualified_id)))
     job = cls(p, outcome.snapshot, estimate=estimate, store=store)
-    job._set(outcome.snapshot)
+    yield from job._set(outcome.snapshot)
     if outcome.reused:
         job.reused, job.reused_age_s = True, outcome.reused_age_s
         job._reused_by = outcome.reused_by
         warnings.warn(ReusedJobWarning(reuse_message(job, outcome.reused_by, cli=False)),
                       stacklevel=4)
     else:
+        yield from imported("anytune.tracking._hooks")
         from anytune.tracking._hooks import after_create_flow
 
         yield from after_create_flow(job, spec, estimate, outcome.data_hashes, outcome.tracked_natively)

@@ -17,7 +17,7 @@ from anytune._errors import (
     RateLimitError,
     ServerError,
 )
-from anytune._flow import Call, Clock, Flow, Sleep
+from anytune._flow import Clock, Flow, Sleep
 from anytune._types import JobSnapshot
 
 __all__ = ["TRANSIENT", "Backoff", "WaitTimedOut", "wait_flow"]
@@ -52,7 +52,7 @@ class WaitTimedOut(Exception):
 
 
 def wait_flow(
-    poll: Callable[[], Call],
+    poll: Callable[[], Flow[JobSnapshot]],
     *,
     clock: Clock,
     timeout: float | None = None,
@@ -61,7 +61,8 @@ def wait_flow(
     on_update: Callable[[JobSnapshot], None] | None = None,
     max_consecutive_errors: int = 30,
 ) -> Flow[JobSnapshot]:
-    """Poll until the job is terminal; return the terminal snapshot.
+    """Poll until the job is terminal; return the terminal snapshot. ``poll`` makes the
+    flow of one read (``call(provider.get, provider.aget, job_id)``).
 
     The backoff restarts whenever the status changes, so a job that starts running is
     followed closely again. A provider's ``poll_interval`` replaces the computed delay; a
@@ -76,7 +77,7 @@ def wait_flow(
     last: JobSnapshot | None = None
     while True:
         try:
-            snap: JobSnapshot = yield poll()
+            snap = yield from poll()
         except TRANSIENT as exc:
             errors += 1
             if errors >= max_consecutive_errors:

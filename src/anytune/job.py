@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -130,15 +131,15 @@ class FineTuneJob(_JobBase):
 
     def events(self, limit: int = 100) -> builtins.list[JobEvent]:
         """The job's events, oldest first."""
-        return run_sync(self._read_flow("events", limit=limit))
+        return run_sync(self._read_flow(self._provider.events, self._provider.aevents, limit=limit))
 
     def metrics(self) -> builtins.list[Metric]:
         """Training metrics by step (train/validation loss, ...), oldest first."""
-        return run_sync(self._read_flow("metrics"))
+        return run_sync(self._read_flow(self._provider.metrics, self._provider.ametrics))
 
     def checkpoints(self) -> builtins.list[Checkpoint]:
         """Saved checkpoints, oldest first."""
-        return run_sync(self._read_flow("checkpoints"))
+        return run_sync(self._read_flow(self._provider.checkpoints, self._provider.acheckpoints))
 
     def chat(self, messages: Any, *, base: bool = False, **params: Any) -> ChatReply:
         """One chat request to the tuned model (``base=True``: to the base model).
@@ -194,11 +195,11 @@ class FineTuneJob(_JobBase):
 
     def download(self, output_dir: str | Path) -> Path:
         """Write the tuned weights the provider offers into ``output_dir``; returns the folder."""
-        return run_sync(weights_flow(self, "download", output_dir))
+        return run_sync(weights_flow(self, output_dir))
 
     def export_merged(self, output_dir: str | Path) -> Path:
         """Write the adapter merged into the base model (safetensors + tokenizer)."""
-        return run_sync(weights_flow(self, "export_merged", output_dir))
+        return run_sync(weights_flow(self, output_dir, merged=True))
 
     def serve_command(self, *, host: str = "127.0.0.1", port: int = 8000) -> ServeCommand:
         """The vLLM command that serves this job's adapter (``anytune serve`` runs it)."""
@@ -296,15 +297,15 @@ class AsyncFineTuneJob(_JobBase):
 
     async def events(self, limit: int = 100) -> builtins.list[JobEvent]:
         """Async twin of :meth:`FineTuneJob.events`."""
-        return await run_async(self._read_flow("events", limit=limit))
+        return await run_async(self._read_flow(self._provider.events, self._provider.aevents, limit=limit))
 
     async def metrics(self) -> builtins.list[Metric]:
         """Async twin of :meth:`FineTuneJob.metrics`."""
-        return await run_async(self._read_flow("metrics"))
+        return await run_async(self._read_flow(self._provider.metrics, self._provider.ametrics))
 
     async def checkpoints(self) -> builtins.list[Checkpoint]:
         """Async twin of :meth:`FineTuneJob.checkpoints`."""
-        return await run_async(self._read_flow("checkpoints"))
+        return await run_async(self._read_flow(self._provider.checkpoints, self._provider.acheckpoints))
 
     async def chat(self, messages: Any, *, base: bool = False, **params: Any) -> ChatReply:
         """Async twin of :meth:`FineTuneJob.chat`."""
@@ -326,8 +327,7 @@ class AsyncFineTuneJob(_JobBase):
         limit: int | None = None,
     ) -> EvalReport:
         """Async twin of :meth:`FineTuneJob.evaluate`."""
-        import asyncio
-
+        await asyncio.to_thread(importlib.import_module, "anytune._evaluate")  # off the loop
         from anytune._evaluate import plan_evaluation, run_async_plan
 
         plan = await asyncio.to_thread(
@@ -340,8 +340,7 @@ class AsyncFineTuneJob(_JobBase):
         max_tokens: int = 256, retries: int = 3, max_cost_usd: float | None = None, limit: int | None = None,
     ) -> CheckpointReport:
         """Async twin of :meth:`FineTuneJob.evaluate_checkpoints`."""
-        import asyncio
-
+        await asyncio.to_thread(importlib.import_module, "anytune._evaluate")  # off the loop
         from anytune._eval_report import CheckpointReport
         from anytune._evaluate import checkpoint_plans, run_async_plan
 
@@ -358,11 +357,11 @@ class AsyncFineTuneJob(_JobBase):
 
     async def download(self, output_dir: str | Path) -> Path:
         """Async twin of :meth:`FineTuneJob.download`."""
-        return await run_async(weights_flow(self, "download", output_dir))
+        return await run_async(weights_flow(self, output_dir))
 
     async def export_merged(self, output_dir: str | Path) -> Path:
         """Async twin of :meth:`FineTuneJob.export_merged`."""
-        return await run_async(weights_flow(self, "export_merged", output_dir))
+        return await run_async(weights_flow(self, output_dir, merged=True))
 
     async def aclose(self) -> None:
         """Release the provider's connections, the async client's included (do it before

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from anytune._flow import Blocking, Call, Flow, Sleep
+from anytune._flow import Flow, Sleep, blocking, call
 from anytune._log import logger
 from anytune._types import CreateRequest, Estimate, JobSnapshot, Metric
 from anytune.tracking import get_tracker
@@ -96,7 +96,7 @@ def after_create_flow(
                  if isinstance(v, (str, int, float, bool)) and not is_secret_name(k)},
         estimate=estimate.to_dict() if estimate else None,
     )
-    save(record)
+    yield from blocking(save, record)  # a file write: off the event loop in async code
     synced = [n for n in spec.tracking if n not in native]
     if synced:
         yield from _safe_sync(job, synced, record)
@@ -177,13 +177,15 @@ def sync_flow(
 ) -> Flow[list[dict[str, Any]]]:
     """Sync ``job`` into each tracker in ``names``: fetch its metrics (where the provider
     reports them), build its run, and upsert it. Errors propagate."""
-    record = record if record is not None else load(job.id)
+    if record is None:
+        record = yield from blocking(load, job.id)
     metrics: list[Metric] = []
-    if job._provider.supports("metrics"):
-        metrics = yield Call(job._provider, "metrics", (job._snapshot.id,))
-    run = build_run(job, record, metrics)
-    result: list[dict[str, Any]] = yield Blocking(_sync_all, (list(names), run))
-    return result
+    p = job._provider
+    if p.supports("metrics"):
+        metrics = yield from call(p.metrics, p.ametrics, job._snapshot.id)
+    # Pricing may read the catalog, and trackers write files or databases: a worker thread's.
+    run = yield from blocking(build_run, job, record, metrics)
+    return (yield from blocking(_sync_all, list(names), run))
 
 
 def _safe_sync(job: _JobBase, names: Sequence[str], record: JobTracking | None = None) -> Flow[None]:
@@ -196,7 +198,7 @@ def _safe_sync(job: _JobBase, names: Sequence[str], record: JobTracking | None =
 def tracked_wait(job: _JobBase, inner: Flow[JobSnapshot]) -> Flow[JobSnapshot]:
     """Run the wait flow ``inner``, syncing the job's trackers before a sleep when its
     status changed or ``SYNC_EVERY_S`` passed, and once when it ends."""
-    record = load(job.id)
+    record = yield from blocking(load, job.id)
     names = _synced_names(record)
     if not names:
         return (yield from inner)
