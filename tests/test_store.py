@@ -71,7 +71,11 @@ def test_a_writer_killed_mid_transaction_leaves_a_usable_store(tmp_path: Path) -
         "    s.claim(provider='fake', model='m', spec_hash='s', idempotency_key=f'k{i}'); i += 1\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(path)])
-    time.sleep(1.5)
+    # Kill it once it is writing (a loaded machine may take seconds just to start it),
+    # so that the kill lands mid-stream of transactions rather than before the first.
+    deadline = time.monotonic() + 120
+    while len(JobStore(path).list(limit=100000)) < 20 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     store = JobStore(path)  # reopen after the crash
