@@ -7,7 +7,8 @@ asyncio's slow-callback report is not asserted clean here, and says why: each
 ``AsyncTogether`` is built on the loop (one per provider instance and loop), and httpx
 creates its SSL context there, loading the CA store (seen with a stack sampler; a bare
 ``httpx.AsyncClient()`` took 227-292 ms on this shared 2-core machine, 2026-11-30). That
-is the SDK-provider base's to move into a worker thread; the fake provider's test (tests/test_event_loop.py) asserts both."""
+is the SDK-provider base's to move into a worker thread; the fake provider's test
+(tests/test_event_loop.py) asserts both."""
 
 from __future__ import annotations
 
