@@ -48,10 +48,13 @@ from anytune._types import (
 
 if TYPE_CHECKING:
     from anytune._config import anytune_home as state_dir
+    from anytune._polling import Backoff
+    from anytune._sdk import SDKProvider, as_dict
     from anytune._serve import ServeCommand, vllm_command
     from anytune.tracking._hooks import TrackingContext
 
 __all__ = [
+    "Backoff",
     "Capability",
     "ChatReply",
     "Checkpoint",
@@ -69,8 +72,10 @@ __all__ = [
     "ModelInfo",
     "Problem",
     "Provider",
+    "SDKProvider",
     "ServeCommand",
     "TrackingContext",
+    "as_dict",
     "state_dir",
     "vllm_command",
 ]
@@ -82,6 +87,10 @@ _LAZY = {
     "vllm_command": ("anytune._serve", "vllm_command"),
     "TrackingContext": ("anytune.tracking._hooks", "TrackingContext"),
     "state_dir": ("anytune._config", "anytune_home"),
+    # The base of providers on a vendor SDK, and the one backoff policy (issue 12).
+    "SDKProvider": ("anytune._sdk", "SDKProvider"),
+    "as_dict": ("anytune._sdk", "as_dict"),
+    "Backoff": ("anytune._polling", "Backoff"),
 }
 
 
