@@ -24,7 +24,7 @@ from anytune.errors import (
     status_error_class,
 )
 
-__all__ = ["map_error", "translating"]
+__all__ = ["map_error", "sdk_errors", "translating"]
 
 PROVIDER = "openai"
 
@@ -73,13 +73,19 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     return ProviderError(redact(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
 
 
-@contextlib.contextmanager
-def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
-    """Run a block of SDK calls; re-raise SDK errors as anytune errors (usable around
-    ``await`` too, since the block's exceptions surface at the ``with``)."""
+def sdk_errors() -> tuple[type[BaseException], ...]:
+    """The exception roots of the ``openai`` SDK (``InvalidWebhookSignatureError`` stands
+    outside ``OpenAIError``)."""
     import openai
 
+    return (openai.OpenAIError, openai.InvalidWebhookSignatureError)
+
+
+@contextlib.contextmanager
+def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run a block of SDK calls; re-raise SDK errors as anytune errors (for code outside
+    the provider, e.g. the uploader; the provider uses ``SDKProvider.translating``)."""
     try:
         yield
-    except (openai.OpenAIError, openai.InvalidWebhookSignatureError) as exc:
+    except sdk_errors() as exc:
         raise map_error(exc, secrets=secrets) from None
