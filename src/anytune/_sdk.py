@@ -32,10 +32,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from anytune._errors import (
     AnytuneError,
+    AuthenticationError,
     InvalidRequestError,
     MissingCredentialsError,
     NotFoundError,
+    PermissionDeniedError,
     ProviderError,
+    ProviderStatusError,
+    retry_after_seconds,
+    status_error_class,
 )
 from anytune._log import redact, remember_secret
 from anytune._polling import TRANSIENT, Backoff
@@ -45,7 +50,7 @@ from anytune.provider import Provider
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Pager", "SDKProvider", "as_dict"]
+__all__ = ["Pager", "SDKProvider", "as_dict", "status_error"]
 
 T = TypeVar("T")
 _EPOCH_KEY = 0.0
@@ -64,6 +69,28 @@ def as_dict(obj: Any, *, exclude_none: bool = False) -> dict[str, Any]:
     if callable(legacy):
         return dict(legacy(exclude_none=exclude_none))
     raise TypeError(f"cannot read {type(obj).__name__} as a dict")
+
+
+def status_error(
+    provider: str, status: int, message: str, *, headers: Any = None, request_id: str | None = None,
+    code: str | None = None, refused: str, denied: str, secrets: tuple[str, ...] = (),
+) -> ProviderStatusError:
+    """The typed error of an HTTP error answer, for a provider's ``map_error``: the class
+    by ``status`` (:func:`~anytune.errors.status_error_class`), ``Retry-After`` and the
+    request id (else ``x-request-id``) from ``headers``. A 401 says ``refused`` and a 403
+    ``denied`` (our wording naming what to check: vendors echo parts of a refused key);
+    any other status keeps the vendor's ``message``, scrubbed of ``secrets``. The vendor's
+    error ``code`` follows in brackets (but after a 401: nothing of the vendor's)."""
+    cls = status_error_class(status)
+    if cls is AuthenticationError:
+        message = refused
+    else:
+        message = (denied if cls is PermissionDeniedError else redact(message, secrets)) + (
+            f" [{code}]" if code else "")
+    if request_id is None and headers is not None:
+        request_id = headers.get("x-request-id")
+    return cls(message, provider=provider, status_code=status, request_id=request_id,
+               retry_after=retry_after_seconds(headers))
 
 
 class Pager(Generic[T]):
@@ -101,6 +128,9 @@ class SDKProvider(Provider):
     #: The environment variable read for the ``api_key`` setting when it is not given
     #: (``OPENAI_API_KEY``); empty for a provider without a key-shaped credential.
     api_key_env: ClassVar[str] = ""
+    #: The SDK's sync and async client classes as ``"module:Class"`` (imported on first
+    #: use), made with :meth:`client_kwargs`; or override :meth:`make_client`.
+    sdk_clients: ClassVar[tuple[str, str] | None] = None
     #: What a refused cancel raises when the job may simply have ended already (the
     #: vendor's 400/409); :meth:`cancel` then returns the ended job instead.
     cancel_refusals: ClassVar[tuple[type[BaseException], ...]] = (InvalidRequestError,)
@@ -115,13 +145,29 @@ class SDKProvider(Provider):
         self._async_clients: dict[asyncio.AbstractEventLoop, Any] = {}
 
     # --- hooks a provider implements ---------------------------------------------------
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the SDK's client classes (credentials read here)."""
+        return {}
+
     def make_client(self) -> Any:
-        """A new sync SDK client; reads the credentials."""
-        raise NotImplementedError(f"{type(self).__name__}.make_client")
+        """A new sync SDK client (``sdk_clients[0]`` with :meth:`client_kwargs`)."""
+        return self._sdk_class(0)(**self.client_kwargs())
 
     def make_async_client(self) -> Any:
         """A new async SDK client (called in a worker thread, once per event loop)."""
-        raise NotImplementedError(f"{type(self).__name__}.make_async_client")
+        return self._sdk_class(1)(**self.client_kwargs())
+
+    def _sdk_class(self, which: int) -> Any:
+        import importlib
+
+        if self.sdk_clients is None:
+            raise NotImplementedError(f"{type(self).__name__}: set sdk_clients or override make_client")
+        module, _, name = self.sdk_clients[which].partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def given(self, *names: str) -> dict[str, Any]:
+        """The settings among ``names`` that were given (for :meth:`client_kwargs`)."""
+        return {n: self.config[n] for n in names if self.config.get(n) is not None}
 
     def sdk_errors(self) -> tuple[type[BaseException], ...]:
         """The SDK's exception classes that :meth:`map_error` translates."""
@@ -180,7 +226,8 @@ class SDKProvider(Provider):
         """The sync SDK client (made on first use; its secrets are registered so that the
         SDK's own log records are redacted too)."""
         if self._sync is None:
-            self._sync = self.make_client()
+            with self.translating("connect"):
+                self._sync = self.make_client()
             remember_secret(*self.secrets())
         return self._sync
 
@@ -193,7 +240,8 @@ class SDKProvider(Provider):
         loop = asyncio.get_running_loop()
         client = self._async_clients.get(loop)
         if client is None:
-            built = await asyncio.to_thread(self.make_async_client)
+            with self.translating("connect"):
+                built = await asyncio.to_thread(self.make_async_client)
             remember_secret(*self.secrets())
             # Another task of this loop may have made one meanwhile: keep a single one.
             client = self._async_clients.get(loop) or built

@@ -49,7 +49,7 @@ from anytune._types import (
 if TYPE_CHECKING:
     from anytune._config import anytune_home as state_dir
     from anytune._polling import Backoff
-    from anytune._sdk import SDKProvider, as_dict
+    from anytune._sdk import Pager, SDKProvider, as_dict, status_error
     from anytune._serve import ServeCommand, vllm_command
     from anytune.tracking._hooks import TrackingContext
 
@@ -70,6 +70,7 @@ __all__ = [
     "LoRA",
     "Metric",
     "ModelInfo",
+    "Pager",
     "Problem",
     "Provider",
     "SDKProvider",
@@ -77,6 +78,7 @@ __all__ = [
     "TrackingContext",
     "as_dict",
     "state_dir",
+    "status_error",
     "vllm_command",
 ]
 
@@ -90,6 +92,8 @@ _LAZY = {
     # The base of providers on a vendor SDK, and the one backoff policy (issue 12).
     "SDKProvider": ("anytune._sdk", "SDKProvider"),
     "as_dict": ("anytune._sdk", "as_dict"),
+    "Pager": ("anytune._sdk", "Pager"),
+    "status_error": ("anytune._sdk", "status_error"),
     "Backoff": ("anytune._polling", "Backoff"),
 }
 

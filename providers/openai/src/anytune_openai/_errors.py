@@ -12,17 +12,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from anytune.errors import (
-    AnytuneError,
-    AuthenticationError,
-    PermissionDeniedError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeoutError,
-    redact,
-    retry_after_seconds,
-    status_error_class,
-)
+from anytune.errors import AnytuneError, ProviderConnectionError, ProviderError, ProviderTimeoutError, redact
+from anytune.provider import status_error
 
 __all__ = ["map_error", "sdk_errors", "translating"]
 
@@ -49,23 +40,11 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     if isinstance(exc, openai.APIConnectionError):
         return ProviderConnectionError("could not reach the API or the connection dropped", provider=PROVIDER)
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        cls = status_error_class(status)
-        if cls is AuthenticationError:
-            message = "the API key was refused; check OPENAI_API_KEY or the api_key= argument"
-        elif cls is PermissionDeniedError:
-            message = "the API key may not do this (project, organization or model access)"
-        else:
-            message = redact(_message(exc), secrets)
-        code = getattr(exc, "code", None)
-        if code and cls is not AuthenticationError:
-            message = f"{message} [{code}]"
-        return cls(
-            message,
-            provider=PROVIDER,
-            status_code=status,
-            request_id=request_id,
-            retry_after=retry_after_seconds(getattr(exc.response, "headers", None)),
+        return status_error(
+            PROVIDER, exc.status_code, _message(exc), headers=getattr(exc.response, "headers", None),
+            request_id=request_id, code=getattr(exc, "code", None), secrets=secrets,
+            refused="the API key was refused; check OPENAI_API_KEY or the api_key= argument",
+            denied="the API key may not do this (project, organization or model access)",
         )
     if isinstance(exc, openai.APIResponseValidationError):
         return ProviderError(f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER)

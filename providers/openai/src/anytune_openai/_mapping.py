@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
 import math
-from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from anytune.errors import ConfigurationError, ProviderError, UnsupportedError, malformed_answer
 from anytune.provider import (
@@ -75,12 +75,8 @@ STATUS_MAP: dict[str, JobStatus] = {
 }
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _strict(what: str) -> Callable[[F], F]:
-    """Malformed answers become a typed ``ProviderError`` (see ``malformed_answer``)."""
-    return malformed_answer("openai", what)
+#: Malformed answers become a typed ``ProviderError`` (``anytune.errors.malformed_answer``).
+_strict = functools.partial(malformed_answer, "openai")
 
 
 def _ts(value: Any) -> datetime | None:

@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune.errors import AnytuneError
 from anytune.provider import (
     Capability,
     ChatReply,
@@ -85,6 +84,7 @@ class OpenAIProvider(AsyncTwins):
         {"api_key", "base_url", "organization", "timeout", "max_retries"}
     )
     api_key_env: ClassVar[str] = "OPENAI_API_KEY"
+    sdk_clients: ClassVar[tuple[str, str] | None] = ("openai:OpenAI", "openai:AsyncOpenAI")
 
     #: Files above this size go through the Uploads API (OpenAI's Files API limit).
     closed_catalog: ClassVar[bool] = True
@@ -93,30 +93,12 @@ class OpenAIProvider(AsyncTwins):
     upload_part_bytes: int = _catalog.catalog_data()["upload_part_bytes"]
 
     # --- clients (credentials are read here, on the first network call) ----------------
-    def _client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"api_key": self.api_key()}
-        for name in ("base_url", "organization", "timeout", "max_retries"):
-            if self.config.get(name) is not None:
-                kwargs[name] = self.config[name]
-        return kwargs
+    def client_kwargs(self) -> dict[str, Any]:
+        """For ``openai.OpenAI`` and ``openai.AsyncOpenAI`` (``sdk_clients``)."""
+        return {"api_key": self.api_key(), **self.given("base_url", "organization", "timeout", "max_retries")}
 
-    def make_client(self) -> Any:
-        """The sync ``openai.OpenAI`` client."""
-        import openai
-
-        return openai.OpenAI(**self._client_kwargs())
-
-    def make_async_client(self) -> Any:
-        """An ``openai.AsyncOpenAI`` client (one per event loop: see ``SDKProvider``)."""
-        import openai
-
-        return openai.AsyncOpenAI(**self._client_kwargs())
-
-    def sdk_errors(self) -> tuple[type[BaseException], ...]:
-        return _errors.sdk_errors()
-
-    def map_error(self, exc: BaseException, *, secrets: tuple[str, ...]) -> AnytuneError:
-        return _errors.map_error(exc, secrets=secrets)
+    sdk_errors = staticmethod(_errors.sdk_errors)
+    map_error = staticmethod(_errors.map_error)
 
     def scope(self) -> str:
         """The API endpoint (and organization, when one is set) that files and jobs
