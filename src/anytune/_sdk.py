@@ -28,98 +28,28 @@ import builtins
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from anytune._errors import (
     AnytuneError,
-    AuthenticationError,
     InvalidRequestError,
     MissingCredentialsError,
     NotFoundError,
-    PermissionDeniedError,
     ProviderError,
-    ProviderStatusError,
-    retry_after_seconds,
-    status_error_class,
 )
 from anytune._log import redact, remember_secret
 from anytune._polling import TRANSIENT, Backoff
+from anytune._sdk_helpers import Pager, as_dict, status_error, vendor_message
 from anytune._types import JobSnapshot, JobStatus
 from anytune.provider import Provider
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Pager", "SDKProvider", "as_dict", "status_error"]
+__all__ = ["Pager", "SDKProvider", "as_dict", "status_error", "vendor_message"]  # helpers re-exported
 
 T = TypeVar("T")
 _EPOCH_KEY = 0.0
-
-
-def as_dict(obj: Any, *, exclude_none: bool = False) -> dict[str, Any]:
-    """A plain dict of an SDK model (pydantic v2 ``model_dump``, v1 ``dict``, or a dict),
-    in JSON types. Serialisation warnings are off: an odd field in a vendor's answer is
-    the mapper's to judge, not pydantic's to print."""
-    if isinstance(obj, dict):
-        return obj
-    dump = getattr(obj, "model_dump", None)
-    if dump is not None:
-        return dict(dump(mode="json", exclude_none=exclude_none, warnings=False))
-    legacy = getattr(obj, "dict", None)
-    if callable(legacy):
-        return dict(legacy(exclude_none=exclude_none))
-    raise TypeError(f"cannot read {type(obj).__name__} as a dict")
-
-
-def status_error(
-    provider: str, status: int, message: str, *, headers: Any = None, request_id: str | None = None,
-    code: str | None = None, refused: str, denied: str, secrets: tuple[str, ...] = (),
-) -> ProviderStatusError:
-    """The typed error of an HTTP error answer, for a provider's ``map_error``: the class
-    by ``status`` (:func:`~anytune.errors.status_error_class`), ``Retry-After`` and the
-    request id (else ``x-request-id``) from ``headers``. A 401 says ``refused`` and a 403
-    ``denied`` (our wording naming what to check: vendors echo parts of a refused key);
-    any other status keeps the vendor's ``message``, scrubbed of ``secrets``. The vendor's
-    error ``code`` follows in brackets (but after a 401: nothing of the vendor's)."""
-    cls = status_error_class(status)
-    if cls is AuthenticationError:
-        message = refused
-    else:
-        message = (denied if cls is PermissionDeniedError else redact(message, secrets)) + (
-            f" [{code}]" if code else "")
-    if request_id is None and headers is not None:
-        request_id = headers.get("x-request-id")
-    return cls(message, provider=provider, status_code=status, request_id=request_id,
-               retry_after=retry_after_seconds(headers))
-
-
-class Pager(Generic[T]):
-    """Cursor pagination without I/O, shared by :meth:`SDKProvider.paginate` and its async
-    twin: ask :meth:`request` for the next ``(cursor, page size)`` (``None``: done), send
-    the page, give :meth:`receive` its items and the next cursor (``None``: last page).
-    Stops at ``limit`` items, at an empty page, and when a server repeats a cursor."""
-
-    def __init__(self, *, limit: int | None, page_size: int) -> None:
-        self.limit, self.page_size = limit, page_size
-        self.items: builtins.list[T] = []
-        self._cursor: str | None = None
-        self._done = limit is not None and limit <= 0
-
-    def request(self) -> tuple[str | None, int] | None:
-        """The next page to ask for, or ``None`` when there is none."""
-        if self._done:
-            return None
-        size = self.page_size if self.limit is None else min(self.page_size, self.limit - len(self.items))
-        return self._cursor, size
-
-    def receive(self, items: Sequence[T], next_cursor: str | None) -> None:
-        """One page's items and the cursor of the page after it."""
-        self.items.extend(items)
-        full = self.limit is not None and len(self.items) >= self.limit
-        self._done = full or not items or next_cursor is None or next_cursor == self._cursor
-        self._cursor = next_cursor
-        if self.limit is not None:
-            del self.items[self.limit:]
 
 
 class SDKProvider(Provider):

@@ -49,7 +49,8 @@ from anytune._types import (
 if TYPE_CHECKING:
     from anytune._config import anytune_home as state_dir
     from anytune._polling import Backoff
-    from anytune._sdk import Pager, SDKProvider, as_dict, status_error
+    from anytune._sdk import SDKProvider
+    from anytune._sdk_helpers import Pager, as_dict, status_error, vendor_message
     from anytune._serve import ServeCommand, vllm_command
     from anytune.tracking._hooks import TrackingContext
 
@@ -79,6 +80,7 @@ __all__ = [
     "as_dict",
     "state_dir",
     "status_error",
+    "vendor_message",
     "vllm_command",
 ]
 
@@ -91,9 +93,10 @@ _LAZY = {
     "state_dir": ("anytune._config", "anytune_home"),
     # The base of providers on a vendor SDK, and the one backoff policy (issue 12).
     "SDKProvider": ("anytune._sdk", "SDKProvider"),
-    "as_dict": ("anytune._sdk", "as_dict"),
-    "Pager": ("anytune._sdk", "Pager"),
-    "status_error": ("anytune._sdk", "status_error"),
+    "as_dict": ("anytune._sdk_helpers", "as_dict"),
+    "Pager": ("anytune._sdk_helpers", "Pager"),
+    "status_error": ("anytune._sdk_helpers", "status_error"),
+    "vendor_message": ("anytune._sdk_helpers", "vendor_message"),
     "Backoff": ("anytune._polling", "Backoff"),
 }
 

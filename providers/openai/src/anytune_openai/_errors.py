@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
 
 from anytune.errors import AnytuneError, ProviderConnectionError, ProviderError, ProviderTimeoutError, redact
-from anytune.provider import status_error
+from anytune.provider import status_error, vendor_message
 
 __all__ = ["map_error", "sdk_errors", "translating"]
 
 PROVIDER = "openai"
-
-
-def _message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    return str(getattr(exc, "message", None) or exc)
 
 
 def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneError:
@@ -41,7 +31,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
         return ProviderConnectionError("could not reach the API or the connection dropped", provider=PROVIDER)
     if isinstance(exc, openai.APIStatusError):
         return status_error(
-            PROVIDER, exc.status_code, _message(exc), headers=getattr(exc.response, "headers", None),
+            PROVIDER, exc.status_code, vendor_message(exc), headers=getattr(exc.response, "headers", None),
             request_id=request_id, code=getattr(exc, "code", None), secrets=secrets,
             refused="the API key was refused; check OPENAI_API_KEY or the api_key= argument",
             denied="the API key may not do this (project, organization or model access)",

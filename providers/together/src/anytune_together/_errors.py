@@ -19,20 +19,11 @@ from anytune.errors import (
     ProviderTimeoutError,
     redact,
 )
-from anytune.provider import Problem, status_error
+from anytune.provider import Problem, status_error, vendor_message
 
 __all__ = ["map_error", "sdk_errors", "translating"]
 
 PROVIDER = "together"
-
-
-def _message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    return str(getattr(exc, "message", None) or exc)
 
 
 def _code(exc: Any) -> str | None:
@@ -53,7 +44,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
         return ProviderConnectionError("could not reach the API or the connection dropped", provider=PROVIDER)
     if isinstance(exc, together.APIStatusError):
         return status_error(
-            PROVIDER, exc.status_code, _message(exc), headers=getattr(exc.response, "headers", None),
+            PROVIDER, exc.status_code, vendor_message(exc), headers=getattr(exc.response, "headers", None),
             code=_code(exc), secrets=secrets,
             refused="the API key was refused; check TOGETHER_API_KEY or the api_key= argument",
             denied="the API key may not do this (model access or account)",
