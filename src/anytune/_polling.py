@@ -28,19 +28,40 @@ TRANSIENT = (RateLimitError, ServerError, ProviderConnectionError, ProviderTimeo
 
 @dataclass(frozen=True)
 class Backoff:
-    """Delay before poll ``attempt`` (0-based): ``initial * factor**attempt`` capped at
+    """The one backoff policy of anytune: the wait loop, create's recovery reads, the
+    providers' read retries and upload retries all wait by it.
+
+    Delay before attempt ``attempt`` (0-based): ``initial * factor**attempt`` capped at
     ``cap``, times a random factor in ``[1 - jitter, 1 + jitter]`` so that many waiters do
-    not poll in lockstep."""
+    not poll in lockstep. After a failure, :meth:`retry_delay` also honours the server's
+    ``Retry-After`` (the error's ``retry_after``) as a floor, up to ``max_retry_after``
+    seconds: the bound the ``openai`` SDK uses, ``MAX_RETRY_AFTER_DELAY = 2 * 60`` in
+    ``openai/_constants.py`` (openai 3.57.0, read 2026-11-29), so that a server asking for
+    an hour cannot hang a caller that asked for retries."""
 
     initial: float = 2.0
     factor: float = 1.5
     cap: float = 60.0
     jitter: float = 0.2
+    max_retry_after: float = 120.0
 
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before poll ``attempt``."""
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before attempt ``attempt``."""
+        rng = rng or _RNG
         base = min(self.cap, self.initial * self.factor ** min(attempt, 64))
         return min(self.cap, base * rng.uniform(1 - self.jitter, 1 + self.jitter))
+
+    def retry_delay(
+        self, attempt: int, error: BaseException | None = None, rng: random.Random | None = None
+    ) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (0-based) before the next: the
+        computed delay, or the ``retry_after`` that ``error`` carries when that is longer
+        (capped at ``max_retry_after``)."""
+        retry_after = getattr(error, "retry_after", None) or 0.0
+        return max(min(float(retry_after), self.max_retry_after), self.delay(attempt, rng))
+
+
+_RNG = random.Random()
 
 
 class WaitTimedOut(Exception):
@@ -82,8 +103,7 @@ def wait_flow(
             errors += 1
             if errors >= max_consecutive_errors:
                 raise
-            retry_after = getattr(exc, "retry_after", None) or 0.0
-            delay = max(retry_after, backoff.delay(attempt, rng))
+            delay = backoff.retry_delay(attempt, exc, rng)
             attempt += 1
         else:
             errors = 0

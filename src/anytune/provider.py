@@ -47,11 +47,15 @@ from anytune._types import (
 
 if TYPE_CHECKING:
     from anytune._config import anytune_home as state_dir
+    from anytune._polling import Backoff
+    from anytune._sdk import SDKProvider
+    from anytune._sdk_helpers import Pager, as_dict, status_error, vendor_message
     from anytune._serve import ServeCommand, vllm_command
     from anytune.data._writers import DataFormat
     from anytune.tracking._hooks import TrackingContext
 
 __all__ = [
+    "Backoff",
     "Capability",
     "ChatReply",
     "Checkpoint",
@@ -67,11 +71,16 @@ __all__ = [
     "LoRA",
     "Metric",
     "ModelInfo",
+    "Pager",
     "Problem",
     "Provider",
+    "SDKProvider",
     "ServeCommand",
     "TrackingContext",
+    "as_dict",
     "state_dir",
+    "status_error",
+    "vendor_message",
     "vllm_command",
 ]
 
@@ -82,6 +91,13 @@ _LAZY = {
     "vllm_command": ("anytune._serve", "vllm_command"),
     "TrackingContext": ("anytune.tracking._hooks", "TrackingContext"),
     "state_dir": ("anytune._config", "anytune_home"),
+    # The base of providers on a vendor SDK, and the one backoff policy (issue 12).
+    "SDKProvider": ("anytune._sdk", "SDKProvider"),
+    "as_dict": ("anytune._sdk_helpers", "as_dict"),
+    "Pager": ("anytune._sdk_helpers", "Pager"),
+    "status_error": ("anytune._sdk_helpers", "status_error"),
+    "vendor_message": ("anytune._sdk_helpers", "vendor_message"),
+    "Backoff": ("anytune._polling", "Backoff"),
 }
 
 

@@ -12,10 +12,11 @@ from anytune_openai._upload import Uploader
 from openai_helpers import TEST_KEY, write_chat
 
 from anytune.errors import ProviderConnectionError, RateLimitError, ServerError
+from anytune.provider import Backoff
 
 
 def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Uploader, "base_delay", 0.01)
+    monkeypatch.setattr(Uploader, "backoff", Backoff(initial=0.01, cap=0.05))
 
 
 def _stored(emulator: OpenAIEmulator, file_id: str) -> bytes:

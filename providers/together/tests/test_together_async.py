@@ -123,22 +123,22 @@ def test_one_provider_serves_successive_event_loops(
     request = CreateRequest(model=MODEL, training_file=fid, idempotency_key="loops")
     snap = asyncio.run(provider.acreate(request))
     assert "Together estimates" in (snap.message or "")  # the vendor estimate, as in sync
-    first = provider._async
+    (first,) = provider._async_clients.values()
     # Each asyncio.run is a new loop: the old loop's client (its connections and locks
     # belong to that loop) is not reused. httpx happens to survive the reuse against this
     # emulator, leaking the old sockets, so the client's identity is what is checked.
     assert asyncio.run(provider.aget(snap.id)).id == snap.id
-    assert provider._async is not first
+    assert first not in provider._async_clients.values()
 
     async def last() -> tuple[Any, Any]:
         found = await provider.afind_by_idempotency_key("loops")
-        client = provider._async
+        client = await provider.async_client()
         await provider.aclose()
         return found, client
 
     found, client = asyncio.run(last())
     assert found is not None and found.id == snap.id
-    assert client.is_closed() and provider._async is None and threads == []
+    assert client.is_closed() and provider._async_clients == {} and threads == []
 
 
 def test_async_create_has_retries_off(

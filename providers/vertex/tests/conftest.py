@@ -18,6 +18,8 @@ from anytune_vertex import VertexEmulator, VertexProvider
 from anytune_vertex._emulator import RECORD_ENV
 from vertex_helpers import TOKEN, FakeClock, write_chat
 
+from anytune.provider import Backoff
+
 _ENV_KEYS = ("NO_PROXY", "no_proxy", RECORD_ENV, "GOOGLE_APPLICATION_CREDENTIALS", "ANYTUNE_CACHE_DIR")
 
 
@@ -93,7 +95,7 @@ def emulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 def provider(emulator: VertexEmulator) -> Iterator[VertexProvider]:
     """A provider on the emulator through the official SDKs (short timeout, fast retries)."""
     p = VertexProvider(timeout=1.0)
-    p.retry_base_delay = 0.01
+    p.read_backoff = Backoff(initial=0.01, cap=0.05)
     yield p
     p.close()
 

@@ -32,7 +32,7 @@ from anytune import (
     RateLimitError,
     ServerError,
 )
-from anytune.provider import CreateRequest, Provider
+from anytune.provider import Backoff, CreateRequest, Provider
 
 
 @pytest.fixture(autouse=True)
@@ -185,7 +185,7 @@ def test_reads_are_retried_and_honour_retry_after(provider: VertexProvider, emul
     assert emulator.requests["get"] == 3
     emulator.add_fault("list:503:9")
     few = VertexProvider(timeout=1.0, max_retries=1)
-    few.retry_base_delay = 0.01
+    few.read_backoff = Backoff(initial=0.01, cap=0.05)
     with pytest.raises(ServerError):
         asyncio.run(few.alist())
     assert emulator.requests["list"] == 2

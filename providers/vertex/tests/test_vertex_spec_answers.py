@@ -81,9 +81,11 @@ def provider_serving(routes: dict[str, Any]) -> VertexProvider:
     from google import genai
     from google.genai import types
 
+    from anytune.provider import Backoff
+
     p = VertexProvider(project="p", location="us-central1", max_retries=0)
-    p.retry_base_delay = 0.0
-    p._genai = genai.Client(
+    p.read_backoff = Backoff(initial=0.0)
+    p._sync = genai.Client(
         vertexai=True, project="p", location="us-central1",
         credentials=google.oauth2.credentials.Credentials(token="ya29.fuzz"),  # type: ignore[no-untyped-call]
         http_options=types.HttpOptions(base_url="http://fuzz.invalid/",

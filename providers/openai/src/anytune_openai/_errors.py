@@ -10,32 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
 
-from anytune.errors import (
-    AnytuneError,
-    AuthenticationError,
-    PermissionDeniedError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeoutError,
-    redact,
-    retry_after_seconds,
-    status_error_class,
-)
+from anytune.errors import AnytuneError, ProviderConnectionError, ProviderError, ProviderTimeoutError, redact
+from anytune.provider import status_error, vendor_message
 
-__all__ = ["map_error", "translating"]
+__all__ = ["map_error", "sdk_errors", "translating"]
 
 PROVIDER = "openai"
-
-
-def _message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    return str(getattr(exc, "message", None) or exc)
 
 
 def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneError:
@@ -49,23 +30,11 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     if isinstance(exc, openai.APIConnectionError):
         return ProviderConnectionError("could not reach the API or the connection dropped", provider=PROVIDER)
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        cls = status_error_class(status)
-        if cls is AuthenticationError:
-            message = "the API key was refused; check OPENAI_API_KEY or the api_key= argument"
-        elif cls is PermissionDeniedError:
-            message = "the API key may not do this (project, organization or model access)"
-        else:
-            message = redact(_message(exc), secrets)
-        code = getattr(exc, "code", None)
-        if code and cls is not AuthenticationError:
-            message = f"{message} [{code}]"
-        return cls(
-            message,
-            provider=PROVIDER,
-            status_code=status,
-            request_id=request_id,
-            retry_after=retry_after_seconds(getattr(exc.response, "headers", None)),
+        return status_error(
+            PROVIDER, exc.status_code, vendor_message(exc), headers=getattr(exc.response, "headers", None),
+            request_id=request_id, code=getattr(exc, "code", None), secrets=secrets,
+            refused="the API key was refused; check OPENAI_API_KEY or the api_key= argument",
+            denied="the API key may not do this (project, organization or model access)",
         )
     if isinstance(exc, openai.APIResponseValidationError):
         return ProviderError(f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER)
@@ -73,13 +42,19 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     return ProviderError(redact(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
 
 
-@contextlib.contextmanager
-def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
-    """Run a block of SDK calls; re-raise SDK errors as anytune errors (usable around
-    ``await`` too, since the block's exceptions surface at the ``with``)."""
+def sdk_errors() -> tuple[type[BaseException], ...]:
+    """The exception roots of the ``openai`` SDK (``InvalidWebhookSignatureError`` stands
+    outside ``OpenAIError``)."""
     import openai
 
+    return (openai.OpenAIError, openai.InvalidWebhookSignatureError)
+
+
+@contextlib.contextmanager
+def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run a block of SDK calls; re-raise SDK errors as anytune errors (for code outside
+    the provider, e.g. the uploader; the provider uses ``SDKProvider.translating``)."""
     try:
         yield
-    except (openai.OpenAIError, openai.InvalidWebhookSignatureError) as exc:
+    except sdk_errors() as exc:
         raise map_error(exc, secrets=secrets) from None

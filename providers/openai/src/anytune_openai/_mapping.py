@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
 import math
-from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from anytune.errors import ConfigurationError, ProviderError, UnsupportedError, malformed_answer
 from anytune.provider import (
@@ -35,6 +35,7 @@ from anytune.provider import (
     JobSnapshot,
     JobStatus,
     Metric,
+    as_dict,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "event_from",
     "metrics_from_events",
     "oldest_first",
+    "page_items",
     "page_kwargs",
     "parse_result_file",
     "snapshot_from",
@@ -73,22 +75,8 @@ STATUS_MAP: dict[str, JobStatus] = {
 }
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _strict(what: str) -> Callable[[F], F]:
-    """Malformed answers become a typed ``ProviderError`` (see ``malformed_answer``)."""
-    return malformed_answer("openai", what)
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    """A plain dict from an SDK model (pydantic) or a dict."""
-    if isinstance(obj, dict):
-        return obj
-    dump = getattr(obj, "model_dump", None)
-    if dump is not None:
-        return dict(dump(mode="json", warnings=False))  # an odd field type is ours to judge
-    raise TypeError(f"cannot read {type(obj).__name__} as an OpenAI object")
+#: Malformed answers become a typed ``ProviderError`` (``anytune.errors.malformed_answer``).
+_strict = functools.partial(malformed_answer, "openai")
 
 
 def _ts(value: Any) -> datetime | None:
@@ -307,6 +295,13 @@ def page_kwargs(after: str | None, limit: int, metadata: dict[str, str] | None =
     if metadata:
         kwargs["metadata"] = metadata
     return kwargs
+
+
+def page_items(page: Any) -> tuple[list[Any], str | None]:
+    """One page's items and the ``after`` cursor of the next (``None`` on the last page),
+    for ``SDKProvider.paginate``."""
+    data = list(page.data or [])
+    return data, (str(data[-1].id) if page.has_more and data else None)
 
 
 def oldest_first(events: list[JobEvent]) -> list[JobEvent]:

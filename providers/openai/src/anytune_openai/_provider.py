@@ -2,7 +2,9 @@
 
 Request building and response mapping live in :mod:`._mapping` (no I/O), errors in
 :mod:`._errors`; this module only moves data between them and the sync
-(``openai.OpenAI``) or async (``openai.AsyncOpenAI``) client.
+(``openai.OpenAI``) or async (``openai.AsyncOpenAI``, :mod:`._async`) client. The
+plumbing (clients, secrets, close, idempotent cancel, pagination) is
+:class:`~anytune.provider.SDKProvider`'s.
 
 Retries: reads and file parts keep the SDK's own (bounded, exponential with jitter,
 honouring ``Retry-After``). ``create`` runs with ``max_retries=0``: the SDK would resend
@@ -20,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune.errors import InvalidRequestError, MissingCredentialsError, NotFoundError
 from anytune.provider import (
     Capability,
     ChatReply,
@@ -32,12 +33,10 @@ from anytune.provider import (
     Limits,
     Metric,
     ModelInfo,
-    Provider,
 )
-from anytune_openai import _catalog
+from anytune_openai import _catalog, _errors
 from anytune_openai._async import AsyncTwins
 from anytune_openai._chat import chat_params, inference_price, reply_from
-from anytune_openai._errors import translating
 from anytune_openai._mapping import (
     IDEMPOTENCY_METADATA_KEY,
     INTEGRATIONS_OPTION,
@@ -47,6 +46,7 @@ from anytune_openai._mapping import (
     event_from,
     metrics_from_events,
     oldest_first,
+    page_items,
     page_kwargs,
     parse_result_file,
     snapshot_from,
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["OpenAIProvider"]
 
 
-class OpenAIProvider(AsyncTwins, Provider):
+class OpenAIProvider(AsyncTwins):
     """Fine-tuning on OpenAI (``provider="openai"``).
 
     Settings: ``api_key`` (else ``OPENAI_API_KEY``), ``base_url`` (else
@@ -83,6 +83,8 @@ class OpenAIProvider(AsyncTwins, Provider):
     settings: ClassVar[frozenset[str]] = frozenset(
         {"api_key", "base_url", "organization", "timeout", "max_retries"}
     )
+    api_key_env: ClassVar[str] = "OPENAI_API_KEY"
+    sdk_clients: ClassVar[tuple[str, str] | None] = ("openai:OpenAI", "openai:AsyncOpenAI")
 
     #: Files above this size go through the Uploads API (OpenAI's Files API limit).
     closed_catalog: ClassVar[bool] = True
@@ -95,47 +97,13 @@ class OpenAIProvider(AsyncTwins, Provider):
     #: Size of each Uploads API part (OpenAI's maximum part size).
     upload_part_bytes: int = _catalog.catalog_data()["upload_part_bytes"]
 
-    def __init__(self, **settings: Any) -> None:
-        super().__init__(**settings)
-        self._sync: Any = None
-        self._async: Any = None
-        self._async_loop: Any = None
-
     # --- clients (credentials are read here, on the first network call) ----------------
-    def _client_kwargs(self) -> dict[str, Any]:
-        key = self.config.get("api_key") or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            raise MissingCredentialsError("openai", env_var="OPENAI_API_KEY", argument="api_key")
-        kwargs: dict[str, Any] = {"api_key": key}
-        for name in ("base_url", "organization", "timeout", "max_retries"):
-            if self.config.get(name) is not None:
-                kwargs[name] = self.config[name]
-        return kwargs
+    def client_kwargs(self) -> dict[str, Any]:
+        """For ``openai.OpenAI`` and ``openai.AsyncOpenAI`` (``sdk_clients``)."""
+        return {"api_key": self.api_key(), **self.given("base_url", "organization", "timeout", "max_retries")}
 
-    def _secrets(self) -> tuple[str, ...]:
-        key = self.config.get("api_key") or os.environ.get("OPENAI_API_KEY") or ""
-        return (key,) if key else ()
-
-    def client(self) -> Any:
-        """The sync ``openai.OpenAI`` client (created on first use)."""
-        if self._sync is None:
-            import openai
-
-            self._sync = openai.OpenAI(**self._client_kwargs())
-        return self._sync
-
-    def async_client(self) -> Any:
-        """The ``openai.AsyncOpenAI`` client of the running event loop (created on first
-        use; a new loop gets a new client, as its connections belong to one loop)."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async_loop is not loop:
-            import openai
-
-            self._async = openai.AsyncOpenAI(**self._client_kwargs())
-            self._async_loop = loop
-        return self._async
+    sdk_errors = staticmethod(_errors.sdk_errors)
+    map_error = staticmethod(_errors.map_error)
 
     def scope(self) -> str:
         """The API endpoint (and organization, when one is set) that files and jobs
@@ -145,13 +113,9 @@ class OpenAIProvider(AsyncTwins, Provider):
         org = self.config.get("organization")
         return f"{base} organization={org}" if org else base
 
-    def upload_exists(self, file_ref: str) -> bool:
-        """Whether OpenAI still stores the file (``GET /files/{file_id}``; 404: gone)."""
-        try:
-            with translating(self._secrets()):
-                self.client().files.retrieve(file_ref)
-        except NotFoundError:
-            return False
+    def fetch_upload(self, file_ref: str) -> bool:
+        """``GET /files/{file_id}`` (404: gone)."""
+        self.client().files.retrieve(file_ref)
         return True
 
     @classmethod
@@ -185,7 +149,7 @@ class OpenAIProvider(AsyncTwins, Provider):
         """Which models this account can still reach (``GET /v1/models``). OpenAI publishes
         no list of *tunable* models, so the packaged table stays the list of candidates and
         the answer only says which of them still exist here."""
-        with translating(self._secrets()):
+        with self.translating("fetch_catalog"):
             page = self.client().models.list()
             ids = sorted(str(m.id) for m in page)
         return {"source": f"GET {self.scope()}/models", "models": [{"model": i} for i in ids]}
@@ -242,7 +206,7 @@ class OpenAIProvider(AsyncTwins, Provider):
             part_bytes=self.upload_part_bytes,
             threshold_bytes=self.upload_threshold_bytes,
             progress=self.upload_progress,
-            secrets=self._secrets(),
+            secrets=self.secrets(),
         )
         return uploader.run(Path(path))
 
@@ -262,67 +226,40 @@ class OpenAIProvider(AsyncTwins, Provider):
 
     def create(self, request: CreateRequest) -> JobSnapshot:
         params = create_params(request)
-        with translating(self._secrets()):
+        with self.translating("create"):
             job = self.client().with_options(max_retries=0).fine_tuning.jobs.create(**params)
         return snapshot_from(job)
 
     def get(self, job_id: str) -> JobSnapshot:
-        with translating(self._secrets()):
+        with self.translating("get"):
             return snapshot_from(self.client().fine_tuning.jobs.retrieve(job_id))
 
     def list(self, *, limit: int = 20, metadata: dict[str, str] | None = None) -> list[JobSnapshot]:
         """Recent jobs, newest first (OpenAI's order), following ``after`` cursors."""
         jobs = self.client().fine_tuning.jobs
-        out: list[JobSnapshot] = []
-        after: str | None = None
-        with translating(self._secrets()):
-            while len(out) < limit:
-                kwargs = page_kwargs(after, min(PAGE, limit - len(out)), metadata)
-                page = jobs.list(**kwargs)
-                out.extend(snapshot_from(j) for j in page.data)
-                if not page.has_more or not page.data or page.data[-1].id == after:
-                    break  # the last test guards against a server repeating a page
-                after = page.data[-1].id
-        return out[:limit]
+        with self.translating("list"):
+            found = self.paginate(lambda after, n: page_items(jobs.list(**page_kwargs(after, n, metadata))),
+                                  limit=limit, page_size=PAGE)
+        return [snapshot_from(j) for j in found]
 
-    def cancel(self, job_id: str) -> JobSnapshot:
-        """Cancel the job. Idempotent: cancelling a job that has already ended returns it
-        as it ended (the SDK may resend a cancel whose answer was lost, or the job may
-        finish first; OpenAI refuses either with a 400)."""
-        try:
-            with translating(self._secrets()):
-                return snapshot_from(self.client().fine_tuning.jobs.cancel(job_id))
-        except InvalidRequestError:
-            snap = self.get(job_id)
-            if snap.status.terminal:
-                return snap
-            raise
+    def send_cancel(self, job_id: str) -> JobSnapshot:
+        """``POST .../cancel``; OpenAI refuses a job that has ended with a 400, which
+        ``cancel`` (the base's) turns into the ended job."""
+        return snapshot_from(self.client().fine_tuning.jobs.cancel(job_id))
 
     def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """The latest ``limit`` events, oldest first (OpenAI pages them newest first)."""
-        jobs = self.client().fine_tuning.jobs
-        raw: builtins.list[Any] = []
-        after: str | None = None
-        with translating(self._secrets()):
-            while len(raw) < limit:
-                page = jobs.list_events(job_id, **page_kwargs(after, min(PAGE, limit - len(raw))))
-                raw.extend(page.data)
-                if not page.has_more or not page.data or page.data[-1].id == after:
-                    break  # the last test guards against a server repeating a page
-                after = page.data[-1].id
-        return oldest_first([event_from(e) for e in raw[:limit]])
+        list_events = self.client().fine_tuning.jobs.list_events
+        with self.translating("events"):
+            raw = self.paginate(lambda after, n: page_items(list_events(job_id, **page_kwargs(after, n))),
+                                limit=limit, page_size=PAGE)
+        return oldest_first([event_from(e) for e in raw])
 
     def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         pages = self.client().fine_tuning.jobs.checkpoints
-        raw: builtins.list[Any] = []
-        after: str | None = None
-        with translating(self._secrets()):
-            while True:
-                page = pages.list(job_id, **page_kwargs(after, PAGE))
-                raw.extend(page.data)
-                if not page.has_more or not page.data or page.data[-1].id == after:
-                    break  # the last test guards against a server repeating a page
-                after = page.data[-1].id
+        with self.translating("checkpoints"):
+            raw = self.paginate(lambda after, n: page_items(pages.list(job_id, **page_kwargs(after, n))),
+                                limit=None, page_size=PAGE)
         return sorted((checkpoint_from(c) for c in raw), key=lambda c: c.step or 0)
 
     def metrics(self, job_id: str) -> builtins.list[Metric]:
@@ -330,7 +267,7 @@ class OpenAIProvider(AsyncTwins, Provider):
         snap = self.get(job_id)
         result_files = (snap.raw or {}).get("result_files") or []
         if result_files:
-            with translating(self._secrets()):
+            with self.translating("metrics"):
                 content = self.client().files.content(result_files[0]).read()
             return parse_result_file(content)
         return metrics_from_events(self.events(job_id, limit=10_000))
@@ -340,31 +277,14 @@ class OpenAIProvider(AsyncTwins, Provider):
         **params: Any,
     ) -> ChatReply:
         """Chat completions with a tuned (``ft:...``) or base model."""
-        with translating(self._secrets()):
+        with self.translating("chat"):
             resp = self.client().chat.completions.create(**chat_params(model, messages, params))
-        return reply_from(resp)
-
-    async def achat(
-        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
-        **params: Any,
-    ) -> ChatReply:
-        """Async twin of :meth:`chat` on ``AsyncOpenAI``."""
-        with translating(self._secrets()):
-            resp = await self.async_client().chat.completions.create(**chat_params(model, messages, params))
         return reply_from(resp)
 
     def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float] | None:
         """From ``inference_prices.json``; a tuned model is priced as OpenAI prices fine-tuned ones."""
         return inference_price(model, tuned=base_model is not None or model.startswith("ft:"))
 
-    def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
-        """The job created with ``key``: OpenAI filters by metadata, and we check again."""
-        for snap in self.list(limit=limit, metadata={IDEMPOTENCY_METADATA_KEY: key}):
-            if snap.metadata.get(IDEMPOTENCY_METADATA_KEY) == key:
-                return snap
-        return None
-
-    def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+    def idempotency_filter(self, key: str) -> dict[str, Any]:
+        """OpenAI filters jobs by metadata; the base checks the key again."""
+        return {"metadata": {IDEMPOTENCY_METADATA_KEY: key}}

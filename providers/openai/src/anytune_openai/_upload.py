@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from anytune.errors import (
     RateLimitError,
     ServerError,
 )
+from anytune.provider import Backoff
 from anytune_openai._errors import translating
 
 __all__ = ["Uploader", "upload_name"]
@@ -54,8 +54,9 @@ class Uploader:
 
     #: Retry budget for the requests that create a file (after recovery found nothing).
     attempts = 4
-    base_delay = 0.5
-    max_delay = 8.0
+    #: anytune's one backoff policy, at the openai SDK's own pace (0.5 s doubling to 8 s:
+    #: ``INITIAL_RETRY_DELAY``/``MAX_RETRY_DELAY`` in ``openai/_constants.py``, 3.57.0).
+    backoff = Backoff(initial=0.5, factor=2.0, cap=8.0, jitter=0.25)
 
     def __init__(
         self,
@@ -150,10 +151,7 @@ class Uploader:
                         return found
                 if attempt == self.attempts - 1:
                     raise
-                delay = min(self.max_delay, self.base_delay * 2**attempt) * (1 - 0.25 * random.random())
-                retry_after = getattr(exc, "retry_after", None)
-                if retry_after is not None:
-                    delay = max(delay, min(float(retry_after), 60.0))
+                delay = self.backoff.retry_delay(attempt, exc)
                 log.info("openai upload: %s, retrying in %.1fs", type(exc).__name__, delay)
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -13,30 +13,17 @@ from typing import Any
 
 from anytune.errors import (
     AnytuneError,
-    AuthenticationError,
     DatasetError,
-    PermissionDeniedError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
     redact,
-    retry_after_seconds,
-    status_error_class,
 )
-from anytune.provider import Problem
+from anytune.provider import Problem, status_error, vendor_message
 
-__all__ = ["map_error", "translating"]
+__all__ = ["map_error", "sdk_errors", "translating"]
 
 PROVIDER = "together"
-
-
-def _message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    return str(getattr(exc, "message", None) or exc)
 
 
 def _code(exc: Any) -> str | None:
@@ -56,24 +43,11 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     if isinstance(exc, together.APIConnectionError):
         return ProviderConnectionError("could not reach the API or the connection dropped", provider=PROVIDER)
     if isinstance(exc, together.APIStatusError):
-        status = exc.status_code
-        cls = status_error_class(status)
-        if cls is AuthenticationError:
-            message = "the API key was refused; check TOGETHER_API_KEY or the api_key= argument"
-        elif cls is PermissionDeniedError:
-            message = "the API key may not do this (model access or account)"
-        else:
-            message = redact(_message(exc), secrets)
-            code = _code(exc)
-            if code:
-                message = f"{message} [{code}]"
-        request_id = exc.response.headers.get("x-request-id") if exc.response is not None else None
-        return cls(
-            message,
-            provider=PROVIDER,
-            status_code=status,
-            request_id=request_id,
-            retry_after=retry_after_seconds(getattr(exc.response, "headers", None)),
+        return status_error(
+            PROVIDER, exc.status_code, vendor_message(exc), headers=getattr(exc.response, "headers", None),
+            code=_code(exc), secrets=secrets,
+            refused="the API key was refused; check TOGETHER_API_KEY or the api_key= argument",
+            denied="the API key may not do this (model access or account)",
         )
     if isinstance(exc, together.APIResponseValidationError):
         return ProviderError(f"unexpected response from the API (HTTP {exc.status_code})", provider=PROVIDER)
@@ -88,12 +62,18 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
     return ProviderError(redact(f"{type(exc).__name__}: {exc}", secrets), provider=PROVIDER)
 
 
-@contextlib.contextmanager
-def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
-    """Run a block of SDK calls; re-raise SDK errors as anytune errors."""
+def sdk_errors() -> tuple[type[BaseException], ...]:
+    """The exception root of the ``together`` SDK."""
     import together
 
+    return (together.TogetherError,)
+
+
+@contextlib.contextmanager
+def translating(secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run a block of SDK calls; re-raise SDK errors as anytune errors (for code outside
+    the provider's methods, e.g. ``creating``; those use ``SDKProvider.translating``)."""
     try:
         yield
-    except together.TogetherError as exc:
+    except sdk_errors() as exc:
         raise map_error(exc, secrets=secrets) from None

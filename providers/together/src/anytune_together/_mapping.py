@@ -16,11 +16,11 @@ Choices documented here (README has the user-facing version):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from anytune.errors import ConfigurationError, malformed_answer
 from anytune.provider import (
@@ -33,6 +33,7 @@ from anytune.provider import (
     JobStatus,
     Metric,
 )
+from anytune.provider import as_dict as _as_dict
 
 __all__ = [
     "CREATE_OPTIONS",
@@ -44,6 +45,7 @@ __all__ = [
     "create_params",
     "event_from",
     "idempotency_tag",
+    "latest_events",
     "metrics_from",
     "snapshot_from",
 ]
@@ -76,22 +78,13 @@ STATUS_MAP: dict[str, JobStatus] = {
     "completed": JobStatus.SUCCEEDED,
 }
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _strict(what: str) -> Callable[[F], F]:
-    """Malformed answers become a typed ``ProviderError`` (see ``malformed_answer``)."""
-    return malformed_answer("together", what)
+#: Malformed answers become a typed ``ProviderError`` (``anytune.errors.malformed_answer``).
+_strict = functools.partial(malformed_answer, "together")
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
-    """A plain dict from an SDK model (pydantic) or a dict."""
-    if isinstance(obj, dict):
-        return obj
-    dump = getattr(obj, "model_dump", None)
-    if dump is not None:
-        return dict(dump(mode="json", exclude_none=True, warnings=False))
-    raise TypeError(f"cannot read {type(obj).__name__} as a Together object")
+    """A plain dict from an SDK model (pydantic) or a dict, without ``None`` fields."""
+    return _as_dict(obj, exclude_none=True)
 
 
 def _ts(value: Any) -> datetime | None:
@@ -243,6 +236,12 @@ def event_from(event: Any) -> JobEvent:
         data=data,
         id=d.get("hash") or None,
     )
+
+
+def latest_events(page: Any, limit: int) -> list[JobEvent]:
+    """The latest ``limit`` events of a ``list_events`` answer, oldest first."""
+    events = sorted((event_from(e) for e in page.data or []), key=lambda e: e.created_at)
+    return events[-limit:] if limit else []
 
 
 @_strict("checkpoint")

@@ -4,6 +4,8 @@ Request building and response mapping live in :mod:`._mapping` (no I/O), errors 
 :mod:`._errors`, the catalog in :mod:`._catalog`; this module moves data between them
 and the sync ``together.Together`` client; :mod:`._async` holds the async twins on
 ``together.AsyncTogether`` (only ``aupload``, file I/O, runs the sync one in a thread).
+The plumbing (clients, secrets, close, idempotent cancel) is
+:class:`~anytune.provider.SDKProvider`'s.
 
 Retries: reads and uploads keep the SDK's own (bounded, honouring ``Retry-After``). An
 upload repeated after a lost answer stores nothing twice: Together answers 409 with the
@@ -23,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune.errors import InvalidRequestError, MissingCredentialsError, NotFoundError, ProviderError
+from anytune.errors import ProviderError
 from anytune.provider import (
     Capability,
     ChatReply,
@@ -35,9 +37,8 @@ from anytune.provider import (
     Limits,
     Metric,
     ModelInfo,
-    Provider,
 )
-from anytune_together import _catalog
+from anytune_together import _catalog, _errors
 from anytune_together._async import AsyncTwins
 from anytune_together._chat import chat_params, check_serverless, inference_price, reply_from
 from anytune_together._create import (
@@ -49,14 +50,13 @@ from anytune_together._create import (
     with_estimate,
     with_lora_settings,
 )
-from anytune_together._errors import translating
 from anytune_together._format import TOGETHER_FORMAT
 from anytune_together._mapping import (
     CREATE_OPTIONS,
     TAG_METADATA_KEY,
     checkpoint_from,
-    event_from,
     idempotency_tag,
+    latest_events,
     metrics_from,
     snapshot_from,
 )
@@ -71,7 +71,7 @@ log = logging.getLogger("anytune.together")
 DEFAULT_BASE_URL = "https://api.together.ai"
 
 
-class TogetherProvider(AsyncTwins, Provider):
+class TogetherProvider(AsyncTwins):
     """Fine-tuning on Together AI (``provider="together"``).
 
     Settings: ``api_key`` (else ``TOGETHER_API_KEY``), ``base_url`` (else
@@ -105,63 +105,24 @@ class TogetherProvider(AsyncTwins, Provider):
     secret_fields: ClassVar[tuple[str, ...]] = ("wandb_key",)
     loggers: ClassVar[tuple[str, ...]] = ("together", "httpx", "httpcore")
     data_formats = (TOGETHER_FORMAT,)  # "together", written by _format.py
-
-    def __init__(self, **settings: Any) -> None:
-        super().__init__(**settings)
-        self._sync: Any = None
-        self._async: Any = None
-        self._async_loop: Any = None
+    api_key_env: ClassVar[str] = "TOGETHER_API_KEY"
+    sdk_clients: ClassVar[tuple[str, str] | None] = ("together:Together", "together:AsyncTogether")
 
     # --- clients (credentials are read here, on the first network call) ----------------
-    def _key(self) -> str:
-        return str(self.config.get("api_key") or os.environ.get("TOGETHER_API_KEY") or "")
+    def client_kwargs(self) -> dict[str, Any]:
+        """For ``together.Together`` and ``together.AsyncTogether`` (``sdk_clients``)."""
+        return {"api_key": self.api_key(), "base_url": self.scope(), **self.given("timeout", "max_retries")}
 
-    def _secrets(self) -> tuple[str, ...]:
-        key = self._key()
-        return (key,) if key else ()
-
-    def _client_kwargs(self) -> dict[str, Any]:
-        key = self._key()
-        if not key:
-            raise MissingCredentialsError("together", env_var="TOGETHER_API_KEY", argument="api_key")
-        kwargs: dict[str, Any] = {"api_key": key, "base_url": self.scope()}
-        for name in ("timeout", "max_retries"):
-            if self.config.get(name) is not None:
-                kwargs[name] = self.config[name]
-        return kwargs
-
-    def client(self) -> Any:
-        """The sync ``together.Together`` client (created on first use)."""
-        if self._sync is None:
-            import together
-
-            self._sync = together.Together(**self._client_kwargs())
-        return self._sync
-
-    def async_client(self) -> Any:
-        """The ``together.AsyncTogether`` client of the running event loop (created on
-        first use; a new loop gets a new client, as its connections belong to one loop)."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async_loop is not loop:
-            import together
-
-            self._async = together.AsyncTogether(**self._client_kwargs())
-            self._async_loop = loop
-        return self._async
+    sdk_errors = staticmethod(_errors.sdk_errors)
+    map_error = staticmethod(_errors.map_error)
 
     def scope(self) -> str:
         """The API endpoint files and jobs belong to (never the key)."""
         return str(self.config.get("base_url") or os.environ.get("TOGETHER_BASE_URL") or DEFAULT_BASE_URL)
 
-    def upload_exists(self, file_ref: str) -> bool:
-        """Whether Together still stores the file (``GET /v1/files/{id}``; 404: gone)."""
-        try:
-            with translating(self._secrets()):
-                self.client().files.retrieve(file_ref)
-        except NotFoundError:
-            return False
+    def fetch_upload(self, file_ref: str) -> bool:
+        """``GET /v1/files/{id}`` (404: gone)."""
+        self.client().files.retrieve(file_ref)
         return True
 
     @classmethod
@@ -210,13 +171,13 @@ class TogetherProvider(AsyncTwins, Provider):
         from concurrent.futures import ThreadPoolExecutor
 
         client = self.client()
-        with translating(self._secrets()):
+        with self.translating("fetch_catalog"):
             listed = client.get("/v1/fine-tunes/models/supported", cast_to=object)
         names = [str(n) for n in (listed or {}).get("models", [])]
 
         def limits_of(name: str) -> dict[str, Any] | None:
             try:
-                with translating(self._secrets()):
+                with self.translating("fetch_catalog"):
                     answer = client.fine_tuning.model_limits(model_name=name)
             except ProviderError as exc:  # one model's limits missing: keep the model, say so
                 log.warning("together: no limits for %s (%s)", name, exc)
@@ -306,7 +267,7 @@ class TogetherProvider(AsyncTwins, Provider):
         kwargs: dict[str, Any] = {}
         if report is not None:  # the SDK reports bytes sent as FileUploadProgress
             kwargs["progress_callback"] = lambda p: report(p.uploaded_bytes, p.total_bytes)
-        with translating(self._secrets()):
+        with self.translating("upload"):
             created = self.client().files.upload(file=Path(path), purpose="fine-tune", check=True, **kwargs)
         return str(created.id)
 
@@ -314,7 +275,7 @@ class TogetherProvider(AsyncTwins, Provider):
         """Together's own estimate (``POST /fine-tunes/estimate-price``) for ``request``'s
         uploaded file, or ``None`` when Together cannot estimate it (yet)."""
         kwargs = estimate_kwargs(request)
-        with translating(self._secrets()):
+        with self.translating("estimate"):
             return accepted_estimate(self.client().fine_tuning.estimate_price(**kwargs))
 
     def native_tracking(
@@ -332,51 +293,41 @@ class TogetherProvider(AsyncTwins, Provider):
             estimate = self.vendor_estimate(request)
         except ProviderError as exc:  # "when reachable": the job does not depend on it
             log.info("together: estimate-price unavailable (%s)", type(exc).__name__)
-        with translating(self._secrets()):  # the limits the SDK would fetch, read once here
+        with self.translating("create"):  # the limits the SDK would fetch, read once here
             limits = self.client().fine_tuning.model_limits(model_name=request.model)
         params = with_lora_settings(params, limits, request.model)
-        with creating(self._secrets(), request):  # redacts the job's W&B key too
+        with creating(self.secrets(), request):  # redacts the job's W&B key too
             job = self.client().with_options(max_retries=0).fine_tuning.create(
                 **params, model_limits=limits)
         return with_estimate(snapshot_from(job), estimate)
 
     def get(self, job_id: str) -> JobSnapshot:
-        with translating(self._secrets()):
+        with self.translating("get"):
             return snapshot_from(self.client().fine_tuning.retrieve(job_id))
 
     def list(self, *, limit: int = 20) -> builtins.list[JobSnapshot]:
         """Recent jobs, newest first (Together lists them all in one page)."""
-        with translating(self._secrets()):
+        with self.translating("list"):
             page = self.client().fine_tuning.list()
-        snaps = [snapshot_from(j) for j in page.data or []]
-        snaps.sort(key=lambda s: s.created_at.timestamp() if s.created_at else 0.0, reverse=True)
-        return snaps[:limit]
+        return self.newest_first((snapshot_from(j) for j in page.data or []), limit)
 
-    def cancel(self, job_id: str) -> JobSnapshot:
-        """Cancel the job. Idempotent: a job that already ended is returned as it ended."""
-        try:
-            with translating(self._secrets()):
-                return snapshot_from(self.client().fine_tuning.cancel(job_id))
-        except InvalidRequestError:
-            snap = self.get(job_id)
-            if snap.status.terminal:
-                return snap
-            raise
+    def send_cancel(self, job_id: str) -> JobSnapshot:
+        """``POST /fine-tunes/{id}/cancel`` (a 400 for an ended job: see ``SDKProvider.cancel``)."""
+        return snapshot_from(self.client().fine_tuning.cancel(job_id))
 
     def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """The latest ``limit`` events, oldest first."""
-        with translating(self._secrets()):
+        with self.translating("events"):
             page = self.client().fine_tuning.list_events(job_id)
-        events = sorted((event_from(e) for e in page.data or []), key=lambda e: e.created_at)
-        return events[-limit:] if limit else []
+        return latest_events(page, limit)
 
     def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
-        with translating(self._secrets()):
+        with self.translating("checkpoints"):
             page = self.client().fine_tuning.list_checkpoints(job_id)
         return sorted((checkpoint_from(job_id, c) for c in page.data or []), key=lambda c: c.step or 0)
 
     def metrics(self, job_id: str) -> builtins.list[Metric]:
-        with translating(self._secrets()):
+        with self.translating("metrics"):
             answer = self.client().fine_tuning.list_metrics(job_id)
         return metrics_from(list(answer.metrics or []))
 
@@ -386,16 +337,12 @@ class TogetherProvider(AsyncTwins, Provider):
         See :mod:`anytune_together._download` for the route and the archive format."""
         from anytune_together._download import download_weights
 
-        with translating(self._secrets()):
+        with self.translating("download"):
             return download_weights(self.client(), job_id, Path(output_dir), checkpoint=checkpoint)
 
-    def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
-        """The job whose suffix carries ``key``'s tag (Together stores no metadata)."""
-        tag = idempotency_tag(key)
-        for snap in self.list(limit=limit):
-            if snap.metadata.get(TAG_METADATA_KEY) == tag:
-                return snap
-        return None
+    def holds_idempotency_key(self, snap: JobSnapshot, key: str) -> bool:
+        """The job's suffix carries ``key``'s tag (Together stores no metadata)."""
+        return snap.metadata.get(TAG_METADATA_KEY) == idempotency_tag(key)
 
     def chat(
         self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
@@ -403,28 +350,13 @@ class TogetherProvider(AsyncTwins, Provider):
     ) -> ChatReply:
         """Chat completions with the job's output model (serverless LoRA) or a base model."""
         check_serverless(model, base_model)
-        with translating(self._secrets()):
+        with self.translating("chat"):
             resp = self.client().chat.completions.create(**chat_params(model, messages, params))
-        return reply_from(resp)
-
-    async def achat(
-        self, model: str, messages: builtins.list[dict[str, Any]], *, base_model: str | None = None,
-        **params: Any,
-    ) -> ChatReply:
-        """Async twin of :meth:`chat` on ``AsyncTogether``."""
-        check_serverless(model, base_model)
-        with translating(self._secrets()):
-            resp = await self.async_client().chat.completions.create(**chat_params(model, messages, params))
         return reply_from(resp)
 
     def inference_price(self, model: str, *, base_model: str | None = None) -> tuple[float, float] | None:
         """From ``inference.json``: serverless LoRA is billed at the base model's rate."""
         return inference_price(model, base_model)
-
-    def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
 
 
 def _training_type(options: Mapping[str, Any] | None) -> str:

@@ -18,14 +18,12 @@ from anytune.errors import (
     AnytuneError,
     AuthenticationError,
     MissingCredentialsError,
-    PermissionDeniedError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
     redact,
-    retry_after_seconds,
-    status_error_class,
 )
+from anytune.provider import status_error
 
 __all__ = ["SDK_ERRORS", "map_error", "translating"]
 
@@ -36,19 +34,11 @@ CREDENTIAL_HINT = (
 
 
 def _status_error(status: int, message: str, headers: Any, secrets: tuple[str, ...]) -> AnytuneError:
-    cls = status_error_class(status)
-    if cls is AuthenticationError:
-        message = f"the Google credential was refused; {CREDENTIAL_HINT}"
-    elif cls is PermissionDeniedError:
-        message = "the credential may not do this (project, bucket or Vertex AI API access)"
-    else:
-        message = redact(message, secrets)
-    request_id = None
-    if headers is not None:
-        request_id = headers.get("x-request-id") or headers.get("x-goog-request-id")
-    return cls(
-        message, provider=PROVIDER, status_code=status, request_id=request_id,
-        retry_after=retry_after_seconds(headers),
+    request_id = None if headers is None else headers.get("x-request-id") or headers.get("x-goog-request-id")
+    return status_error(
+        PROVIDER, status, message, headers=headers, request_id=request_id, secrets=secrets,
+        refused=f"the Google credential was refused; {CREDENTIAL_HINT}",
+        denied="the credential may not do this (project, bucket or Vertex AI API access)",
     )
 
 

@@ -24,11 +24,11 @@ Choices documented here (DESIGN is silent on them):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from anytune.errors import ConfigurationError, UnsupportedError, malformed_answer
 from anytune.provider import (
@@ -41,6 +41,7 @@ from anytune.provider import (
     JobStatus,
     LoRA,
 )
+from anytune.provider import as_dict as _as_dict
 
 __all__ = [
     "ADAPTER_SIZES",
@@ -81,12 +82,8 @@ _LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
 _LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _DEFAULT_LORA = LoRA()
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _strict(what: str) -> Callable[[F], F]:
-    """Malformed answers become a typed ``ProviderError`` (see ``malformed_answer``)."""
-    return malformed_answer("vertex", what)
+#: Malformed answers become a typed ``ProviderError`` (``anytune.errors.malformed_answer``).
+_strict = functools.partial(malformed_answer, "vertex")
 
 
 def label_value(value: str) -> str:
@@ -177,12 +174,7 @@ def tune_arguments(request: CreateRequest, allowed_sizes: tuple[int, ...] | None
 
 def as_dict(obj: Any) -> dict[str, Any]:
     """A plain snake_case dict from a google-genai model (pydantic) or a dict."""
-    if isinstance(obj, dict):
-        return obj
-    dump = getattr(obj, "model_dump", None)
-    if dump is not None:
-        return dict(dump(mode="json", exclude_none=True, warnings=False))
-    raise TypeError(f"cannot read {type(obj).__name__} as a Vertex object")
+    return _as_dict(obj, exclude_none=True)
 
 
 def _time(value: Any) -> datetime | None:

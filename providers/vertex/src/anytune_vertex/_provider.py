@@ -3,11 +3,14 @@
 
 Request building and response mapping live in :mod:`._mapping` (no I/O), policies the
 sync methods share with their async twins (:mod:`._async`) in :mod:`._rules`, errors in
-:mod:`._errors`, credentials and clients in :mod:`._clients`.
+:mod:`._errors`, credentials and clients in :mod:`._clients`. The plumbing (clients per
+event loop, close, idempotent cancel, read retries) is
+:class:`~anytune.provider.SDKProvider`'s.
 
 Retries: the google-genai client runs with its retries off (its default). Reads (get,
-list, events, checkpoints, cancel's follow-up get) are retried here on 429, 5xx,
-timeouts and dropped connections, honouring ``Retry-After``. ``create`` is sent once:
+list, events, checkpoints, cancel's follow-up get) are retried by ``SDKProvider.retrying``
+on 429, 5xx, timeouts and dropped connections, waiting by anytune's one ``Backoff``
+policy and honouring ``Retry-After``. ``create`` is sent once:
 Vertex has no idempotency key, so the core recovers through
 :meth:`find_by_idempotency_key`, which looks for the job label. Uploads use
 ``ifGenerationMatch=0`` on an object named by the file's SHA-256, so the storage SDK's
@@ -19,12 +22,11 @@ from __future__ import annotations
 import builtins
 import hashlib
 import os
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from anytune.errors import ConflictError, InvalidRequestError
 from anytune.provider import (
@@ -37,11 +39,9 @@ from anytune.provider import (
     JobSnapshot,
     Limits,
     ModelInfo,
-    Provider,
 )
-from anytune_vertex import _catalog, _clients, _rules
+from anytune_vertex import _catalog, _clients, _errors, _rules
 from anytune_vertex._async import AsyncTwins
-from anytune_vertex._errors import translating
 from anytune_vertex._format import VERTEX_FORMAT
 from anytune_vertex._mapping import adapter_size, checkpoints_from, events_from, snapshot_from, tune_arguments
 
@@ -53,10 +53,8 @@ __all__ = ["VertexProvider"]
 #: Chunk size of resumable uploads (Cloud Storage wants a multiple of 256 KiB).
 UPLOAD_CHUNK_BYTES = 8 << 20
 
-T = TypeVar("T")
 
-
-class VertexProvider(AsyncTwins, Provider):
+class VertexProvider(AsyncTwins):
     """Gemini tuning on Vertex AI (``provider="vertex"``).
 
     Settings: ``project`` (else ``GOOGLE_CLOUD_PROJECT``, else the credentials' project),
@@ -93,16 +91,13 @@ class VertexProvider(AsyncTwins, Provider):
     secret_fields: ClassVar[tuple[str, ...]] = ("x-goog-api-key",)
     loggers: ClassVar[tuple[str, ...]] = ("google_genai", "google", "httpx", "httpcore", "urllib3")
     data_formats = (VERTEX_FORMAT,)  # "vertex" (Gemini contents), written by _format.py
+    #: Vertex refuses to cancel an ended (or cancelling) job with FAILED_PRECONDITION.
+    cancel_refusals: ClassVar[tuple[type[BaseException], ...]] = (InvalidRequestError, ConflictError)
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self._resolved: _clients.Resolved | None = None
-        self._genai: Any = None
         self._storage: Any = None
-        #: google-genai clients for the async twins, one per event loop (see ``_async``).
-        self._aio: dict[Any, Any] = {}
-        #: Seconds slept between read retries (tests shorten it).
-        self.retry_base_delay = 0.5
 
     # --- clients (credentials are read here, on the first network call) -----------------
     def _r(self) -> _clients.Resolved:
@@ -110,18 +105,20 @@ class VertexProvider(AsyncTwins, Provider):
             self._resolved = _clients.resolve(self.config)
         return self._resolved
 
-    def _secrets(self) -> tuple[str, ...]:
+    def secrets(self) -> tuple[str, ...]:
         return _clients.secrets(self.config)
 
-    def client(self) -> Any:
-        """The ``google.genai.Client`` (created on first use)."""
-        if self._genai is None:
-            self._genai = self._new_genai()
-        return self._genai
-
-    def _new_genai(self) -> Any:
+    def make_client(self) -> Any:
+        """A ``google.genai.Client`` for Vertex."""
         timeout = self.config.get("timeout")
         return _clients.genai_client(self._r(), float(timeout) if timeout is not None else None)
+
+    def make_async_client(self) -> Any:
+        """google-genai's async client (``Client.aio``), one per event loop."""
+        return self.make_client().aio
+
+    sdk_errors = staticmethod(_errors.SDK_ERRORS)
+    map_error = staticmethod(_errors.map_error)
 
     def storage_client(self) -> Any:
         """The ``google.cloud.storage.Client`` (created on first use)."""
@@ -146,12 +143,13 @@ class VertexProvider(AsyncTwins, Provider):
             bucket = ""
         return f"{endpoint} projects/{project}/locations/{location} {storage} {bucket}".rstrip()
 
-    def upload_exists(self, file_ref: str) -> bool:
-        """Whether the object is still in Cloud Storage (its metadata; 404: gone)."""
+    def fetch_upload(self, file_ref: str) -> bool:
+        """Whether the object is still in Cloud Storage (its metadata; none: gone)."""
         if not file_ref.startswith("gs://") or "/" not in file_ref[5:]:
             return True  # not an object anytune uploaded: not ours to judge
         bucket, name = file_ref[5:].split("/", 1)
-        return bool(self._read(lambda: self.storage_client().bucket(bucket).get_blob(name) is not None))
+        blob = self.retrying("upload_exists", lambda: self.storage_client().bucket(bucket).get_blob(name))
+        return blob is not None
 
     def _prefix(self) -> str:
         return str(self.config.get("gcs_prefix") or "anytune").strip("/")
@@ -235,19 +233,6 @@ class VertexProvider(AsyncTwins, Provider):
         if hyperparameters is not None and hyperparameters.lora is not None:
             adapter_size(hyperparameters.lora, _catalog.adapter_sizes(model), model)
 
-    # --- retries of reads ----------------------------------------------------------------------
-    def _read(self, fn: Callable[[], T]) -> T:
-        attempts = _rules.attempts(self.config)
-        for attempt in range(attempts):
-            try:
-                with translating(self._secrets()):
-                    return fn()
-            except _rules.TRANSIENT as exc:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(_rules.retry_delay(self.retry_base_delay, attempt, exc))
-        raise AssertionError("unreachable")  # pragma: no cover
-
     # --- network ---------------------------------------------------------------------------------
     def upload(self, path: Path, *, purpose: str) -> str:
         """Store ``path`` as ``gs://<bucket>/<prefix>/<sha256>.jsonl``; returns that URI."""
@@ -261,7 +246,7 @@ class VertexProvider(AsyncTwins, Provider):
         from google.cloud.storage.retry import DEFAULT_RETRY
 
         timeout = self.config.get("timeout")
-        with translating(self._secrets()):
+        with self.translating("upload"):
             blob = self.storage_client().bucket(bucket).blob(name)
             try:
                 # ifGenerationMatch=0: create only. A retried upload whose first attempt
@@ -284,7 +269,7 @@ class VertexProvider(AsyncTwins, Provider):
     def create(self, request: CreateRequest) -> JobSnapshot:
         """Start a tuning job; sent once (see the module docstring)."""
         kwargs = tune_arguments(request, _catalog.adapter_sizes(request.model))
-        with translating(self._secrets()), warnings.catch_warnings():
+        with self.translating("create"), warnings.catch_warnings():
             # tunings.tune is marked experimental in google-genai; the warning is noise here.
             warnings.simplefilter("ignore")
             job = self.client().tunings.tune(**kwargs)
@@ -299,7 +284,7 @@ class VertexProvider(AsyncTwins, Provider):
         return job_id
 
     def _get_raw(self, job_id: str) -> Any:
-        return self._read(lambda: self.client().tunings.get(name=job_id))
+        return self.retrying("get", lambda: self.client().tunings.get(name=job_id))
 
     def get(self, job_id: str) -> JobSnapshot:
         return snapshot_from(self._get_raw(job_id))
@@ -318,19 +303,11 @@ class VertexProvider(AsyncTwins, Provider):
                 pass  # google-genai's pager on an empty page that still has a next token: the end
             return out
 
-        return _rules.newest_first((snapshot_from(j) for j in self._read(fetch)), limit)
+        return self.newest_first((snapshot_from(j) for j in self.retrying("list", fetch)), limit)
 
-    def cancel(self, job_id: str) -> JobSnapshot:
-        """Ask Vertex to cancel; idempotent: a job that already ended (or is already
-        cancelling) is returned as it is (Vertex refuses those with FAILED_PRECONDITION)."""
-        try:
-            self._read(lambda: self.client().tunings.cancel(name=job_id))
-        except (InvalidRequestError, ConflictError):
-            snap = self.get(job_id)
-            if _rules.cancel_is_moot(snap):
-                return snap
-            raise
-        return self.get(job_id)
+    def send_cancel(self, job_id: str) -> None:
+        """Ask Vertex to cancel; it answers nothing, so the base reads the job again."""
+        self.retrying("cancel", lambda: self.client().tunings.cancel(name=job_id))
 
     def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """Events derived from the job (Vertex has none of its own), oldest first."""
@@ -347,20 +324,16 @@ class VertexProvider(AsyncTwins, Provider):
         from anytune_vertex._chat import generate_kwargs, reply_from
 
         kwargs = generate_kwargs(model, messages, params)
-        return reply_from(model, self._read(lambda: self.client().models.generate_content(**kwargs)))
+        answer = self.retrying("chat", lambda: self.client().models.generate_content(**kwargs))
+        return reply_from(model, answer)
 
-    def find_by_idempotency_key(self, key: str, *, limit: int = 50) -> JobSnapshot | None:
-        """The job whose ``anytune_idempotency_key`` label holds ``key`` (as encoded)."""
-        return next((s for s in self.list(limit=limit) if _rules.holds_key(s, key)), None)
+    def holds_idempotency_key(self, snap: JobSnapshot, key: str) -> bool:
+        """The job's ``anytune_idempotency_key`` label holds ``key`` (as encoded)."""
+        return _rules.holds_key(snap, key)
 
     def close(self) -> None:
-        if self._genai is not None:
-            close = getattr(self._genai, "close", None)
-            if close is not None:
-                close()
-            self._genai = None
+        super().close()
         self._storage = None
-        self._aio = {}  # async pools cannot be awaited shut here: aclose() does that
 
 
 class _ReadProgress:
