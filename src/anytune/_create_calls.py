@@ -70,8 +70,7 @@ def read(
                 raise
             name = getattr(method, "__name__", "read")
             logger.info("%s failed (%s); retrying", name, type(exc).__name__)
-            retry_after = getattr(exc, "retry_after", None) or 0.0
-            yield Sleep(max(retry_after, backoff.delay(attempt, rng)))
+            yield Sleep(backoff.retry_delay(attempt, exc, rng))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -135,8 +134,7 @@ def create_with_recovery(
 
     for attempt in range(MAX_CREATE_ATTEMPTS):
         if attempt:
-            retry_after = getattr(last, "retry_after", None) or 0.0
-            yield Sleep(max(retry_after, backoff.delay(attempt - 1, rng)))
+            yield Sleep(backoff.retry_delay(attempt - 1, last, rng))
         try:
             return (yield from call(provider.create, provider.acreate, request))
         except RateLimitError as exc:  # refused: certainly no job

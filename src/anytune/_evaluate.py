@@ -122,8 +122,7 @@ def _ask(
         except _RETRYABLE as exc:
             if attempt == retries:
                 raise
-            retry_after = getattr(exc, "retry_after", None) or 0.0
-            yield Sleep(max(retry_after, _BACKOFF.delay(attempt, rng)))
+            yield Sleep(_BACKOFF.retry_delay(attempt, exc, rng))
     raise AssertionError("unreachable")
 
 
