@@ -397,6 +397,6 @@ class RayProvider(Provider):
         emulator: Ray is free to run here). ``port`` is the dashboard's."""
         if faults or api_key:
             raise UnsupportedError(PROVIDER, "sandbox --faults/--api-key", "it is a real Ray cluster")
-        from anytune_ray._sandbox import LocalCluster
+        from anytune_ray.emulator import LocalCluster
 
         return LocalCluster(dashboard_port=port)
