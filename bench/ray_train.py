@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from anytune_ray._sandbox import LocalCluster
+    from anytune_ray.emulator import LocalCluster
 
     with tempfile.TemporaryDirectory(prefix="anytune-ray-bench-") as tmp:
         work = Path(tmp)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import RECORD_ENV, OpenAIEmulator
+from anytune_openai.emulator import RECORD_ENV, OpenAIEmulator
 from openai_helpers import TEST_KEY, FakeClock, write_chat
 
 
@@ -36,7 +36,7 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         tiktoken.get_encoding("o200k_base")
     except Exception:
         pass
-    from anytune_openai._emulator_data import _encoder
+    from anytune_openai.emulator.data import _encoder
 
     _encoder("o200k_base")
     # One record file per test process, shared by every provider's suite: each checks

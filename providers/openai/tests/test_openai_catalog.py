@@ -158,7 +158,7 @@ def test_registered_as_an_entry_point() -> None:
 
 def test_after_the_shutdown_create_fails_before_any_upload(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Through the core's create flow with an injected clock: nothing reaches OpenAI."""
-    from anytune_openai._emulator import OpenAIEmulator
+    from anytune_openai.emulator import OpenAIEmulator
     from openai_helpers import TEST_KEY, write_chat
 
     from anytune._create import CreateSpec, create_flow

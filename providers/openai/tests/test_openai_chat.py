@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 
 from anytune import AsyncJob, Job, NotFoundError
 from anytune.emulator import BASE_REPLY

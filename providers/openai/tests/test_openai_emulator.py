@@ -8,7 +8,7 @@ from typing import Any
 
 import openai
 import pytest
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import MODEL, TEST_KEY, write_chat
 
 

@@ -11,8 +11,8 @@ import httpx2
 import openai
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
 from anytune_openai._errors import map_error, translating
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import MODEL, TEST_KEY
 
 from anytune.errors import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import MODEL, TEST_KEY
 
 from anytune.testing import FaultMatrix

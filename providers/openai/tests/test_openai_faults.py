@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import MODEL
 
 from anytune.emulator import parse_faults

@@ -9,7 +9,7 @@ from pathlib import Path
 import anytune_openai._mapping as mapping
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import MODEL, FakeClock, write_chat, write_preference
 
 from anytune.provider import CreateRequest, Hyperparameters, JobStatus

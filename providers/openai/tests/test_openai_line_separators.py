@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import GSM_U2028, MODEL, FakeClock
 
 from anytune import Hyperparameters, Job, JobStatus, validate

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import TEST_KEY, write_chat
 
 from anytune import InvalidRequestError, Job

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import RECORD_ENV, OpenAIEmulator
+from anytune_openai.emulator import RECORD_ENV, OpenAIEmulator
 from openai_helpers import MODEL, TEST_KEY
 from openai_spec import OPENAI_SPEC, SPEC_PATH
 

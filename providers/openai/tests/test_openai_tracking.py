@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from anytune_openai._emulator import OpenAIEmulator
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import write_chat
 
 from anytune import Job, JobStatus

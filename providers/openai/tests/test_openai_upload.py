@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from anytune_openai import OpenAIProvider
-from anytune_openai._emulator import OpenAIEmulator
 from anytune_openai._upload import Uploader
+from anytune_openai.emulator import OpenAIEmulator
 from openai_helpers import TEST_KEY, write_chat
 
 from anytune.errors import ProviderConnectionError, RateLimitError, ServerError

@@ -64,7 +64,7 @@ def foreign_sockets(root: int, *, listen_ok: tuple[int, ...] = ()) -> list[str]:
     import ipaddress
 
     import psutil
-    from anytune_ray._sandbox import cluster_processes
+    from anytune_ray.emulator import cluster_processes
 
     found = []
     for pid in cluster_processes(root):
@@ -87,7 +87,7 @@ def foreign_sockets(root: int, *, listen_ok: tuple[int, ...] = ()) -> list[str]:
 def shared_cluster() -> Iterator[dict[str, str]]:
     """The tests' Ray cluster (``LocalCluster`` on 127.0.0.1), started by the first
     process that needs it and stopped by the last one; yields its environment."""
-    from anytune_ray._sandbox import LocalCluster
+    from anytune_ray.emulator import LocalCluster
 
     me = os.getpid()
     with _locked() as info_path:
@@ -123,7 +123,7 @@ def _pid_alive(pid: int) -> bool:
 
 def stop_cluster(pgid: int, timeout: float = 10.0) -> None:
     """End the cluster started as ``pgid`` (every process of it, none other)."""
-    from anytune_ray._sandbox import stop_processes
+    from anytune_ray.emulator import stop_processes
 
     stop_processes(pgid, timeout=timeout)
     try:

@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 import pytest
-from anytune_ray._sandbox import cluster_processes
+from anytune_ray.emulator import cluster_processes
 from ray_helpers import foreign_sockets, wait_for
 
 pytestmark = pytest.mark.slow

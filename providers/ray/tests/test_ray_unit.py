@@ -1,5 +1,5 @@
 """The ray provider's pure parts, without a cluster: the job log's records, the
-submission id, option checks, error mapping and the runtime env."""
+mapping of Ray's job details, the submission id, option checks, error mapping and the runtime env."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from anytune_ray import _logs
 from anytune_ray._client import _HTTPStatus, map_error
+from anytune_ray._mapping import events_from, snapshot_from
 from anytune_ray._provider import RayProvider, submission_id
 from anytune_ray._submit import entrypoint, runtime_env
 
 from anytune import ConfigurationError, Hyperparameters, LoRA, UnsupportedError
 from anytune.errors import NotFoundError, ProviderConnectionError, ServerError
+from anytune.provider import JobStatus
 
 
 def test_records_are_found_in_a_ray_log_once_each() -> None:
@@ -100,3 +102,36 @@ def test_the_interpreter_defaults_to_this_one_only_for_a_cluster_on_this_machine
     assert RayProvider().python() == sys.executable
     assert RayProvider(address="http://head.example:8265").python() == "python"
     assert RayProvider(address="http://head.example:8265", python="/py").python() == "/py"
+
+
+def _details(status: str, **fields: object) -> object:
+    """A Ray job as Ray's own client describes it (``JobDetails``)."""
+    from ray.job_submission import JobDetails, JobStatus, JobType
+
+    base = {"type": JobType.SUBMISSION, "entrypoint": "python -m anytune_ray._driver",
+            "submission_id": "anytune-1", "status": JobStatus(status), "message": "m",
+            "start_time": 1_700_000_000_000,
+            "metadata": {"anytune_provider": "1", "anytune_model": "tiny", "anytune_result": "/s/adapter",
+                         "anytune_idempotency_key": "k", "team": "a"}}
+    return JobDetails(**{**base, **fields})
+
+
+def test_a_failed_ray_job_maps_to_a_failed_snapshot_with_its_last_log_lines() -> None:
+    log = _logs.parse("\n".join(["starting", "Traceback: boom",
+                                 _logs.line("event", {"created_at": "2023-11-14T22:13:30+00:00",
+                                                      "message": "training", "type": "x"})]))
+    info = _details("FAILED", end_time=1_700_000_060_000, message="driver exited 1")
+    snap = snapshot_from(info, lambda: log)
+    assert snap.status is JobStatus.FAILED and snap.model == "tiny"
+    assert snap.error is not None and "Traceback: boom" in snap.error.message
+    assert snap.metadata == {"anytune_idempotency_key": "k", "team": "a"}  # anytune's own keys hidden
+    events = events_from(info, log, limit=10)
+    assert [e.type for e in events] == ["created", "x", "ray_failed"]  # oldest first
+
+
+def test_a_running_job_being_stopped_reads_cancelling_and_no_log() -> None:
+    def no_log() -> _logs.Parsed:
+        raise AssertionError("a running job's snapshot must not read its log")
+
+    snap = snapshot_from(_details("RUNNING"), no_log, cancelling=True)
+    assert snap.status is JobStatus.CANCELLING and snap.finished_at is None

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from anytune_together import TogetherProvider
-from anytune_together._emulator import RECORD_ENV, TogetherEmulator
+from anytune_together.emulator import RECORD_ENV, TogetherEmulator
 from together_helpers import TEST_KEY
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from anytune_together import TogetherProvider
-from anytune_together._emulator import TogetherEmulator
+from anytune_together.emulator import TogetherEmulator
 from together_helpers import MODEL, TEST_KEY
 
 from anytune import (

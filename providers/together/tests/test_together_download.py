@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from anytune_together._download import build_archive, extract_archive
-from anytune_together._emulator import TogetherEmulator
+from anytune_together.emulator import TogetherEmulator
 from together_helpers import MODEL
 
 from anytune import AsyncJob, ConfigurationError, Job, JobStatus, UnsupportedError

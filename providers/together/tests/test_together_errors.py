@@ -9,8 +9,8 @@ import httpx
 import pytest
 import together
 from anytune_together import TogetherProvider
-from anytune_together._emulator import TogetherEmulator
 from anytune_together._errors import map_error
+from anytune_together.emulator import TogetherEmulator
 
 from anytune import (
     AnytuneError,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from anytune_together import TogetherProvider
-from anytune_together._emulator import TogetherEmulator
+from anytune_together.emulator import TogetherEmulator
 from together_helpers import DATA, MODEL, TEST_KEY, write_preference
 
 from anytune import (
@@ -179,7 +179,7 @@ def test_job_life_cycle_through_public_api(env: TogetherEmulator, tmp_path: Path
     raw = Job.get(job.id).provider_raw
     assert raw["training_type"] == {"type": "Lora", "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05,
                                     "lora_trainable_modules": "all-linear"}
-    from anytune_together._emulator_state import file_tokens
+    from anytune_together.emulator.state import file_tokens
 
     per_epoch = file_tokens(env.state.files[raw["training_file"]].content or b"")[0]
     assert job.result.trained_tokens == raw["token_count"] == 2 * per_epoch > 0  # Together's rule

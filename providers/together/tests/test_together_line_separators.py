@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from anytune_together import TogetherProvider
-from anytune_together._emulator import TogetherEmulator
+from anytune_together.emulator import TogetherEmulator
 from together_helpers import GSM_U2028, MODEL
 
 from anytune import Hyperparameters, Job, JobStatus, validate

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from anytune_together import TogetherProvider
-from anytune_together._emulator import TogetherEmulator
+from anytune_together.emulator import TogetherEmulator
 from together_helpers import MODEL
 
 from anytune import estimate, refresh_catalog, validate

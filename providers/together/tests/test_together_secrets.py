@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anytune_together._emulator import TogetherEmulator
-from anytune_together._emulator_routes import error_body
+from anytune_together.emulator import TogetherEmulator
+from anytune_together.emulator.routes import error_body
 from together_helpers import MODEL
 
 from anytune import InvalidRequestError, Job

@@ -1,32 +1,29 @@
-"""Spec-driven fuzzing (issue 15 §4): every answer Together's OpenAPI spec allows, widened
-the way real services drift (optional fields absent or null, unknown enum values, extra
-fields, empty lists), served to the official ``together`` SDK through an httpx
-transport; each provider operation returns a correct result or raises a typed
-``ProviderError`` naming the provider, never anything else. 200 examples per operation.
+"""Spec-driven fuzzing (issue 15 §4, :class:`anytune.testing.spec_answers.SpecAnswers`):
+every answer Together's OpenAPI spec allows, widened the way real services drift
+(optional fields absent or null, unknown enum values, extra fields, empty lists), served
+to the official ``together`` SDK through an httpx transport; each provider operation
+returns a correct result or raises a typed ``ProviderError`` naming the provider, never
+anything else. 200 examples per operation. This file keeps only Together's operations.
 
 ``create`` is served generated model limits as well: Together's SDK once computed
 ``lora_alpha = lora_r * 2`` from the optional ``default_rank`` (a bare ``TypeError``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 import together
 from anytune_together import TogetherProvider
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from together_helpers import MODEL, TEST_KEY
 from together_spec import SPEC_PATH, TOGETHER_SPEC
 
-from anytune import AnytuneError, ProviderError, UnsupportedError
-from anytune.provider import Checkpoint, CreateRequest, Hyperparameters, JobEvent, JobSnapshot, JobStatus
+from anytune import UnsupportedError
+from anytune.provider import CreateRequest, Hyperparameters
 from anytune.testing.answers import answers, response_schema, serving
-
-needs_spec = pytest.mark.skipif(not SPEC_PATH.is_file(), reason=f"Together's spec is missing: {SPEC_PATH}")
+from anytune.testing.spec_answers import Operation, SpecAnswers, checks, serve
 
 BASE = "http://fuzz.invalid"  # the SDK adds /v1
 REQUEST = CreateRequest(model=MODEL, training_file="file-abc", method="sft",
@@ -34,97 +31,51 @@ REQUEST = CreateRequest(model=MODEL, training_file="file-abc", method="sft",
                         metadata={"anytune_idempotency_key": "k"})
 
 
-def _job(snap: Any) -> None:
-    assert isinstance(snap, JobSnapshot) and isinstance(snap.id, str)
-    assert isinstance(snap.status, JobStatus) and isinstance(snap.model, str)
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in snap.metadata.items())
-    assert snap.created_at is None or isinstance(snap.created_at, datetime)
-
-
-def _jobs(snaps: Any) -> None:
-    assert isinstance(snaps, list)
-    for snap in snaps:
-        _job(snap)
-
-
-def _events(events: Any) -> None:
-    assert all(isinstance(e, JobEvent) and isinstance(e.created_at, datetime) for e in events)
-    assert [e.created_at for e in events] == sorted(e.created_at for e in events)
-
-
-def _checkpoints(cps: Any) -> None:
-    assert all(isinstance(c, Checkpoint) for c in cps)
-
-
 def _schema(method: str, path: str) -> Any:
     return answers(response_schema(TOGETHER_SPEC.spec, method, path), TOGETHER_SPEC.spec)
 
 
-def _limits() -> Any:
-    return answers({"$ref": "#/components/schemas/FineTuneModelLimits"}, TOGETHER_SPEC.spec)
+def _answer(method: str, path: str) -> Any:
+    """Answers of the spec's ``method path`` operation (read when the test runs)."""
+    return lambda: _schema(method, path)
 
 
-#: operation -> (strategy of {route: body}, call, check of the result)
-OPERATIONS: dict[str, tuple[Callable[[], Any], Callable[[TogetherProvider], Any], Callable[[Any], None]]] = {
-    "get": (lambda: _schema("get", "/fine-tunes/{id}").map(lambda b: {"GET .*/fine-tunes/ft-1": b}),
-            lambda p: p.get("ft-1"), _job),
-    "list": (lambda: _schema("get", "/fine-tunes").map(lambda b: {"GET .*/fine-tunes": b}),
-             lambda p: p.list(limit=5), _jobs),
-    "cancel": (lambda: _schema("post", "/fine-tunes/{id}/cancel").map(
-        lambda b: {"POST .*/fine-tunes/ft-1/cancel": b}), lambda p: p.cancel("ft-1"), _job),
-    "events": (lambda: _schema("get", "/fine-tunes/{id}/events").map(
-        lambda b: {"GET .*/fine-tunes/ft-1/events": b}), lambda p: p.events("ft-1"), _events),
-    "checkpoints": (lambda: _schema("get", "/fine-tunes/{id}/checkpoints").map(
-        lambda b: {"GET .*/fine-tunes/ft-1/checkpoints": b}), lambda p: p.checkpoints("ft-1"),
-        _checkpoints),
-    "upload_exists": (lambda: _schema("get", "/files/{id}").map(lambda b: {"GET .*/files/file-1": b}),
-                      lambda p: p.upload_exists("file-1"), lambda r: r is True),
-    "create": (lambda: st.tuples(_limits(), _schema("post", "/fine-tunes/estimate-price"),
-                                 _schema("post", "/fine-tunes")).map(
+def _create_answers() -> Any:
+    """The three answers ``create`` reads: the model's limits, the price estimate, the job."""
+    limits = answers({"$ref": "#/components/schemas/FineTuneModelLimits"}, TOGETHER_SPEC.spec)
+    estimate, job = _schema("post", "/fine-tunes/estimate-price"), _schema("post", "/fine-tunes")
+    return st.tuples(limits, estimate, job).map(
         lambda t: {"GET .*/fine-tunes/models/limits": t[0], "POST .*/fine-tunes/estimate-price": t[1],
-                   "POST .*/fine-tunes": t[2]}),
-        lambda p: p.create(REQUEST), _job),
-}
+                   "POST .*/fine-tunes": t[2]})
 
 
-def provider_serving(routes: dict[str, Any]) -> TogetherProvider:
-    p = TogetherProvider(api_key=TEST_KEY, base_url=BASE)
-    p._sync = together.Together(api_key=TEST_KEY, base_url=BASE, max_retries=0,
-                                http_client=httpx.Client(transport=serving(routes)))
-    return p
+@pytest.mark.skipif(not SPEC_PATH.is_file(), reason=f"Together's spec is missing: {SPEC_PATH}")
+class TestTogetherSpecAnswers(SpecAnswers):
+    provider = "together"
+    also_typed = (UnsupportedError,)  # limits without LoRA training: said before the POST
+    operations = {
+        "get": Operation(serve("GET .*/fine-tunes/ft-1", _answer("get", "/fine-tunes/{id}")),
+                         lambda p: p.get("ft-1"), checks.job),
+        "list": Operation(serve("GET .*/fine-tunes", _answer("get", "/fine-tunes")),
+                          lambda p: p.list(limit=5), checks.jobs),
+        "cancel": Operation(
+            serve("POST .*/fine-tunes/ft-1/cancel", _answer("post", "/fine-tunes/{id}/cancel")),
+            lambda p: p.cancel("ft-1"), checks.job),
+        "events": Operation(serve("GET .*/fine-tunes/ft-1/events", _answer("get", "/fine-tunes/{id}/events")),
+                            lambda p: p.events("ft-1"), checks.events),
+        "checkpoints": Operation(
+            serve("GET .*/fine-tunes/ft-1/checkpoints", _answer("get", "/fine-tunes/{id}/checkpoints")),
+            lambda p: p.checkpoints("ft-1"), checks.checkpoints),
+        "upload_exists": Operation(serve("GET .*/files/file-1", _answer("get", "/files/{id}")),
+                                   lambda p: p.upload_exists("file-1"), checks.true),
+        "create": Operation(_create_answers, lambda p: p.create(REQUEST), checks.job),
+    }
 
-
-@pytest.mark.slow
-@needs_spec
-@pytest.mark.parametrize("operation", sorted(OPERATIONS))
-def test_any_answer_the_spec_allows_maps_or_fails_typed(operation: str) -> None:
-    strategy, call, check = OPERATIONS[operation]
-    outcomes = {"mapped": 0, "typed": 0}
-    served: dict[str, Any] = {}
-    provider = provider_serving(served)  # one client: building one costs ~0.3 s (TLS setup)
-
-    @settings(max_examples=200, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much])
-    @given(strategy())
-    def run(routes: dict[str, Any]) -> None:
-        served.clear()
-        served.update(routes)
-        try:
-            result = call(provider)
-        except UnsupportedError:  # limits without LoRA training: said before the POST
-            outcomes["typed"] += 1
-            return
-        except AnytuneError as exc:
-            assert isinstance(exc, ProviderError) and exc.provider == "together", repr(exc)
-            outcomes["typed"] += 1
-            return
-        check(result)
-        outcomes["mapped"] += 1
-
-    run()
-    assert outcomes["mapped"] > 0, outcomes  # the generator reaches valid answers too
-    assert sum(outcomes.values()) >= 200, outcomes  # issue 15: at least 200 per operation
+    def provider_serving(self, routes: dict[str, Any]) -> TogetherProvider:
+        p = TogetherProvider(api_key=TEST_KEY, base_url=BASE)
+        p._sync = together.Together(api_key=TEST_KEY, base_url=BASE, max_retries=0,
+                                    http_client=httpx.Client(transport=serving(routes)))
+        return p
 
 
 def test_limits_without_the_optional_rank_still_create_a_lora_job() -> None:

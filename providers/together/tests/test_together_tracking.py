@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from anytune_together._emulator import TogetherEmulator
+from anytune_together.emulator import TogetherEmulator
 from together_helpers import MODEL
 
 from anytune import Job, JobStatus

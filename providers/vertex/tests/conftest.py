@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from anytune_vertex import VertexEmulator, VertexProvider
-from anytune_vertex._emulator import RECORD_ENV
+from anytune_vertex.emulator import RECORD_ENV
 from vertex_helpers import TOKEN, FakeClock, write_chat
 
 from anytune.provider import Backoff

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from anytune_vertex import VertexEmulator, VertexProvider
-from anytune_vertex._emulator import RECORD_ENV
+from anytune_vertex.emulator import RECORD_ENV
 from vertex_helpers import MODEL, write_chat, write_preference
 from vertex_spec import check, messages, validate_exchange
 

@@ -17,8 +17,10 @@ A provider package proves it behaves like every other provider by subclassing
                 yield {}
 
 Recorded emulator exchanges are checked against the vendor's OpenAPI document with
-:class:`OpenAPIExchanges`; :class:`CanaryCLI` proves a credential leaks into no output,
-log or file.
+:class:`OpenAPIExchanges`; :class:`SpecAnswers` serves every answer the vendor's spec
+allows to the provider's SDK (:mod:`anytune.testing.answers` draws them) and expects a
+correct result or a typed error; :class:`CanaryCLI` proves a credential leaks into no
+output, log or file.
 
 Importing this module imports pytest; the rest of anytune never imports it.
 """
@@ -29,12 +31,14 @@ from anytune.testing.canary import CanaryCLI
 from anytune.testing.conformance import ProviderConformance
 from anytune.testing.faults import FaultMatrix
 from anytune.testing.openapi import OpenAPIExchanges
+from anytune.testing.spec_answers import SpecAnswers
 
 __all__ = [
     "CanaryCLI",
     "FaultMatrix",
     "OpenAPIExchanges",
     "ProviderConformance",
+    "SpecAnswers",
     "require_tiktoken",
     "running_emulator",
     "write_chat_examples",

@@ -40,7 +40,7 @@ class InProcessChat:
     def _load(self, model: str) -> tuple[Any, Any]:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from anytune_local._provider import resolve_model
+        from anytune_local._create import resolve_model
 
         path = Path(model)
         adapter = path / "adapter_config.json"

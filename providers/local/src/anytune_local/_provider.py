@@ -12,13 +12,12 @@ import dataclasses
 import os
 import secrets
 import shutil
-import subprocess
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from anytune.errors import ConfigurationError, NotFoundError, UnsupportedError
+from anytune.errors import NotFoundError
 from anytune.provider import (
     Capability,
     ChatReply,
@@ -32,14 +31,9 @@ from anytune.provider import (
     ModelInfo,
     Provider,
 )
-from anytune_local import _jobs, _launch
-from anytune_local._data import check_file
-from anytune_local._state import (
-    append_jsonl,
-    jobs_root,
-    now_iso,
-    write_json,
-)
+from anytune_local import _jobs
+from anytune_local._create import resolve_model, start_job
+from anytune_local._state import jobs_root
 
 if TYPE_CHECKING:
     from anytune.provider import TrackingContext
@@ -73,41 +67,6 @@ CREATE_OPTIONS = frozenset(
         "max_steps",
     }
 )
-
-#: A worker that has not written its pid this long after ``create`` never started.
-_START_GRACE_S = 30.0
-#: Popen objects of workers this process started, so finished ones are reaped (a zombie
-#: would otherwise look alive to ``kill(pid, 0)``).
-_CHILDREN: dict[str, subprocess.Popen[bytes]] = {}
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def resolve_model(model: str) -> Path:
-    """The local folder of ``model``: a path, or a model id already in the Hugging Face
-    cache. Never downloads; a missing model is a :class:`NotFoundError` saying what to do."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").exists():
-            raise NotFoundError(
-                f"{path} has no config.json: not a model folder", provider="local", status_code=404
-            )
-        return path.resolve()
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(model, local_files_only=True))
-    except Exception as exc:  # huggingface_hub raises several classes for "not cached"
-        raise NotFoundError(
-            f"model {model!r} is neither a local folder nor in the Hugging Face cache "
-            f"({type(exc).__name__}). The local provider never downloads during a job: run "
-            f"`hf download {model}` first, or pass the path of a model folder",
-            provider="local",
-            status_code=404,
-        ) from None
-
 
 class LocalProvider(Provider):
     """LoRA, QLoRA and full fine-tuning with TRL on this machine, as a detached job."""
@@ -258,111 +217,10 @@ class LocalProvider(Provider):
             shutil.copyfile(path, dest)
         return ref
 
-    @staticmethod
-    def _file(ref: str) -> Path:
-        staged = jobs_root() / "_files" / f"{ref}.jsonl"
-        if staged.exists():
-            return staged
-        if Path(ref).expanduser().is_file():
-            return Path(ref).expanduser().resolve()
-        raise NotFoundError(f"no staged file {ref!r}", provider="local", status_code=404)
-
-    # --- jobs -----------------------------------------------------------------------------
-    def _check_options(self, request: CreateRequest, opts: dict[str, Any]) -> tuple[int, dict[str, str]]:
-        """Refuse what cannot run, before the worker starts; return the number of GPU
-        processes and the environment that selects the GPUs."""
-        if opts.get("quantization") not in (None, "4bit"):
-            raise UnsupportedError("local", f"quantization={opts['quantization']!r}", 'only "4bit"')
-        if opts.get("quantization") == "4bit" and opts.get("full"):
-            raise UnsupportedError("local", "full fine-tuning of a 4-bit model", "use LoRA (QLoRA)")
-        if request.hyperparameters.lora is not None and opts.get("full"):
-            raise ConfigurationError("local: full=True contradicts hyperparameters.lora")
-        if opts.get("early_stopping_patience") is not None and not request.validation_file:
-            raise ConfigurationError(
-                "local: early_stopping_patience needs validation data "
-                "(validation_file=... or validation_split=...)"
-            )
-        template = opts.get("chat_template")
-        if template is not None and not Path(template).expanduser().is_file():
-            raise ConfigurationError(f"local: chat_template {template!r} is not a file")
-        gpus = 0 if opts.get("devices") == "cpu" else _launch.gpu_count()
-        processes, env = _launch.resolve_devices(opts.get("devices"), gpus)
-        if opts.get("quantization") == "4bit":
-            if processes == 0:
-                raise UnsupportedError(
-                    "local", "quantization='4bit'", "QLoRA needs a CUDA GPU and none is available"
-                )
-            try:
-                import bitsandbytes  # noqa: F401
-            except ImportError:
-                raise UnsupportedError(
-                    "local",
-                    "quantization='4bit'",
-                    "install bitsandbytes: pip install 'anytune-local[qlora]'",
-                ) from None
-        return processes, env
-
+    # --- jobs (the folder and worker: anytune_local._create) ------------------------------
     def create(self, request: CreateRequest) -> JobSnapshot:
         """Write the job folder and start the detached worker."""
-        opts = dict(request.options)
-        if request.method not in ("sft", "dpo"):
-            raise UnsupportedError("local", f"method {request.method!r}")
-        processes, env = self._check_options(request, opts)
-        model_path = resolve_model(request.model)
-        resume = _jobs.resume_checkpoint(opts["resume_from"]) if opts.get("resume_from") else None
-        train_src = self._file(request.training_file)
-        check_file(train_src, request.method)
-        val_src = self._file(request.validation_file) if request.validation_file else None
-        if val_src is not None:
-            check_file(val_src, request.method)
-
-        job_id = secrets.token_hex(6)
-        folder = jobs_root() / job_id
-        folder.mkdir(mode=0o700)
-        shutil.copyfile(train_src, folder / "train.jsonl")
-        if val_src is not None:
-            shutil.copyfile(val_src, folder / "validation.jsonl")
-        metadata = dict(request.metadata)
-        if request.idempotency_key:
-            metadata["anytune_idempotency_key"] = request.idempotency_key
-        spec = {
-            "id": job_id,
-            "folder": str(folder),
-            "model": request.model,
-            "model_path": str(model_path),
-            "method": request.method,
-            "training_file": str(folder / "train.jsonl"),
-            "validation_file": str(folder / "validation.jsonl") if val_src else None,
-            "hyperparameters": request.hyperparameters.to_dict(),
-            "seed": request.seed,
-            "suffix": request.suffix,
-            "metadata": metadata,
-            "options": opts,
-            "resume_checkpoint": resume,
-            "processes": processes,
-            "created_at": now_iso(),
-        }
-        write_json(folder / "spec.json", spec)
-        write_json(folder / "state.json", {"status": "queued", "message": "starting the worker"})
-        append_jsonl(
-            folder / "events.jsonl",
-            {
-                "created_at": now_iso(),
-                "message": f"job created: {request.method} on {request.model}"
-                + (f", resuming from {resume}" if resume else ""),
-                "level": "info",
-                "type": "created",
-                "data": {},
-            },
-        )
-        cmd = _launch.worker_command(
-            folder,
-            processes=processes,
-            fsdp=bool(opts.get("fsdp")),
-            mixed_precision="bf16" if processes and opts.get("quantization") != "4bit" else "no",
-        )
-        _jobs.start_worker(job_id, folder, cmd, env)
-        return self.get(job_id)
+        return self.get(start_job(request))
 
     def native_tracking(
         self, tracker: str, request: CreateRequest, context: TrackingContext

@@ -13,7 +13,7 @@ __all__ = ["OpenAIEmulator", "OpenAIProvider", "TrainingUnavailableError"]
 def __getattr__(name: str) -> object:
     # The emulator pulls in http.server; load it only when asked for.
     if name == "OpenAIEmulator":
-        from anytune_openai._emulator import OpenAIEmulator
+        from anytune_openai.emulator import OpenAIEmulator
 
         return OpenAIEmulator
     raise AttributeError(name)

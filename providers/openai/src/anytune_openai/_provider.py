@@ -55,7 +55,7 @@ from anytune_openai._mapping import (
 
 if TYPE_CHECKING:
     from anytune.provider import TrackingContext
-    from anytune_openai._emulator import OpenAIEmulator
+    from anytune_openai.emulator import OpenAIEmulator
 
 __all__ = ["OpenAIProvider"]
 
@@ -131,7 +131,7 @@ class OpenAIProvider(AsyncTwins):
         """A local emulator of OpenAI's fine-tuning API (``anytune sandbox openai``).
         ``options`` go to :class:`OpenAIEmulator` (``slow_seconds``, ``retry_after``,
         ``clock``), for test harnesses."""
-        from anytune_openai._emulator import OpenAIEmulator
+        from anytune_openai.emulator import OpenAIEmulator
 
         return OpenAIEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key, **options)
 

@@ -29,17 +29,15 @@ from anytune.provider import (
     CreateRequest,
     Emulator,
     Hyperparameters,
-    JobError,
     JobEvent,
-    JobResult,
     JobSnapshot,
-    JobStatus,
     Limits,
     Metric,
     Provider,
 )
 from anytune_ray import _logs, _storage
 from anytune_ray._client import PROVIDER, connect, translating
+from anytune_ray._mapping import TAG, checkpoints_from, events_from, metrics_from, snapshot_from, status_of
 from anytune_ray._submit import build_spec, check_options, entrypoint, runtime_env
 
 __all__ = ["RayProvider", "submission_id"]
@@ -54,26 +52,10 @@ CREATE_OPTIONS = (LOCAL_OPTIONS - {"devices", "resume_from", "chat_template"}) |
     "runtime_env",
 }
 
-#: Ray job statuses (``ray.job_submission.JobStatus`` values) as anytune's.
-_STATUS = {
-    "PENDING": JobStatus.QUEUED,
-    "RUNNING": JobStatus.RUNNING,
-    "STOPPED": JobStatus.CANCELLED,
-    "SUCCEEDED": JobStatus.SUCCEEDED,
-    "FAILED": JobStatus.FAILED,
-}
-#: Marks the Ray jobs this provider submitted (``list`` shows only those).
-_TAG = "anytune_provider"
-
-
 def submission_id(idempotency_key: str) -> str:
     """The Ray ``submission_id`` of the job created with ``idempotency_key``: the same key
     always names the same Ray job, so a second submit cannot make a second job."""
     return "anytune-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
-
-
-def _ms(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, timezone.utc) if value else None
 
 
 class RayProvider(Provider):
@@ -215,7 +197,7 @@ class RayProvider(Provider):
             metadata = {str(k): str(v) for k, v in request.metadata.items()}
             metadata.update(
                 {
-                    _TAG: "1",
+                    TAG: "1",
                     "anytune_idempotency_key": key,
                     "anytune_model": request.model,
                     "anytune_result": _storage.join(
@@ -256,43 +238,12 @@ class RayProvider(Provider):
             return _logs.parse(client.get_job_logs(job_id))
 
     def _snapshot(self, info: Any, *, cancelling: bool = False) -> JobSnapshot:
-        status_name = getattr(info.status, "value", str(info.status))
-        status = _STATUS.get(status_name, JobStatus.QUEUED)
-        if cancelling and not status.terminal:
-            status = JobStatus.CANCELLING
-        meta = dict(info.metadata or {})
-        job_id = info.submission_id
-        result = error = None
-        if status is JobStatus.SUCCEEDED:
-            parsed = self._log(job_id).result or {}
-            tokens = parsed.get("trained_tokens")
-            result = JobResult(model=parsed.get("model") or meta.get("anytune_result", ""),
-                               trained_tokens=int(tokens) if tokens else None)
-        elif status is JobStatus.FAILED:
-            tail = "\n".join(self._log(job_id).tail[-8:])
-            message = (info.message or "the Ray job failed") + (f"; last log lines:\n{tail}" if tail else "")
-            error = JobError(message=message, code=getattr(info, "error_type", None) or "ray_job_failed")
-        user_meta = {
-            k: v for k, v in meta.items() if not k.startswith("anytune_") or k == "anytune_idempotency_key"
-        }
-        return JobSnapshot(
-            id=job_id,
-            status=status,
-            model=meta.get("anytune_model", ""),
-            created_at=_ms(getattr(info, "start_time", None)) or datetime.now(timezone.utc),
-            finished_at=_ms(getattr(info, "end_time", None)),
-            result=result,
-            error=error,
-            message=info.message,
-            metadata=user_meta,
-            poll_interval=2.0,
-            raw={"ray": {"status": status_name, "driver_exit_code": getattr(info, "driver_exit_code", None)}},
-        )
+        return snapshot_from(info, lambda: self._log(info.submission_id), cancelling=cancelling)
 
     def get(self, job_id: str) -> JobSnapshot:
         """The Ray job's status, as anytune's."""
         info = self._info(job_id)
-        if (info.metadata or {}).get(_TAG) != "1":
+        if (info.metadata or {}).get(TAG) != "1":
             raise NotFoundError(
                 f"Ray job {job_id!r} was not submitted by anytune", provider=PROVIDER, status_code=404
             )
@@ -302,7 +253,7 @@ class RayProvider(Provider):
         """This provider's Ray jobs on the cluster, newest first."""
         client = self._connect()
         with translating():
-            jobs = [j for j in client.list_jobs() if (j.metadata or {}).get(_TAG) == "1" and j.submission_id]
+            jobs = [j for j in client.list_jobs() if (j.metadata or {}).get(TAG) == "1" and j.submission_id]
         jobs.sort(key=lambda j: j.start_time or 0, reverse=True)
         return [self._snapshot(j) for j in jobs[:limit]]
 
@@ -314,7 +265,7 @@ class RayProvider(Provider):
         client = self._connect()
         for _ in range(20):
             info = self._info(job_id)
-            if _STATUS.get(getattr(info.status, "value", str(info.status)), JobStatus.QUEUED).terminal:
+            if status_of(info).terminal:
                 return self._snapshot(info)
             with translating():
                 if client.stop_job(job_id):
@@ -326,59 +277,16 @@ class RayProvider(Provider):
 
     def events(self, job_id: str, *, limit: int = 100) -> builtins.list[JobEvent]:
         """The Ray job's status changes and the events its log records, oldest first."""
-        info = self._info(job_id)
-        rows: list[JobEvent] = []
-        start = _ms(getattr(info, "start_time", None))
-        if start is not None:
-            rows.append(JobEvent(created_at=start, message=f"Ray job {job_id} submitted", type="created"))
-        for i, ev in enumerate(self._log(job_id).events):
-            rows.append(
-                JobEvent(
-                    created_at=datetime.fromisoformat(ev["created_at"]),
-                    message=ev.get("message", ""),
-                    level=ev.get("level", "info"),
-                    type=ev.get("type", "message"),
-                    data=ev.get("data") or {},
-                    id=f"{job_id}-{i}",
-                )
-            )
-        end = _ms(getattr(info, "end_time", None))
-        if end is not None:
-            status = getattr(info.status, "value", str(info.status))
-            rows.append(
-                JobEvent(
-                    created_at=end,
-                    message=f"Ray job {status.lower()}: {info.message or ''}".strip(),
-                    level="error" if status == "FAILED" else "info",
-                    type=f"ray_{status.lower()}",
-                )
-            )
-        rows.sort(key=lambda e: e.created_at)
-        return rows[-limit:] if limit else []
+        return events_from(self._info(job_id), self._log(job_id), limit=limit)
 
     def metrics(self, job_id: str) -> builtins.list[Metric]:
         """The rows rank 0 logged at each step, oldest first (the last of each step after
         a restart from a checkpoint)."""
-        fields = ("epoch", "train_loss", "valid_loss", "learning_rate", "token_accuracy")
-        return [
-            Metric(step=int(r["step"]), extra=r.get("extra") or {}, **{k: r.get(k) for k in fields})
-            for r in self._log(job_id).metrics
-        ]
+        return metrics_from(self._log(job_id))
 
     def checkpoints(self, job_id: str) -> builtins.list[Checkpoint]:
         """The checkpoints Ray Train persisted to the storage, oldest first."""
-        rows = []
-        for c in self._log(job_id).checkpoints:
-            rows.append(
-                Checkpoint(
-                    id=str(c.get("id") or c.get("path")),
-                    step=c.get("step"),
-                    model=str(c.get("path")),
-                    created_at=datetime.fromisoformat(c["created_at"]) if c.get("created_at") else None,
-                    metrics={k: float(v) for k, v in (c.get("metrics") or {}).items()},
-                )
-            )
-        return rows
+        return checkpoints_from(self._log(job_id))
 
     def close(self) -> None:
         """Drop the client (it holds no connection between requests)."""
@@ -397,6 +305,6 @@ class RayProvider(Provider):
         emulator: Ray is free to run here). ``port`` is the dashboard's."""
         if faults or api_key:
             raise UnsupportedError(PROVIDER, "sandbox --faults/--api-key", "it is a real Ray cluster")
-        from anytune_ray._sandbox import LocalCluster
+        from anytune_ray.emulator import LocalCluster
 
         return LocalCluster(dashboard_port=port)

@@ -58,7 +58,7 @@ def _materialise(spec: dict[str, Any], data: dict[str, bytes], scratch: Path) ->
 def train_loop(config: dict[str, Any]) -> None:
     """The ``train_loop_per_worker`` of the job's ``TorchTrainer``."""
     import ray.train
-    from anytune_local._provider import resolve_model
+    from anytune_local._create import resolve_model
     from anytune_local._train import train
     from ray.train.huggingface.transformers import RayTrainReportCallback
 

@@ -12,7 +12,7 @@ __all__ = ["TogetherEmulator", "TogetherProvider"]
 def __getattr__(name: str) -> object:
     # The emulator pulls in http.server; load it only when asked for.
     if name == "TogetherEmulator":
-        from anytune_together._emulator import TogetherEmulator
+        from anytune_together.emulator import TogetherEmulator
 
         return TogetherEmulator
     raise AttributeError(name)

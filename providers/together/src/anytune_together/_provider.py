@@ -63,7 +63,7 @@ from anytune_together._mapping import (
 
 if TYPE_CHECKING:
     from anytune.provider import TrackingContext
-    from anytune_together._emulator import TogetherEmulator
+    from anytune_together.emulator import TogetherEmulator
 
 __all__ = ["TogetherProvider"]
 
@@ -138,7 +138,7 @@ class TogetherProvider(AsyncTwins):
         """A local emulator of Together's fine-tuning API (``anytune sandbox together``).
         ``options`` go to :class:`TogetherEmulator` (``slow_seconds``, ``retry_after``,
         ``clock``), for test harnesses."""
-        from anytune_together._emulator import TogetherEmulator
+        from anytune_together.emulator import TogetherEmulator
 
         return TogetherEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key, **options)
 

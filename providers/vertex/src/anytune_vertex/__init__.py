@@ -13,7 +13,7 @@ __all__ = ["VertexEmulator", "VertexProvider"]
 def __getattr__(name: str) -> object:
     # The emulator pulls in http.server; load it only when asked for.
     if name == "VertexEmulator":
-        from anytune_vertex._emulator import VertexEmulator
+        from anytune_vertex.emulator import VertexEmulator
 
         return VertexEmulator
     raise AttributeError(name)

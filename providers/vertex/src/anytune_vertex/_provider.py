@@ -46,7 +46,7 @@ from anytune_vertex._format import VERTEX_FORMAT
 from anytune_vertex._mapping import adapter_size, checkpoints_from, events_from, snapshot_from, tune_arguments
 
 if TYPE_CHECKING:
-    from anytune_vertex._emulator import VertexEmulator
+    from anytune_vertex.emulator import VertexEmulator
 
 __all__ = ["VertexProvider"]
 
@@ -167,7 +167,7 @@ class VertexProvider(AsyncTwins):
         """A local emulator of the Vertex tuning and Cloud Storage APIs (``anytune sandbox
         vertex``). ``api_key`` is the bearer token it accepts. ``options`` go to
         :class:`VertexEmulator`."""
-        from anytune_vertex._emulator import VertexEmulator
+        from anytune_vertex.emulator import VertexEmulator
 
         return VertexEmulator(port=port, job_seconds=job_seconds, faults=faults, api_key=api_key, **options)
 

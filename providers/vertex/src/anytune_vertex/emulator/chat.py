@@ -9,7 +9,7 @@ from typing import Any
 
 from anytune.emulator import BASE_REPLY, Answer, TunedAnswers, count_tokens, text_of
 from anytune_vertex import _catalog
-from anytune_vertex._emulator_state import ApiError, State
+from anytune_vertex.emulator.state import ApiError, State
 
 __all__ = ["generate_on_endpoint", "generate_on_model"]
 

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable
 
 from anytune.emulator import RECORD_ENV, Answer, EmulatorServer, Handler
-from anytune_openai._emulator_models import VendorModels
-from anytune_openai._emulator_routes import route
-from anytune_openai._emulator_state import ApiError, State
+from anytune_openai.emulator.models import VendorModels
+from anytune_openai.emulator.routes import route
+from anytune_openai.emulator.state import ApiError, State
 
 __all__ = ["DEFAULT_API_KEY", "RECORD_ENV", "OpenAIEmulator"]
 

@@ -16,7 +16,7 @@ from typing import Any
 from anytune.emulator import BASE_REPLY, Answer, ApiError, TunedAnswers, count_tokens, user_text
 from anytune_together import _catalog
 from anytune_together._chat import _data
-from anytune_together._emulator_state import State
+from anytune_together.emulator.state import State
 
 __all__ = ["chat_completion"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from anytune_openai._emulator_data import loss_at
-from anytune_openai._emulator_state import Job, State
+from anytune_openai.emulator.data import loss_at
+from anytune_openai.emulator.state import Job, State
 
 __all__ = ["checkpoints", "events"]
 

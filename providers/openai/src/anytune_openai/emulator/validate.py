@@ -11,10 +11,10 @@ import secrets
 from typing import TYPE_CHECKING, Any, cast
 
 from anytune_openai import _catalog
-from anytune_openai._emulator_state import ApiError
+from anytune_openai.emulator.state import ApiError
 
 if TYPE_CHECKING:
-    from anytune_openai._emulator_state import State
+    from anytune_openai.emulator.state import State
 
 __all__ = ["validate_create"]
 

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs
 from anytune import emulator
 from anytune.emulator import Answer
 from anytune_openai import _catalog
-from anytune_openai._emulator_state import ApiError, State, new_id
-from anytune_openai._emulator_timeline import checkpoints, events
+from anytune_openai.emulator.state import ApiError, State, new_id
+from anytune_openai.emulator.timeline import checkpoints, events
 
 __all__ = ["Answer", "parse_multipart", "route"]
 
@@ -257,7 +257,7 @@ def list_checkpoints(state: State, p: dict[str, str], q: str, body: bytes, heade
 
 _ID = r"(?P<id>[A-Za-z0-9_\-]+)"
 def _chat_completion(state: State, p: dict[str, str], q: str, body: bytes, headers: Any) -> Answer:
-    from anytune_openai._emulator_chat import chat_completion
+    from anytune_openai.emulator.chat import chat_completion
 
     return chat_completion(state, p, q, body, headers)
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from anytune.emulator import RECORD_ENV, Answer, EmulatorServer, Handler
 from anytune_vertex._clients import ACCESS_TOKEN_ENV, BASE_URL_ENV, BUCKET_ENV
-from anytune_vertex._emulator_routes import build_router
-from anytune_vertex._emulator_state import State, error_body
+from anytune_vertex.emulator.routes import build_router
+from anytune_vertex.emulator.state import State, error_body
 
 __all__ = ["DEFAULT_BUCKET", "DEFAULT_PROJECT", "DEFAULT_TOKEN", "RECORD_ENV", "VertexEmulator"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
 from anytune.emulator import Answer, Router
-from anytune_vertex._emulator_state import ApiError, Job, State, rfc3339
+from anytune_vertex.emulator.state import ApiError, Job, State, rfc3339
 
 __all__ = ["build_router", "render_job"]
 
@@ -206,7 +206,7 @@ def build_router(state: State) -> Router:
     router.add("GET", _PARENT + "/tuningJobs", "list", bind(_list))
     router.add("POST", _PARENT + "/tuningJobs/{job}:cancel", "cancel", bind(_cancel))
     router.add("GET", _PARENT + "/tuningJobs/{job}", "get", bind(_get))
-    from anytune_vertex._emulator_chat import generate_on_endpoint, generate_on_model
+    from anytune_vertex.emulator.chat import generate_on_endpoint, generate_on_model
 
     router.add("POST", _PARENT + "/endpoints/{endpoint}:generateContent", "chat", bind(generate_on_endpoint))
     router.add("POST", _PARENT + "/publishers/{publisher}/models/{model}:generateContent", "chat",

@@ -20,7 +20,7 @@ from typing import Any
 from anytune import emulator
 from anytune.emulator import new_id
 from anytune_openai import _catalog
-from anytune_openai._emulator_data import DataCheck, check_training_data, loss_at
+from anytune_openai.emulator.data import DataCheck, check_training_data, loss_at
 
 __all__ = ["ApiError", "Job", "State", "new_id"]
 
@@ -120,7 +120,7 @@ class State:
     # --- jobs: creation -------------------------------------------------------------------
     def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
         """Validate a ``CreateFineTuningJobRequest`` as OpenAI does; start the job."""
-        from anytune_openai._emulator_validate import validate_create
+        from anytune_openai.emulator.validate import validate_create
 
         spec = validate_create(body, self)
         with self.lock:

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs
 
 from anytune.emulator import Answer, ApiError, Router, new_id, parse_multipart
 from anytune_together import _catalog
-from anytune_together._emulator_catalog import VendorModels, add_catalog_routes
-from anytune_together._emulator_state import File, Job, State, file_tokens, iso
+from anytune_together.emulator.catalog import VendorModels, add_catalog_routes
+from anytune_together.emulator.state import File, Job, State, file_tokens, iso
 
 __all__ = ["UPLOAD_PREFIX", "Routes", "error_body"]
 
@@ -67,7 +67,7 @@ class Routes:
         self.state = state
         self.base_url = base_url
         self.router = Router()
-        #: The models "Together" tunes today (:mod:`._emulator_catalog`).
+        #: The models "Together" tunes today (:mod:`.catalog`).
         self.vendor = VendorModels()
         add_catalog_routes(self.router, self.vendor, _refuse)
         r = self.router.add
@@ -91,7 +91,7 @@ class Routes:
 
     # --- files --------------------------------------------------------------------------------
     def chat_completions(self, params: dict[str, str], query: str, body: bytes, headers: Any) -> Answer:
-        from anytune_together._emulator_chat import chat_completion
+        from anytune_together.emulator.chat import chat_completion
 
         return chat_completion(self.state, params, query, body, headers)
 

@@ -1,8 +1,8 @@
 """A local emulator of Together's fine-tuning API: a real HTTP server on 127.0.0.1.
 
-It serves the paths the official ``together`` SDK calls (:mod:`._emulator_routes`),
+It serves the paths the official ``together`` SDK calls (:mod:`.routes`),
 checks the API key, moves jobs through Together's statuses over ``job_seconds``
-(:mod:`._emulator_state`) and injects faults (:mod:`anytune.emulator`). Users run it with
+(:mod:`.state`) and injects faults (:mod:`anytune.emulator`). Users run it with
 ``anytune sandbox together``; tests point the SDK at it through :attr:`env`.
 Fault operations: upload, create, get, list, cancel, events, metrics, checkpoints, and
 ``estimate`` (the SDK's model-limits and estimate-price calls that precede a create).
@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from anytune.emulator import OPERATIONS, RECORD_ENV, Answer, EmulatorServer, Handler
-from anytune_together._emulator_routes import UPLOAD_PREFIX, Routes, error_body
-from anytune_together._emulator_state import State
+from anytune_together.emulator.routes import UPLOAD_PREFIX, Routes, error_body
+from anytune_together.emulator.state import State
 
 __all__ = ["DEFAULT_API_KEY", "RECORD_ENV", "TogetherEmulator"]
 

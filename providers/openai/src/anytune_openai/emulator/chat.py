@@ -14,8 +14,8 @@ from typing import Any
 
 from anytune.emulator import BASE_REPLY, Answer, TunedAnswers, count_tokens, user_text
 from anytune_openai import _catalog
-from anytune_openai._emulator_state import ApiError, State, new_id
-from anytune_openai._emulator_timeline import checkpoints
+from anytune_openai.emulator.state import ApiError, State, new_id
+from anytune_openai.emulator.timeline import checkpoints
 
 __all__ = ["chat_completion"]
 
