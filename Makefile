@@ -24,7 +24,7 @@ EDITABLE  := -e ".[dev]" $(foreach p,$(PROVIDERS),-e $(dir $(p)))
 # share one two-CPU cluster whose jobs must not run beside each other (a worker's
 # session end stops the cluster's unfinished jobs), so they run after the rest, in one
 # process.
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --durations=25
 
 .PHONY: install quickstart test lint bench-smoke clean
 
@@ -42,9 +42,11 @@ install: $(VENV)/.installed  ## install the core, every provider and the dev too
 quickstart: install  ## a real LoRA fine-tune of a tiny local model, on CPU
 	$(BIN)/anytune quickstart
 
-test: install  ## the whole test suite, as CI runs it
-	$(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=providers/ray
-	$(BIN)/python -m pytest providers/ray -p no:xdist
+test: install  ## the whole test suite, as CI runs it (both parts run; either failing fails it)
+	status=0; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=providers/ray || status=1; \
+	$(BIN)/python -m pytest providers/ray -p no:xdist --durations=10 || status=1; \
+	exit $$status
 
 lint: install
 	$(BIN)/ruff check src providers tests bench examples
