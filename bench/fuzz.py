@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,11 +31,25 @@ def main() -> int:
     ap.add_argument("--chunk", type=int, default=1000, help="examples per seed")
     ap.add_argument("--minutes", type=float, default=None, help="stop after this long")
     ap.add_argument("--log", type=Path, default=None)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seed of the first chunk; shards run side by side with distinct ranges")
     args = ap.parse_args()
+    # Each file example is written to disk and read back: on tmpfs that costs a page copy,
+    # on the development machine's disk-backed /tmp it was as much as the validate itself.
+    shm = Path("/dev/shm")
+    fuzz._TMP.rmdir()  # the one the test module made on import, unused here
+    fuzz._TMP = Path(tempfile.mkdtemp(prefix="anytune-fuzz-", dir=shm if shm.is_dir() else None))
+    try:
+        return _run(args)
+    finally:
+        shutil.rmtree(fuzz._TMP, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace) -> int:
     props = [(fuzz.fuzz_file_bytes, fuzz.FILE_ARGS), (fuzz.fuzz_json_values, fuzz.RECORD_ARGS)]
     done = {p.__name__: 0 for p, _ in props}
     start = time.perf_counter()
-    n = 0
+    n = args.first_seed
     while sum(done.values()) < args.examples:
         for fn, strategies in props:
             cfg = settings(
