@@ -170,7 +170,7 @@ def run_anytune(path: str) -> dict:
     import tiktoken
 
     tiktoken.get_encoding("o200k_base")  # loaded before the clock starts, as for the cookbook
-    c0 = _cpu()
+    c0, m0 = _cpu(), time.process_time()
     t0 = time.perf_counter()
     report, est = preflight(path, provider=provider, model=MODEL, method="sft")
     seconds = time.perf_counter() - t0
@@ -179,6 +179,8 @@ def run_anytune(path: str) -> dict:
         # On a busy machine wall time is the scheduler's; CPU in the timed region
         # (workers included: the pool has exited and been reaped) is the code's.
         "timed_cpu_s": round(_cpu() - c0, 2),
+        # The main process's part: plan, forking, merging, duplicates (workers excluded).
+        "main_cpu_s": round(time.process_time() - m0, 2),
         "tokens": est.tokens_per_epoch,
         "records": report.records,
         "errors": len(report.errors),
