@@ -4,7 +4,8 @@
 ``prepare``. A plain JSONL file above ``PARALLEL_MIN_BYTES`` is cut into byte ranges at
 line ends and processed by a pool of forked workers (one per core), results merged in
 file order. Memory stays bounded: each worker holds one range, and the only state that
-grows with the data is 24 bytes per record for duplicate detection.
+grows with the data is 24 bytes per record for duplicate detection (``_duplicates``).
+What a scan is asked and what it learned are ``_scan_result``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import gc
 import os
 import sys
 import threading
-from array import array
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from anytune._types import Problem
+from anytune.data._duplicates import duplicates, keys
 from anytune.data._formats import detect_format, parse_record
 from anytune.data._openai_format import Issues
 from anytune.data._readers import (
@@ -33,12 +34,16 @@ from anytune.data._readers import (
 )
 from anytune.data._records import Example
 from anytune.data._rules import LONG_FRACTION, check_example
+from anytune.data._scan_result import ScanConfig, ScanResult
 from anytune.data._tokens import TokenCounter, make_counter
 from anytune.data._writers import write_example
 
 __all__ = ["ScanConfig", "ScanResult", "scan"]
 
-PARALLEL_MIN_BYTES = 32 << 20
+#: Files from this size are read by the workers. At 10 MB (about 1.5 CPU s) forking the
+#: pool and merging cost no measurable CPU (1.36-1.88 s either way, docs/benchmarks.md),
+#: and on free cores the second worker halves the wall time; it was 32 MiB.
+PARALLEL_MIN_BYTES = 8 << 20
 #: The largest byte range a worker takes at once (bounds each worker's memory).
 RANGE_BYTES = 8 << 20
 #: The smallest: below it, handing out and merging ranges costs more than it saves.
@@ -72,110 +77,6 @@ except ImportError:  # pragma: no cover
 
     def _dumps(rec: Any) -> bytes:
         return _escape_separators(json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode()) + b"\n"
-
-
-@dataclass
-class ScanConfig:
-    """What one scan does. Picklable: workers receive it."""
-
-    method: str | None = None
-    target: str | None = None
-    tokenizer: str | None = None
-    max_tokens: int | None = None
-    #: ``Limits.tools``: ``False`` refuses examples with tool definitions or calls.
-    tools: bool = True
-    write: bool = False
-    file: str | None = None
-    max_problems: int = 1000
-    default_format: str | None = None
-    workers: int | None = None
-    #: ``convert``: write what the target can express and report the rest, instead of
-    #: treating a loss as an error that keeps the record out.
-    lossy: bool = False
-
-
-@dataclass
-class ScanResult:
-    """Everything a scan learned; results of byte ranges merge in file order."""
-
-    lines: int = 0
-    records: int = 0
-    valid: int = 0
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    n_errors: int = 0
-    n_warnings: int = 0
-    tokens: int = 0
-    capped_tokens: int = 0
-    with_tools: int = 0
-    out_bytes: int = 0
-    formats: dict[str, int] = field(default_factory=dict)
-    output: list[bytes] = field(default_factory=list)
-    hashes: array[int] = field(default_factory=lambda: array("Q"))
-    near: array[int] = field(default_factory=lambda: array("Q"))
-    hash_lines: array[int] = field(default_factory=lambda: array("Q"))
-    #: code -> [first line, count, message, severity] of ``ONCE_PER_FILE`` problems.
-    once: dict[str, list[Any]] = field(default_factory=dict)
-
-    def once_per_file(self, code: str, line: int, message: str, severity: str, count: int = 1) -> None:
-        """Count a problem reported once per file (at its first line)."""
-        seen = self.once.get(code)
-        if seen is None:
-            self.once[code] = [line, count, message, severity]
-        else:
-            seen[0] = min(seen[0], line)  # keeps a ``Loc`` (and its element index)
-            seen[1] += count
-
-    def finish_once(self, file: str | None, cap: int) -> None:
-        """Turn the once-per-file counts into problems (after every range merged)."""
-        for code, (line, count, message, severity) in sorted(self.once.items()):
-            if count > 1:
-                message = f"{message} ({count} records; the first is here)"
-            element = getattr(line, "element", None)
-            self.add(
-                Problem(code, message, line=int(line), file=file, severity=severity, element=element), cap
-            )
-        self.once.clear()
-
-    def add(self, p: Problem, cap: int) -> None:
-        if p.severity == "error":
-            self.n_errors += 1
-            if len(self.errors) < cap:
-                self.errors.append(p)
-        else:
-            self.n_warnings += 1
-            if len(self.warnings) < cap:
-                self.warnings.append(p)
-
-    def merge(self, other: ScanResult, line_offset: int, cap: int) -> None:
-        for p in other.errors + other.warnings:
-            self.add(replace(p, line=p.line + line_offset) if p.line is not None else p, cap)
-        self.n_errors += other.n_errors - len(other.errors)
-        self.n_warnings += other.n_warnings - len(other.warnings)
-        for name in ("records", "valid", "tokens", "capped_tokens", "with_tools", "out_bytes"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for k, v in other.formats.items():
-            self.formats[k] = self.formats.get(k, 0) + v
-        self.hashes.extend(other.hashes)
-        self.near.extend(other.near)
-        self.hash_lines.extend(x + line_offset for x in other.hash_lines)
-        for code, (line, count, message, severity) in other.once.items():
-            self.once_per_file(code, line + line_offset, message, severity, count)
-
-
-# Near-duplicate key: lower-cased, with ASCII punctuation and whitespace removed.
-# bytes.translate runs in C; a regex here cost as much as tokenizing the text.
-_STRIP = bytes(range(0, 48)) + bytes(range(58, 65)) + bytes(range(91, 97)) + bytes(range(123, 128))
-_MASK = (1 << 64) - 1
-
-
-def _keys(texts: list[str]) -> tuple[int, int]:
-    """(exact, near) 64-bit keys of an example's texts. Python's own hash is used: it is
-    consistent within a run (forked workers share its seed), which is all duplicate
-    detection needs, and it is several times cheaper than a digest. Near keys fold
-    ASCII case only (``bytes.lower``, much cheaper than ``str.lower``)."""
-    data = "\x00".join(texts).encode("utf-8", "surrogatepass")
-    return hash(data) & _MASK, hash(data.lower().translate(None, _STRIP)) & _MASK
 
 
 #: Problems that say the same of every record they hit (a whole file in the wrong
@@ -277,7 +178,7 @@ def _record(
         # or written, so a record is either wholly in the result or wholly out of it.
         seqs = counter.sequences(ex) if counter is not None else ()
         data = _dumps(rec) if rec is not None else None
-        exact, near = _keys(ex.texts())
+        exact, near = keys(ex.texts())
         if seqs:
             n, longest = sum(seqs), max(seqs)
             if max_tokens is not None and longest > max_tokens:
@@ -432,70 +333,10 @@ def scan(
         res = ScanResult()
         _process(iter_items(data), cfg, counter, res, sink)
     res.finish_once(cfg.file, cfg.max_problems)
-    _duplicates(res, cfg)
+    duplicates(res, cfg)
     res.errors.sort(key=lambda p: p.line or 0)
     res.warnings.sort(key=lambda p: p.line or 0)
     return res
-
-
-_NUMPY_FROM = 200_000
-
-
-def _dupes(keys: array[int], lines: array[int]) -> Iterator[tuple[int, int]]:
-    """(line, line of its first copy) for every repeated key, in no particular order."""
-    np: Any
-    if len(keys) < _NUMPY_FROM:
-        np = None  # a dict is quicker than importing numpy (0.1 s or more) for this many
-    else:
-        try:
-            import numpy as np  # sorting 1M keys in numpy takes milliseconds
-        except ImportError:  # pragma: no cover
-            np = None
-    if np is None:
-        first: dict[int, int] = {}
-        for k, ln in zip(keys, lines, strict=True):
-            if k in first:
-                yield ln, first[k]
-            else:
-                first[k] = ln
-        return
-    key_arr = np.frombuffer(keys, dtype=np.uint64)
-    line_arr = np.frombuffer(lines, dtype=np.uint64)
-    order = np.lexsort((line_arr, key_arr))
-    ks, ls = key_arr[order], line_arr[order]
-    same = np.flatnonzero(ks[1:] == ks[:-1]) + 1
-    if not len(same):
-        return
-    # The first line of each run of equal keys.
-    run_start = np.maximum.accumulate(np.where(np.r_[True, ks[1:] != ks[:-1]], np.arange(len(ks)), 0))
-    for i in same.tolist():
-        yield int(ls[i]), int(ls[run_start[i]])
-
-
-def _duplicates(res: ScanResult, cfg: ScanConfig) -> None:
-    """[ANYTUNE] warnings: exact duplicates, and near-duplicates: examples whose texts are
-    equal once ASCII letters are lower-cased and ASCII punctuation and whitespace removed
-    (cheap enough for 1 GB; paraphrases are not caught)."""
-    exact = dict(_dupes(res.hashes, res.hash_lines))
-    for line, first in sorted(exact.items()):
-        res.add(
-            Problem(
-                "duplicate", f"the same example as line {first}", line=line, file=cfg.file, severity="warning"
-            ),
-            cfg.max_problems,
-        )
-    for line, first in sorted(_dupes(res.near, res.hash_lines)):
-        if line not in exact:
-            res.add(
-                Problem(
-                    "near_duplicate",
-                    f"nearly the same example as line {first}",
-                    line=line,
-                    file=cfg.file,
-                    severity="warning",
-                ),
-                cfg.max_problems,
-            )
 
 
 def _refuse_tools(ex: Example, issues: Issues) -> None:

@@ -1,7 +1,8 @@
 """Streaming readers: every accepted input becomes ``(line, value, problem)`` triples.
 
 Memory never grows with the input: JSONL is read in blocks cut at line ends, JSON arrays
-are decoded one element at a time, Parquet one row group batch at a time. ``line`` is the
+are decoded one element at a time (``_json_stream``), Parquet one row group batch at a
+time; decoding one record and its problems is ``_decode``. ``line`` is the
 physical line in a text file (where the element starts, for JSON arrays) and the 1-based
 row number for Parquet, ``list[dict]``, ``datasets.Dataset`` and ``pandas.DataFrame``.
 ``problem`` is set (and ``value`` is ``None``) when the record could not be decoded.
@@ -10,16 +11,28 @@ row number for Parquet, ``list[dict]``, ``datasets.Dataset`` and ``pandas.DataFr
 from __future__ import annotations
 
 import gzip
-import io
-import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from anytune._types import Problem
+from anytune.data._decode import (
+    _BOM,
+    _FAST_ERROR,
+    MAX_DEPTH,
+    MAX_RECORD_BYTES,
+    Item,
+    RecordError,
+    _decode_problem,
+    _fast_loads,
+    _note,
+    _too_large,
+    check_text,
+    loads,
+)
+from anytune.data._json_stream import Loc, iter_json_stream
 
 __all__ = [
     "BLOCK_BYTES",
@@ -37,147 +50,9 @@ __all__ = [
     "split_ranges",
 ]
 
-Item = tuple[int, Any, "Problem | None"]
-
 #: JSONL is read in blocks of this size, cut at the last line end.
 BLOCK_BYTES = 4 << 20
-#: A record (a JSONL line, a JSON-array element) over this size is refused from its size
-#: without being decoded or tokenized: far above every provider's per-example limit
-#: (the largest, 131,072 tokens, is about 0.5 MiB of text), and it bounds memory.
-MAX_RECORD_BYTES = 16 << 20
-#: A JSON-array element may span at most this many characters before we call it broken
-#: (bounds memory when an array is truncated or malformed).
-MAX_ELEMENT_BYTES = MAX_RECORD_BYTES
-_BOM = b"\xef\xbb\xbf"
-
-try:  # orjson is about 3x faster than the json module; it is optional.
-    import orjson as _orjson
-
-    def _fast_loads(raw: bytes) -> Any:
-        return _orjson.loads(raw)
-
-    _FAST_ERROR: type[Exception] = _orjson.JSONDecodeError
-except ImportError:  # pragma: no cover - exercised where orjson is absent
-
-    def _fast_loads(raw: bytes) -> Any:
-        return json.loads(raw)
-
-    _FAST_ERROR = ValueError
-
-
-class RecordError(ValueError):
-    """A record that decodes as JSON but cannot be used as text: too deep, or holding
-    lone surrogates. ``code`` is the problem code reports use."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def loads(raw: bytes) -> Any:
-    """Decode one JSON document; raise ``ValueError`` with a location on failure
-    (:class:`RecordError` for a record nested too deep or holding a lone surrogate)."""
-    try:
-        return _fast_loads(raw)
-    except _FAST_ERROR:
-        # orjson is stricter than the json module on a few inputs (integers over 64
-        # bits); the json module decides, and gives the better message when it fails too.
-        try:
-            value = json.loads(raw.decode("utf-8"))
-        except RecursionError:
-            raise RecordError("too_deep", f"the record is nested deeper than {MAX_DEPTH} levels") from None
-        check_text(value)
-        return value
-
-
-#: orjson's own depth limit; deeper records are refused (no provider format nests past a
-#: dozen levels, and Python's json module would raise RecursionError far deeper).
-MAX_DEPTH = 1024
-
-
-def check_text(value: Any) -> None:
-    """Raise :class:`RecordError` when a string of ``value`` holds a lone surrogate
-    (``"\\ud800"`` escapes decode to code points that are not characters: UTF-8 cannot
-    carry them, tokenizers and uploads fail on them) or nesting exceeds ``MAX_DEPTH``.
-    Iterative, so depth cannot overflow the stack."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        v, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise RecordError("too_deep", f"the record is nested deeper than {MAX_DEPTH} levels")
-        if isinstance(v, str):
-            _check_str(v)
-        elif isinstance(v, dict):
-            for k, x in v.items():
-                if isinstance(k, str):
-                    _check_str(k)
-                stack.append((x, depth + 1))
-        elif isinstance(v, (list, tuple)):
-            stack.extend((x, depth + 1) for x in v)
-
-
-def _check_str(s: str) -> None:
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise RecordError(
-            "invalid_unicode",
-            f"a lone surrogate \\u{ord(s[exc.start]):04x} in a string (at character {exc.start + 1}) "
-            "is not a character; UTF-8 cannot carry it and providers reject it",
-        ) from None
-
-
-def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException | None = None) -> Problem:
-    """The problem with a line that failed to decode: invalid UTF-8, invalid JSON, a NUL
-    byte, too deep a nesting or a lone surrogate (``exc``, from :func:`loads`)."""
-    if isinstance(exc, RecordError):
-        return Problem(exc.code, str(exc), line=line, file=file)
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        return Problem(
-            "nul_byte",
-            f"a NUL byte at column {nul + 1}: JSON text cannot hold one unescaped "
-            "(a binary or UTF-16 file?)",
-            line=line,
-            file=file,
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Problem(
-            "invalid_utf8",
-            f"bytes at column {exc.start + 1} are not valid UTF-8 ({exc.reason})",
-            line=line,
-            file=file,
-        )
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as err:
-        hint = ""
-        if text.strip() in ("{", "["):
-            hint = " (a JSON value spread over several lines: JSONL needs one per line)"
-        return Problem("invalid_json", f"{err.msg} (column {err.colno}){hint}", line=line, file=file)
-    except RecursionError:
-        return Problem(
-            "too_deep", f"the record is nested deeper than {MAX_DEPTH} levels", line=line, file=file
-        )
-    except ValueError as err:  # e.g. numbers too large to convert
-        return Problem("invalid_json", str(err), line=line, file=file)
-    return Problem("invalid_json", "not valid JSON", line=line, file=file)
-
-
 _LS, _PS = "\u2028".encode(), "\u2029".encode()
-
-
-def _too_large(size: int, line: int, file: str | None) -> Problem:
-    return Problem(
-        "record_too_large",
-        f"the record is {size / 2**20:.1f} MiB; anytune reads records up to "
-        f"{MAX_RECORD_BYTES >> 20} MiB, far above any provider's per-example token limit "
-        "(131,072 tokens is about 0.5 MiB of text), so it was refused from its size alone",
-        line=line,
-        file=file,
-    )
 
 
 def _separator_warning(line: int, file: str | None) -> Problem:
@@ -229,11 +104,6 @@ def _open_binary(path: Path) -> BinaryIO:
     if magic == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
     return fh
-
-
-def _note(code: str, message: str, file: str | None) -> Item:
-    """A warning about the whole file (not a record): a conversion anytune makes."""
-    return 1, None, Problem(code, message, line=1, file=file, severity="warning")
 
 
 def is_cr_only(head: bytes) -> bool:
@@ -297,135 +167,6 @@ def iter_jsonl(fh: BinaryIO, file: str | None, *, first: bool = True) -> Iterato
         yield line, None, _too_large(skipped, line, file)
     elif carry:
         yield from jsonl_block_items(carry, line, file)
-
-
-class Loc(int):
-    """A line number that also carries the 0-based index of a JSON-array element: in a
-    minified array every element is on line 1, and the index is what finds it."""
-
-    element: int
-
-    def __new__(cls, line: int, element: int) -> Loc:
-        loc = super().__new__(cls, line)
-        loc.element = element
-        return loc
-
-
-def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
-    """Decode a JSON array (or concatenated JSON values) one element at a time."""
-    if fh.read(3) == _BOM:
-        yield _note("bom", "the file starts with a UTF-8 byte order mark; it is removed in the file "
-                    "anytune uploads", file)
-    fh.seek(0)
-    decoder = json.JSONDecoder()
-    reader = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
-    buf = ""
-    pos = 0
-    line = 1  # line number at ``pos``
-    eof = False
-    in_array = False
-    started = False
-    element = -1  # index of the current array element, as jq's .[n] counts
-
-    def fill() -> bool:
-        nonlocal buf, pos, eof
-        if eof:
-            return False
-        try:
-            more = reader.read(1 << 20)
-        except UnicodeDecodeError as exc:
-            raise _StreamError("invalid_utf8", f"not valid UTF-8 ({exc.reason})") from exc
-        if not more:
-            eof = True
-            return False
-        buf = buf[pos:] + more
-        pos = 0
-        return True
-
-    def skip_ws() -> None:
-        nonlocal pos, line
-        while True:
-            n = len(buf)
-            while pos < n and buf[pos] in " \t\r\n":
-                if buf[pos] == "\n":
-                    line += 1
-                pos += 1
-            if pos < n or not fill():
-                return
-
-    try:
-        while True:
-            skip_ws()
-            if pos >= len(buf):
-                if in_array:
-                    yield (
-                        line,
-                        None,
-                        Problem("invalid_json", "the JSON array is not closed", line=line, file=file),
-                    )
-                return
-            ch = buf[pos]
-            if not started:
-                started = True
-                if ch == "[":
-                    in_array = True
-                    pos += 1
-                    skip_ws()
-                    if pos < len(buf) and buf[pos] == "]":
-                        return
-                    continue
-            if in_array and ch == "]":
-                return
-            if in_array and ch == ",":
-                pos += 1
-                continue
-            element += 1
-            at = Loc(line, element) if in_array else line
-            while True:
-                try:
-                    value, end = decoder.raw_decode(buf, pos)
-                    break
-                except json.JSONDecodeError as exc:
-                    if len(buf) - pos < MAX_ELEMENT_BYTES and fill():
-                        continue
-                    where = line + buf.count("\n", pos, exc.pos)
-                    col = exc.pos - buf.rfind("\n", 0, exc.pos)
-                    if len(buf) - pos >= MAX_ELEMENT_BYTES:
-                        problem = _too_large(len(buf) - pos, line, file)
-                        problem = replace(problem, message=problem.message + "; reading stopped here")
-                    else:
-                        problem = Problem(
-                            "invalid_json",
-                            f"{exc.msg} (column {col}); reading stopped here",
-                            line=where,
-                            file=file,
-                        )
-                    yield (Loc(where, element) if in_array else where), None, problem
-                    return
-                except RecursionError:
-                    yield at, None, Problem(
-                        "too_deep",
-                        f"the record is nested deeper than {MAX_DEPTH} levels; reading stopped here",
-                        line=line,
-                        file=file,
-                    )
-                    return
-            try:
-                check_text(value)
-            except RecordError as exc:
-                yield at, None, Problem(exc.code, str(exc), line=line, file=file)
-            else:
-                yield at, value, None
-            line += buf.count("\n", pos, end)
-            pos = end
-    except _StreamError as exc:
-        yield line, None, Problem(exc.code, f"{exc}; reading stopped here", line=line, file=file)
-
-
-class _StreamError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _iter_parquet(path: Path) -> Iterator[Item]:
@@ -562,9 +303,9 @@ def _iter_file(path: Path) -> Iterator[Item]:
                     file=str(path),
                 ),
             )
-            yield from _iter_json_stream(fh, str(path))
+            yield from iter_json_stream(fh, str(path))
         elif kind == "json":
-            yield from _iter_json_stream(fh, str(path))
+            yield from iter_json_stream(fh, str(path))
         else:
             yield from iter_jsonl(fh, str(path))
 
