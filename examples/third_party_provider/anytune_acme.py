@@ -32,8 +32,9 @@ class AcmeProvider(Provider):
     capabilities = Capability.SFT | Capability.LIST | Capability.CANCEL | Capability.METRICS
 
     def catalog(self) -> list[ModelInfo]:
-        return [ModelInfo("acme", "acme-1b", ("sft",), 4096, {"sft": 0.5},
-                          "https://acme.example/prices", "2026-11-01")]
+        return [ModelInfo(provider="acme", model="acme-1b", max_tokens_per_example=4096,
+                          price_per_million_tokens={"sft": 0.5},
+                          price_source="https://acme.example/prices", price_as_of="2026-11-01")]
 
     def upload(self, path: Path, *, purpose: str) -> str:
         ref = f"file-{uuid.uuid4().hex[:12]}"
@@ -56,7 +57,7 @@ class AcmeProvider(Provider):
         done = time.time() - job["created"] > 1.0
         status = JobStatus.SUCCEEDED if done else JobStatus.RUNNING
         status = JobStatus.CANCELLED if job["cancelled"] else status
-        result = JobResult(f"{job['model']}:ft-{job['id']}") if status is JobStatus.SUCCEEDED else None
+        result = JobResult(model=f"{job['model']}:ft-{job['id']}") if status is JobStatus.SUCCEEDED else None
         return JobSnapshot(id=job["id"], status=status, model=job["model"], metadata=job["metadata"],
                            result=result, created_at=datetime.fromtimestamp(job["created"], tz=timezone.utc))
 

@@ -6,7 +6,6 @@ Every operation is a flow (:mod:`anytune._flow`) written once here or in
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import warnings
@@ -314,7 +313,7 @@ def _estimate_from(rec: JobRecord | None) -> Estimate | None:
     """The estimate recorded with a job, if any (fields this version lacks are ignored)."""
     if rec is None or not rec.estimate:
         return None
-    names = {f.name for f in dataclasses.fields(Estimate)}
+    names = set(Estimate.model_fields)
     values = {k: v for k, v in rec.estimate.items() if k in names}
     values["notes"] = tuple(values.get("notes", ()))
     try:

@@ -15,7 +15,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,9 @@ class ScanResult:
                 message = f"{message} ({count} records; the first is here)"
             element = getattr(line, "element", None)
             self.add(
-                Problem(code, message, line=int(line), file=file, severity=severity, element=element), cap
+                Problem(code=code, message=message, line=int(line), file=file, severity=severity,
+                        element=element),
+                cap,
             )
         self.once.clear()
 
@@ -149,7 +151,7 @@ class ScanResult:
 
     def merge(self, other: ScanResult, line_offset: int, cap: int) -> None:
         for p in other.errors + other.warnings:
-            self.add(replace(p, line=p.line + line_offset) if p.line is not None else p, cap)
+            self.add(p.model_copy(update={"line": p.line + line_offset}) if p.line is not None else p, cap)
         self.n_errors += other.n_errors - len(other.errors)
         self.n_warnings += other.n_warnings - len(other.warnings)
         for name in ("records", "valid", "tokens", "capped_tokens", "with_tools", "out_bytes"):
@@ -203,7 +205,7 @@ def _process(
             if problem.severity == "error" and problem.code not in ("not_jsonl", "unreadable"):
                 res.records += 1
             element = getattr(line, "element", None)
-            res.add(problem if element is None else replace(problem, element=element), cap)
+            res.add(problem if element is None else problem.model_copy(update={"element": element}), cap)
             continue
         res.records += 1
         issues: Issues = []
@@ -220,7 +222,8 @@ def _process(
                 res.once_per_file(code, line, msg, sev)
                 continue
             res.add(
-                Problem(code, msg, line=line, field=fld, file=file, severity=sev, element=element),  # type: ignore[arg-type]
+                Problem(code=code, message=msg, line=line, field=fld, file=file,
+                        severity=sev, element=element),  # type: ignore[arg-type]
                 cap,
             )
 
@@ -480,7 +483,8 @@ def _duplicates(res: ScanResult, cfg: ScanConfig) -> None:
     for line, first in sorted(exact.items()):
         res.add(
             Problem(
-                "duplicate", f"the same example as line {first}", line=line, file=cfg.file, severity="warning"
+                code="duplicate", message=f"the same example as line {first}", line=line, file=cfg.file,
+                severity="warning",
             ),
             cfg.max_problems,
         )
@@ -488,8 +492,8 @@ def _duplicates(res: ScanResult, cfg: ScanConfig) -> None:
         if line not in exact:
             res.add(
                 Problem(
-                    "near_duplicate",
-                    f"nearly the same example as line {first}",
+                    code="near_duplicate",
+                    message=f"nearly the same example as line {first}",
                     line=line,
                     file=cfg.file,
                     severity="warning",

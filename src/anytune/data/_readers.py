@@ -15,7 +15,6 @@ import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -131,12 +130,12 @@ def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException 
     """The problem with a line that failed to decode: invalid UTF-8, invalid JSON, a NUL
     byte, too deep a nesting or a lone surrogate (``exc``, from :func:`loads`)."""
     if isinstance(exc, RecordError):
-        return Problem(exc.code, str(exc), line=line, file=file)
+        return Problem(code=exc.code, message=str(exc), line=line, file=file)
     nul = raw.find(b"\x00")
     if nul >= 0:
         return Problem(
-            "nul_byte",
-            f"a NUL byte at column {nul + 1}: JSON text cannot hold one unescaped "
+            code="nul_byte",
+            message=f"a NUL byte at column {nul + 1}: JSON text cannot hold one unescaped "
             "(a binary or UTF-16 file?)",
             line=line,
             file=file,
@@ -145,8 +144,8 @@ def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Problem(
-            "invalid_utf8",
-            f"bytes at column {exc.start + 1} are not valid UTF-8 ({exc.reason})",
+            code="invalid_utf8",
+            message=f"bytes at column {exc.start + 1} are not valid UTF-8 ({exc.reason})",
             line=line,
             file=file,
         )
@@ -156,14 +155,16 @@ def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException 
         hint = ""
         if text.strip() in ("{", "["):
             hint = " (a JSON value spread over several lines: JSONL needs one per line)"
-        return Problem("invalid_json", f"{err.msg} (column {err.colno}){hint}", line=line, file=file)
+        return Problem(code="invalid_json", message=f"{err.msg} (column {err.colno}){hint}", line=line,
+                       file=file)
     except RecursionError:
         return Problem(
-            "too_deep", f"the record is nested deeper than {MAX_DEPTH} levels", line=line, file=file
+            code="too_deep", message=f"the record is nested deeper than {MAX_DEPTH} levels", line=line,
+            file=file,
         )
     except ValueError as err:  # e.g. numbers too large to convert
-        return Problem("invalid_json", str(err), line=line, file=file)
-    return Problem("invalid_json", "not valid JSON", line=line, file=file)
+        return Problem(code="invalid_json", message=str(err), line=line, file=file)
+    return Problem(code="invalid_json", message="not valid JSON", line=line, file=file)
 
 
 _LS, _PS = "\u2028".encode(), "\u2029".encode()
@@ -171,8 +172,8 @@ _LS, _PS = "\u2028".encode(), "\u2029".encode()
 
 def _too_large(size: int, line: int, file: str | None) -> Problem:
     return Problem(
-        "record_too_large",
-        f"the record is {size / 2**20:.1f} MiB; anytune reads records up to "
+        code="record_too_large",
+        message=f"the record is {size / 2**20:.1f} MiB; anytune reads records up to "
         f"{MAX_RECORD_BYTES >> 20} MiB, far above any provider's per-example token limit "
         "(131,072 tokens is about 0.5 MiB of text), so it was refused from its size alone",
         line=line,
@@ -182,8 +183,8 @@ def _too_large(size: int, line: int, file: str | None) -> Problem:
 
 def _separator_warning(line: int, file: str | None) -> Problem:
     return Problem(
-        "line_separator",
-        "the record holds U+2028/U+2029 (Unicode line or paragraph separator): valid JSON, "
+        code="line_separator",
+        message="the record holds U+2028/U+2029 (Unicode line or paragraph separator): valid JSON, "
         "but Python's str.splitlines() and some JSONL readers end a line there",
         line=line,
         file=file,
@@ -233,7 +234,7 @@ def _open_binary(path: Path) -> BinaryIO:
 
 def _note(code: str, message: str, file: str | None) -> Item:
     """A warning about the whole file (not a record): a conversion anytune makes."""
-    return 1, None, Problem(code, message, line=1, file=file, severity="warning")
+    return 1, None, Problem(code=code, message=message, line=1, file=file, severity="warning")
 
 
 def is_cr_only(head: bytes) -> bool:
@@ -361,7 +362,8 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                     yield (
                         line,
                         None,
-                        Problem("invalid_json", "the JSON array is not closed", line=line, file=file),
+                        Problem(code="invalid_json", message="the JSON array is not closed", line=line,
+                                file=file),
                     )
                 return
             ch = buf[pos]
@@ -392,11 +394,12 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                     col = exc.pos - buf.rfind("\n", 0, exc.pos)
                     if len(buf) - pos >= MAX_ELEMENT_BYTES:
                         problem = _too_large(len(buf) - pos, line, file)
-                        problem = replace(problem, message=problem.message + "; reading stopped here")
+                        stopped = problem.message + "; reading stopped here"
+                        problem = problem.model_copy(update={"message": stopped})
                     else:
                         problem = Problem(
-                            "invalid_json",
-                            f"{exc.msg} (column {col}); reading stopped here",
+                            code="invalid_json",
+                            message=f"{exc.msg} (column {col}); reading stopped here",
                             line=where,
                             file=file,
                         )
@@ -404,8 +407,8 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                     return
                 except RecursionError:
                     yield at, None, Problem(
-                        "too_deep",
-                        f"the record is nested deeper than {MAX_DEPTH} levels; reading stopped here",
+                        code="too_deep",
+                        message=f"the record is nested deeper than {MAX_DEPTH} levels; reading stopped here",
                         line=line,
                         file=file,
                     )
@@ -413,13 +416,13 @@ def _iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
             try:
                 check_text(value)
             except RecordError as exc:
-                yield at, None, Problem(exc.code, str(exc), line=line, file=file)
+                yield at, None, Problem(code=exc.code, message=str(exc), line=line, file=file)
             else:
                 yield at, value, None
             line += buf.count("\n", pos, end)
             pos = end
     except _StreamError as exc:
-        yield line, None, Problem(exc.code, f"{exc}; reading stopped here", line=line, file=file)
+        yield line, None, Problem(code=exc.code, message=f"{exc}; reading stopped here", line=line, file=file)
 
 
 class _StreamError(Exception):
@@ -474,9 +477,9 @@ def _checked(row: int, rec: Any, convert: bool = False) -> Item:
         check_text(rec)
     except RecursionError:
         message = f"the record is nested deeper than {MAX_DEPTH} levels"
-        return row, None, Problem("too_deep", message, line=row)
+        return row, None, Problem(code="too_deep", message=message, line=row)
     except RecordError as exc:
-        return row, None, Problem(exc.code, str(exc), line=row)
+        return row, None, Problem(code=exc.code, message=str(exc), line=row)
     return row, rec, None
 
 
@@ -525,8 +528,8 @@ def iter_items(data: Any) -> Iterator[Item]:
             last,
             None,
             Problem(
-                "unreadable",
-                f"reading stopped: {exc or type(exc).__name__}",
+                code="unreadable",
+                message=f"reading stopped: {exc or type(exc).__name__}",
                 line=last or None,
                 file=str(data),
             ),
@@ -536,7 +539,8 @@ def iter_items(data: Any) -> Iterator[Item]:
             yield (
                 last,
                 None,
-                Problem("unreadable", f"reading stopped: {exc}", line=last or None, file=str(data)),
+                Problem(code="unreadable", message=f"reading stopped: {exc}", line=last or None,
+                        file=str(data)),
             )
         else:
             raise
@@ -555,8 +559,8 @@ def _iter_file(path: Path) -> Iterator[Item]:
                 1,
                 None,
                 Problem(
-                    "not_jsonl",
-                    "the file holds JSON objects spread over several lines; JSONL needs one "
+                    code="not_jsonl",
+                    message="the file holds JSON objects spread over several lines; JSONL needs one "
                     "object per line (`anytune convert` rewrites it)",
                     line=1,
                     file=str(path),
