@@ -16,45 +16,36 @@ holds named profiles; ``ANYTUNE_PROFILE`` (or ``default_profile`` in the file) p
     max_cost_usd = 50
 
 Secrets belong in the vendors' environment variables, not in this file.
+
+anytune's own settings (:class:`Settings`: the provider, the profile, the home folder) are
+read by pydantic-settings: the explicit argument (init), then the ``ANYTUNE_*`` variables,
+then the chosen profile's table, which the TOML source of pydantic-settings reads. The
+rest of a profile (model, hyperparameters, provider options) goes to ``Job.create``, which
+checks it against the provider (``_jobbase``).
 """
 
 from __future__ import annotations
 
-import os
+import contextvars
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomllib
+from pydantic import ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from anytune._errors import ConfigurationError
 
-__all__ = ["Profile", "anytune_home", "config_paths", "load_profile", "resolve_provider"]
+__all__ = ["Profile", "Settings", "anytune_home", "config_paths", "load_profile", "resolve_provider"]
 
 CONFIG_NAME = "anytune.toml"
-
-
-def anytune_home() -> Path:
-    """The folder holding the job store and local job folders (``ANYTUNE_HOME``, else the
-    user data dir). Created on first use, readable only by the user."""
-    env = os.environ.get("ANYTUNE_HOME")
-    if env:
-        home = Path(env).expanduser()
-    else:
-        from platformdirs import user_data_dir
-
-        home = Path(user_data_dir("anytune", appauthor=False))
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # mkdir's mode is masked by umask and ignored for existing folders: enforce it.
-    os.chmod(home, 0o700)
-    return home
-
-
-def config_paths() -> list[Path]:
-    """Where ``anytune.toml`` is looked for, in order of precedence."""
-    from platformdirs import user_config_dir
-
-    return [Path.cwd() / CONFIG_NAME, Path(user_config_dir("anytune", appauthor=False)) / CONFIG_NAME]
 
 
 @dataclass(frozen=True)
@@ -70,11 +61,92 @@ class Profile:
         return self.values.get(key, default)
 
 
+# The profile a Settings instance is being built from (a settings source cannot take
+# arguments: pydantic-settings builds the sources from the class).
+_PROFILE: contextvars.ContextVar[Profile | None] = contextvars.ContextVar("anytune_profile", default=None)
+
+
+class Settings(BaseSettings):
+    """anytune's own settings, each from the first of: the explicit argument, the
+    ``ANYTUNE_<NAME>`` environment variable (empty counts as unset), the chosen profile,
+    the default. Build it with :meth:`resolve`."""
+
+    model_config = SettingsConfigDict(env_prefix="ANYTUNE_", env_ignore_empty=True, extra="ignore",
+                                      frozen=True)
+
+    #: The provider when none is passed (``ANYTUNE_PROVIDER``, the profile's ``provider``).
+    provider: str | None = None
+    #: The profile of ``anytune.toml`` (``ANYTUNE_PROFILE``; else the file's ``default_profile``).
+    profile: str | None = None
+    #: Where the job store and local job folders live (``ANYTUNE_HOME``; else the user data dir).
+    home: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # No .env file and no secrets folder: anytune reads what DESIGN.md §4 names.
+        profile = _PROFILE.get()
+        if profile is None or not profile.values:
+            return init_settings, env_settings
+        # Only ``provider`` of a profile is one of anytune's own settings.
+        own = {k: profile.values[k] for k in ("provider",) if k in profile.values}
+        return init_settings, env_settings, InitSettingsSource(settings_cls, own)
+
+    @classmethod
+    def resolve(cls, source: Profile | None = None, **explicit: Any) -> Settings:
+        """The settings with ``explicit`` values (``None`` or empty: not given) over the
+        environment over the profile ``source``. A value of the wrong type is a
+        ConfigurationError saying where it came from."""
+        token = _PROFILE.set(source)
+        try:
+            return cls(**{k: v for k, v in explicit.items() if v not in (None, "")})
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            name = str(err["loc"][0]) if err["loc"] else "setting"
+            where = f"{source.path}: profile {source.name!r}: " if source and source.path else ""
+            raise ConfigurationError(
+                f"{where}{name} must be a string, got {type(err['input']).__name__} "
+                f"(from the argument, ANYTUNE_{name.upper()} or the profile)"
+            ) from None
+        finally:
+            _PROFILE.reset(token)
+
+
+def anytune_home() -> Path:
+    """The folder holding the job store and local job folders (``ANYTUNE_HOME``, else the
+    user data dir). Created on first use, readable only by the user."""
+    env = Settings.resolve().home
+    if env is not None:
+        home = env.expanduser()
+    else:
+        from platformdirs import user_data_dir
+
+        home = Path(user_data_dir("anytune", appauthor=False))
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # mkdir's mode is masked by umask and ignored for existing folders: enforce it.
+    home.chmod(0o700)
+    return home
+
+
+def config_paths() -> list[Path]:
+    """Where ``anytune.toml`` is looked for, in order of precedence."""
+    from platformdirs import user_config_dir
+
+    return [Path.cwd() / CONFIG_NAME, Path(user_config_dir("anytune", appauthor=False)) / CONFIG_NAME]
+
+
 def _read(path: Path) -> dict[str, Any]:
+    """The whole document, read by pydantic-settings' TOML source; every failure is a
+    ConfigurationError naming the file."""
     try:
-        with path.open("rb") as fh:
-            doc: dict[str, Any] = tomllib.load(fh)
-            return doc
+        doc: dict[str, Any] = TomlConfigSettingsSource(Settings, toml_file=path).toml_data
+        return doc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: invalid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
@@ -86,7 +158,7 @@ def _read(path: Path) -> dict[str, Any]:
 def load_profile(name: str | None = None, *, paths: list[Path] | None = None) -> Profile:
     """Load profile ``name`` (else ``ANYTUNE_PROFILE``, else the file's ``default_profile``)
     from the first ``anytune.toml`` found. No file and no name asked for: an empty profile."""
-    wanted = name or os.environ.get("ANYTUNE_PROFILE") or None
+    wanted = Settings.resolve(None, profile=name).profile
     for path in paths if paths is not None else config_paths():
         if not path.is_file():
             continue
@@ -112,12 +184,10 @@ def load_profile(name: str | None = None, *, paths: list[Path] | None = None) ->
 
 def resolve_provider(explicit: str | None, profile: Profile) -> str:
     """The provider name: argument > ``ANYTUNE_PROVIDER`` > profile; else a clear error."""
-    name = explicit or os.environ.get("ANYTUNE_PROVIDER") or profile.get("provider")
+    name = Settings.resolve(profile, provider=explicit).provider
     if not name:
         raise ConfigurationError(
             "no provider chosen: pass provider=... (CLI: --provider), set ANYTUNE_PROVIDER, "
             f"or set provider in a profile of {CONFIG_NAME}"
         )
-    if not isinstance(name, str):
-        raise ConfigurationError(f"provider must be a string, got {type(name).__name__}")
     return name.strip().lower()  # provider names are case-insensitive (see _registry)
