@@ -80,7 +80,9 @@ class Model(BaseModel):
     """The base of every public type: frozen, keyword-only, unknown fields refused, and
     validation errors as :class:`~anytune._checks.InvalidOptionError`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    # Serialization schemas mark every field required: model_dump always writes them all.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True,
+                              json_schema_serialization_defaults_required=True)
 
     def __init__(self, /, *args: Any, **data: Any) -> None:
         if args:  # a dataclass once: say what changed rather than pydantic's bare TypeError
@@ -234,8 +236,19 @@ class JobError(Model):
     param: str | None = None
 
 
+def _not_required(*names: str) -> Any:
+    """A ``json_schema_extra`` hook: ``names`` may be absent from the document."""
+
+    def hook(schema: dict[str, Any]) -> None:
+        schema["required"] = [n for n in schema.get("required", []) if n not in names]
+
+    return hook
+
+
 class Problem(Model):
     """One problem in a dataset: where it is and what is wrong, with a stable ``code``."""
+
+    model_config = ConfigDict(json_schema_extra=_not_required("element"))
 
     code: str
     message: str

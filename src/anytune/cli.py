@@ -414,6 +414,7 @@ from anytune import (  # noqa: E402
     _cli_serve,  # noqa: F401
     _cli_sync,  # noqa: F401
 )
+from anytune import _cli_schema  # noqa: E402,F401  (registers commands)
 
 
 def main() -> None:
