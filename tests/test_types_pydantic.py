@@ -33,7 +33,8 @@ WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 def test_hyperparameters_read_lora_from_a_dict_and_check_it_in_the_one_place() -> None:
     hp = Hyperparameters(epochs=2, lora={"r": 8})  # type: ignore[arg-type]
     assert hp.lora == LoRA(r=8)
-    for bad, allowed in (({"r": 0}, "at least 1"), ({"r": True}, "got bool"), ({"alpha": 2.0}, "got a float")):
+    cases = (({"r": 0}, "at least 1"), ({"r": True}, "got bool"), ({"alpha": 2.0}, "got a float"))
+    for bad, allowed in cases:
         with pytest.raises(InvalidOptionError) as info:
             Hyperparameters(lora=bad)  # type: ignore[arg-type]
         assert info.value.field == f"lora.{next(iter(bad))}" and allowed in str(info.value)

@@ -411,10 +411,10 @@ from anytune import (  # noqa: E402
     _cli_doctor,  # noqa: F401
     _cli_eval,  # noqa: F401
     _cli_models,  # noqa: F401
+    _cli_schema,  # noqa: F401  (registers commands)
     _cli_serve,  # noqa: F401
     _cli_sync,  # noqa: F401
 )
-from anytune import _cli_schema  # noqa: E402,F401  (registers commands)
 
 
 def main() -> None:
