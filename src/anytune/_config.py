@@ -17,8 +17,9 @@ holds named profiles; ``ANYTUNE_PROFILE`` (or ``default_profile`` in the file) p
 
 Secrets belong in the vendors' environment variables, not in this file.
 
-anytune's own settings (:class:`Settings`: the provider, the profile, the home folder) are
-read by pydantic-settings: the explicit argument (init), then the ``ANYTUNE_*`` variables,
+anytune's own settings (:class:`anytune._settings.Settings`: the provider, the profile,
+the home folder) are read by pydantic-settings, imported on first use (the job store
+imports this module): the explicit argument (init), then the ``ANYTUNE_*`` variables,
 then the chosen profile's table, which the TOML source of pydantic-settings reads. The
 rest of a profile (model, hyperparameters, provider options) goes to ``Job.create``, which
 checks it against the provider (``_jobbase``).
@@ -26,24 +27,18 @@ checks it against the provider (``_jobbase``).
 
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomllib
-from pydantic import ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
 
 from anytune._errors import ConfigurationError
 
-__all__ = ["Profile", "Settings", "anytune_home", "config_paths", "load_profile", "resolve_provider"]
+if TYPE_CHECKING:
+    from anytune._settings import Settings
+
+__all__ = ["Profile", "anytune_home", "config_paths", "load_profile", "resolve_provider"]
 
 CONFIG_NAME = "anytune.toml"
 
@@ -61,67 +56,16 @@ class Profile:
         return self.values.get(key, default)
 
 
-# The profile a Settings instance is being built from (a settings source cannot take
-# arguments: pydantic-settings builds the sources from the class).
-_PROFILE: contextvars.ContextVar[Profile | None] = contextvars.ContextVar("anytune_profile", default=None)
+def _settings() -> type[Settings]:
+    from anytune._settings import Settings
 
-
-class Settings(BaseSettings):
-    """anytune's own settings, each from the first of: the explicit argument, the
-    ``ANYTUNE_<NAME>`` environment variable (empty counts as unset), the chosen profile,
-    the default. Build it with :meth:`resolve`."""
-
-    model_config = SettingsConfigDict(env_prefix="ANYTUNE_", env_ignore_empty=True, extra="ignore",
-                                      frozen=True)
-
-    #: The provider when none is passed (``ANYTUNE_PROVIDER``, the profile's ``provider``).
-    provider: str | None = None
-    #: The profile of ``anytune.toml`` (``ANYTUNE_PROFILE``; else the file's ``default_profile``).
-    profile: str | None = None
-    #: Where the job store and local job folders live (``ANYTUNE_HOME``; else the user data dir).
-    home: Path | None = None
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # No .env file and no secrets folder: anytune reads what DESIGN.md §4 names.
-        profile = _PROFILE.get()
-        if profile is None or not profile.values:
-            return init_settings, env_settings
-        # Only ``provider`` of a profile is one of anytune's own settings.
-        own = {k: profile.values[k] for k in ("provider",) if k in profile.values}
-        return init_settings, env_settings, InitSettingsSource(settings_cls, own)
-
-    @classmethod
-    def resolve(cls, source: Profile | None = None, **explicit: Any) -> Settings:
-        """The settings with ``explicit`` values (``None`` or empty: not given) over the
-        environment over the profile ``source``. A value of the wrong type is a
-        ConfigurationError saying where it came from."""
-        token = _PROFILE.set(source)
-        try:
-            return cls(**{k: v for k, v in explicit.items() if v not in (None, "")})
-        except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
-            name = str(err["loc"][0]) if err["loc"] else "setting"
-            where = f"{source.path}: profile {source.name!r}: " if source and source.path else ""
-            raise ConfigurationError(
-                f"{where}{name} must be a string, got {type(err['input']).__name__} "
-                f"(from the argument, ANYTUNE_{name.upper()} or the profile)"
-            ) from None
-        finally:
-            _PROFILE.reset(token)
+    return Settings
 
 
 def anytune_home() -> Path:
     """The folder holding the job store and local job folders (``ANYTUNE_HOME``, else the
     user data dir). Created on first use, readable only by the user."""
-    env = Settings.resolve().home
+    env: Path | None = _settings().resolve().home
     if env is not None:
         home = env.expanduser()
     else:
@@ -144,8 +88,10 @@ def config_paths() -> list[Path]:
 def _read(path: Path) -> dict[str, Any]:
     """The whole document, read by pydantic-settings' TOML source; every failure is a
     ConfigurationError naming the file."""
+    from pydantic_settings import TomlConfigSettingsSource
+
     try:
-        doc: dict[str, Any] = TomlConfigSettingsSource(Settings, toml_file=path).toml_data
+        doc: dict[str, Any] = TomlConfigSettingsSource(_settings(), toml_file=path).toml_data
         return doc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: invalid TOML: {exc}") from None
@@ -158,7 +104,7 @@ def _read(path: Path) -> dict[str, Any]:
 def load_profile(name: str | None = None, *, paths: list[Path] | None = None) -> Profile:
     """Load profile ``name`` (else ``ANYTUNE_PROFILE``, else the file's ``default_profile``)
     from the first ``anytune.toml`` found. No file and no name asked for: an empty profile."""
-    wanted = Settings.resolve(None, profile=name).profile
+    wanted = _settings().resolve(None, profile=name).profile
     for path in paths if paths is not None else config_paths():
         if not path.is_file():
             continue
@@ -184,7 +130,7 @@ def load_profile(name: str | None = None, *, paths: list[Path] | None = None) ->
 
 def resolve_provider(explicit: str | None, profile: Profile) -> str:
     """The provider name: argument > ``ANYTUNE_PROVIDER`` > profile; else a clear error."""
-    name = Settings.resolve(profile, provider=explicit).provider
+    name: str | None = _settings().resolve(profile, provider=explicit).provider
     if not name:
         raise ConfigurationError(
             "no provider chosen: pass provider=... (CLI: --provider), set ANYTUNE_PROVIDER, "
