@@ -120,3 +120,16 @@ def test_import_anytune_loads_no_pydantic_until_a_type_is_used() -> None:
         "assert 'pydantic' in sys.modules and anytune.Job is anytune.FineTuneJob\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
+
+
+def test_a_stored_estimate_from_another_version_is_read_or_left_out() -> None:
+    from types import SimpleNamespace
+
+    from anytune._jobbase import _estimate_from
+
+    est = Estimate(provider="p", model="m", method="sft", records=1, tokens_per_epoch=10, epochs=2,
+                   trained_tokens=20, cost_usd=None, notes=("n",))
+    stored = {**est.to_dict(), "field_of_a_later_version": 1}
+    assert _estimate_from(SimpleNamespace(estimate=stored)) == est  # type: ignore[arg-type]
+    # A required field missing: the job is shown without its estimate, not a crash.
+    assert _estimate_from(SimpleNamespace(estimate={"provider": "p"})) is None  # type: ignore[arg-type]

@@ -318,7 +318,7 @@ def _estimate_from(rec: JobRecord | None) -> Estimate | None:
     values["notes"] = tuple(values.get("notes", ()))
     try:
         return Estimate(**values)
-    except TypeError:  # a record from an incompatible version: show the job without it
+    except (TypeError, ValueError):  # a record from an incompatible version: show the job without it
         return None
 
 
