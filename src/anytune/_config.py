@@ -17,9 +17,9 @@ holds named profiles; ``ANYTUNE_PROFILE`` (or ``default_profile`` in the file) p
 
 Secrets belong in the vendors' environment variables, not in this file.
 
-anytune's own settings (:class:`anytune._settings.Settings`: the provider, the profile,
-the home folder) are read by pydantic-settings, imported on first use (the job store
-imports this module): the explicit argument (init), then the ``ANYTUNE_*`` variables,
+anytune's own settings (:class:`anytune._settings.Settings`: the provider and the
+profile) are read by pydantic-settings, imported on first use (the job store imports
+this module): the explicit argument (init), then the ``ANYTUNE_*`` variables,
 then the chosen profile's table, which the TOML source of pydantic-settings reads. The
 rest of a profile (model, hyperparameters, provider options) goes to ``Job.create``, which
 checks it against the provider (``_jobbase``).
@@ -27,6 +27,7 @@ checks it against the provider (``_jobbase``).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,9 +66,12 @@ def _settings() -> type[Settings]:
 def anytune_home() -> Path:
     """The folder holding the job store and local job folders (``ANYTUNE_HOME``, else the
     user data dir). Created on first use, readable only by the user."""
-    env: Path | None = _settings().resolve().home
-    if env is not None:
-        home = env.expanduser()
+    # Read directly, not through Settings: ANYTUNE_HOME has no argument or profile level,
+    # and the job store is opened by processes that never resolve a provider (the local
+    # worker, `anytune list`'s store half), which should not import pydantic-settings.
+    env = os.environ.get("ANYTUNE_HOME")
+    if env:
+        home = Path(env).expanduser()
     else:
         from platformdirs import user_data_dir
 

@@ -7,7 +7,6 @@ setting is first resolved (see there for the file format and the profile rules).
 from __future__ import annotations
 
 import contextvars
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -42,8 +41,6 @@ class Settings(BaseSettings):
     provider: str | None = None
     #: The profile of ``anytune.toml`` (``ANYTUNE_PROFILE``; else the file's ``default_profile``).
     profile: str | None = None
-    #: Where the job store and local job folders live (``ANYTUNE_HOME``; else the user data dir).
-    home: Path | None = None
 
     @classmethod
     def settings_customise_sources(
