@@ -114,7 +114,7 @@ def test_model_validate_maps_errors_too() -> None:
 
 def test_import_anytune_loads_no_pydantic_until_a_type_is_used() -> None:
     code = (
-        "import sys, anytune\n"
+        "import sys, anytune, anytune.cli\n"  # the CLI too: `anytune --help` stays quick
         "assert 'pydantic' not in sys.modules and 'anytune.job' not in sys.modules\n"
         "hp = anytune.Hyperparameters(epochs=1)\n"
         "assert 'pydantic' in sys.modules and anytune.Job is anytune.FineTuneJob\n"
