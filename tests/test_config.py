@@ -53,6 +53,17 @@ def test_environment_beats_profile_and_argument_beats_environment(
     assert resolve_provider("from-arg", prof) == "from-arg"
 
 
+def test_empty_environment_is_unset_and_a_non_string_provider_names_the_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANYTUNE_PROVIDER", "")
+    monkeypatch.setenv("ANYTUNE_PROFILE", "")
+    assert resolve_provider(None, load_profile()) == "fake"
+    (project / "anytune.toml").write_text("[profiles.x]\nprovider = 3\n")
+    with pytest.raises(ConfigurationError, match=r"anytune\.toml: profile 'x': provider must be a string"):
+        resolve_provider(None, load_profile("x"))
+
+
 def test_anytune_profile_picks_a_profile(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANYTUNE_PROFILE", "prod")
     assert load_profile().get("model") == "gpt-4.1-mini-2025-04-14"

@@ -66,8 +66,8 @@ def test_missing_credentials_names_the_variable_and_the_argument() -> None:
 
 
 def test_dataset_error_carries_every_problem_with_its_location() -> None:
-    problems = [anytune.Problem("invalid_json", "Expecting value", line=3, file="t.jsonl"),
-                anytune.Problem("unknown_role", "role 'bot'", line=9, field="messages[1].role")]
+    problems = [anytune.Problem(code="invalid_json", message="Expecting value", line=3, file="t.jsonl"),
+                anytune.Problem(code="unknown_role", message="role 'bot'", line=9, field="messages[1].role")]
     err = anytune.DatasetError("t.jsonl failed validation", problems)
     assert err.problems == problems
     assert "t.jsonl:3" in str(err) and "1 more" in str(err)

@@ -45,8 +45,9 @@ class Exact(Provider):
     name = "exact-test"
 
     def catalog(self) -> list[ModelInfo]:
-        return [ModelInfo(self.name, "m", ("sft",), 65536, {"sft": 5.0}, "https://example.test",
-                          "2026-11-01")]
+        return [ModelInfo(provider=self.name, model="m", methods=("sft",), max_tokens_per_example=65536,
+                          price_per_million_tokens={"sft": 5.0}, price_source="https://example.test",
+                          price_as_of="2026-11-01")]
 
     def limits(self, model: str, method: str) -> Limits:
         return Limits(min_examples=1, max_tokens_per_example=65536, data_format="openai")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from anytune import BudgetExceededError, Hyperparameters, Job
+from anytune.schemas import validate_output
 from anytune.testing import running_emulator
 
 MODELS = {
@@ -117,6 +118,7 @@ def test_tuned_model_beats_its_base_on_held_out_prompts(cloud: str, tmp_path: Pa
     job2.wait(timeout=60, progress=False).raise_for_status()
     out = _cli("evaluate", job.id, job2.id, "--scorer", "json", "--json")
     assert out.exit_code == 0, out.output
+    validate_output("evaluate", json.loads(out.stdout))  # the published schema (anytune.schemas)
     rows = json.loads(out.stdout)["jobs"]
     assert [r["job"] for r in rows] == [job.id, job2.id]
     for row in rows:
@@ -143,6 +145,7 @@ def test_tuned_model_beats_its_base_on_held_out_prompts(cloud: str, tmp_path: Pa
     chat = _cli("chat", job.id, "What colour is the plum number 12?", "--json")
     assert chat.exit_code == 0, chat.output
     doc = json.loads(chat.stdout)
+    validate_output("chat", doc)
     assert doc["job"] == job.id and json.loads(doc["text"])["item"] == "plum"
 
 

@@ -49,7 +49,7 @@ def cli(*args: str) -> tuple[int, Any, str]:
         ({"learning_rate_multiplier": -1}, "learning_rate_multiplier", "above 0"),
         ({"beta": "0.1"}, "beta", "got str"),
         ({"warmup_ratio": 1.0}, "warmup_ratio", "up to (not including) 1"),
-        ({"lora": {"r": 8}}, "lora", "anytune.LoRA"),
+        ({"lora": 8}, "lora", "anytune.LoRA"),
     ],
 )
 def test_hyperparameters_refuse_bad_values_with_field_value_and_rule(

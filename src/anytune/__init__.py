@@ -6,8 +6,8 @@
 ...                  max_cost_usd=20)
 >>> job.wait().raise_for_status().result.model
 
-Importing this package is cheap: providers (and their vendor SDKs, torch, ...) are
-loaded only when first used.
+Importing this package is cheap: providers (and their vendor SDKs, torch, ...), the
+job machinery and the pydantic types are loaded only when first used.
 """
 
 from __future__ import annotations
@@ -37,28 +37,28 @@ from anytune._errors import (
     UnsupportedError,
     WaitTimeoutError,
 )
-from anytune._types import (
-    Actual,
-    Checkpoint,
-    Estimate,
-    Hyperparameters,
-    JobError,
-    JobEvent,
-    JobResult,
-    JobStatus,
-    LoRA,
-    Metric,
-    ModelInfo,
-    Problem,
-)
-from anytune.job import AsyncFineTuneJob, FineTuneJob
 
 if TYPE_CHECKING:
     from anytune._preflight import convert, estimate, validate
+    from anytune._types import (
+        Actual,
+        Checkpoint,
+        Estimate,
+        Hyperparameters,
+        JobError,
+        JobEvent,
+        JobResult,
+        JobStatus,
+        LoRA,
+        Metric,
+        ModelInfo,
+        Problem,
+    )
     from anytune.catalog import refresh_catalog
+    from anytune.job import AsyncFineTuneJob, FineTuneJob
 
-Job = FineTuneJob
-AsyncJob = AsyncFineTuneJob
+    Job = FineTuneJob
+    AsyncJob = AsyncFineTuneJob
 
 __version__ = "0.1.0"
 
@@ -107,9 +107,23 @@ __all__ = [
 ]
 
 _PREFLIGHT = {"validate", "estimate", "convert"}
+# The public types are pydantic models and the jobs use them: both load on first use,
+# so that ``import anytune`` (a CLI's --help, an error class) stays free of pydantic.
+_TYPES = {"Actual", "Checkpoint", "Estimate", "Hyperparameters", "JobError", "JobEvent",
+          "JobResult", "JobStatus", "LoRA", "Metric", "ModelInfo", "Problem"}
+_JOBS = {"Job": "FineTuneJob", "AsyncJob": "AsyncFineTuneJob", "FineTuneJob": "FineTuneJob",
+         "AsyncFineTuneJob": "AsyncFineTuneJob"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _TYPES:
+        from anytune import _types
+
+        return getattr(_types, name)
+    if name in _JOBS:
+        from anytune import job
+
+        return getattr(job, _JOBS[name])
     # Preflight pulls in readers and tokenizers: load it on first use, not on import.
     if name in _PREFLIGHT:
         from anytune import _preflight

@@ -4,8 +4,10 @@ The CLI and the Python API reach the same functions: ``Hyperparameters`` and ``L
 check themselves on construction, and ``Job.create``, ``estimate`` and the CLI commands
 pass their other numbers through :func:`check_options`. A bad value is an
 :class:`InvalidOptionError` (a :class:`ConfigurationError`, CLI exit 2) naming the field,
-the value and what is allowed. Zero is never a silent "default": ``epochs=0`` is refused
-like ``epochs=-3``; ``None`` is the only way to ask for the provider's default.
+the value and what is allowed; the public types' other fields are checked by pydantic,
+whose errors become the same error in :func:`invalid_from_validation`. Zero is never a
+silent "default": ``epochs=0`` is refused like ``epochs=-3``; ``None`` is the only way to
+ask for the provider's default.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "check_method",
     "check_options",
     "check_suffix",
+    "invalid_from_validation",
 ]
 
 
@@ -106,12 +109,16 @@ def check_field(field: str, value: Any, *, optional: bool = True) -> Any:
     return value
 
 
-def check_lora(lora: Any) -> None:
-    """The checks of :class:`anytune.LoRA` (called from its ``__post_init__``)."""
-    check_field("lora.r", lora.r, optional=False)
-    check_field("lora.alpha", lora.alpha, optional=False)
-    check_field("lora.dropout", lora.dropout, optional=False)
-    tm = lora.target_modules
+def check_lora(values: Mapping[str, Any]) -> None:
+    """The checks of :class:`anytune.LoRA`, on the values given (run by its validator
+    before pydantic's own type checks, so that ``r=True`` or ``r=3.0`` is refused, not
+    coerced); a field not given keeps its valid default."""
+    for name in ("r", "alpha", "dropout"):
+        if name in values:
+            check_field(f"lora.{name}", values[name], optional=False)
+    if "target_modules" not in values:
+        return
+    tm = values["target_modules"]
     if isinstance(tm, str):
         if not tm.strip():
             raise InvalidOptionError("lora.target_modules", tm, '"all-linear" or module names')
@@ -121,15 +128,48 @@ def check_lora(lora: Any) -> None:
         )
 
 
-def check_hyperparameters(hp: Any) -> None:
-    """The checks of :class:`anytune.Hyperparameters` (called from its ``__post_init__``)."""
+def check_hyperparameters(values: Mapping[str, Any]) -> None:
+    """The checks of :class:`anytune.Hyperparameters`, on the values given (run by its
+    validator before pydantic's own type checks)."""
     for name in ("epochs", "batch_size", "learning_rate", "learning_rate_multiplier", "beta",
                  "warmup_ratio"):
-        check_field(name, getattr(hp, name))
+        if name in values:
+            check_field(name, values[name])
     from anytune._types import LoRA
 
-    if hp.lora is not None and not isinstance(hp.lora, LoRA):
-        raise InvalidOptionError("lora", hp.lora, "an anytune.LoRA(...) or None")
+    lora = values.get("lora")
+    if lora is not None and not isinstance(lora, (LoRA, Mapping)):
+        raise InvalidOptionError("lora", lora, "an anytune.LoRA(...), a dict of its fields, or None")
+
+
+def invalid_from_validation(model: str, exc: Any) -> InvalidOptionError:
+    """A pydantic ``ValidationError`` raised while building ``model`` as the one error
+    type of bad values: the field (dotted path), the value, and what is allowed.
+
+    A check of this module that failed inside pydantic (a ``LoRA`` nested in
+    ``Hyperparameters``) comes back as it was raised."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, InvalidOptionError):
+        return cause
+    path = ".".join(str(part) for part in first["loc"])
+    field = f"{model}.{path}" if path else model
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        from anytune import _types
+
+        known = ", ".join(getattr(_types, model).model_fields) if hasattr(_types, model) else ""
+        allowed = f"not a field of {model}" + (f" (its fields: {known})" if known else "")
+    elif kind == "missing":
+        allowed = f"a value: {model} requires it"
+    else:
+        allowed = first["msg"][:1].lower() + first["msg"][1:]
+    more = len(errors) - 1
+    if more:
+        allowed += f" (and {more} more problem{'s' if more > 1 else ''})"
+    value = None if kind == "missing" else first.get("input")
+    return InvalidOptionError(field, value, allowed)
 
 
 _SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

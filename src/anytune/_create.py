@@ -11,7 +11,6 @@ Order matters and is the point of this module:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import random
@@ -333,7 +332,7 @@ def _create_in(
         except BaseException:
             store.release(provider=provider.name, idempotency_key=key, scope=scope)
             raise
-        request = dataclasses.replace(request, training_file=train_ref, validation_file=valid_ref)
+        request = request.model_copy(update={"training_file": train_ref, "validation_file": valid_ref})
         snap = yield from create_with_recovery(provider, store, request, key, backoff, scope)
     qid = f"{provider.name}:{snap.id}"
     yield from _confirm(store, provider, key, qid, snap, scope, held_path)

@@ -75,7 +75,8 @@ def load_samples(data: Any) -> list[Sample]:
             from anytune._types import Problem
 
             problems.extend(
-                Problem(code, msg, line=line) for code, _f, msg, level in issues if level == "error"
+                Problem(code=code, message=msg, line=line)
+                for code, _f, msg, level in issues if level == "error"
             )
             continue
         msgs = list(ex.messages)

@@ -9,7 +9,6 @@ writes are blocking actions, so an async job never holds the event loop on SQLit
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from collections.abc import Awaitable, Callable
@@ -199,12 +198,12 @@ def _estimate_from(rec: JobRecord | None) -> Estimate | None:
     """The estimate recorded with a job, if any (fields this version lacks are ignored)."""
     if rec is None or not rec.estimate:
         return None
-    names = {f.name for f in dataclasses.fields(Estimate)}
+    names = set(Estimate.model_fields)
     values = {k: v for k, v in rec.estimate.items() if k in names}
     values["notes"] = tuple(values.get("notes", ()))
     try:
         return Estimate(**values)
-    except TypeError:  # a record from an incompatible version: show the job without it
+    except (TypeError, ValueError):  # a record from an incompatible version: show the job without it
         return None
 
 

@@ -198,7 +198,7 @@ def _catalog_notices(plan: Plan) -> list[Any]:
 
 
 def _with_catalog_notices(report: ValidationReport, plan: Plan) -> ValidationReport:
-    extra = [Problem(n.code, n.message, severity="warning") for n in _catalog_notices(plan)]
+    extra = [Problem(code=n.code, message=n.message, severity="warning") for n in _catalog_notices(plan)]
     return dataclasses.replace(report, warnings=[*extra, *report.warnings]) if extra else report
 
 
@@ -211,8 +211,8 @@ def _estimate_notes(est: Estimate, plan: Plan) -> Estimate:
     elif est.cost_usd is None and plan.provider is not None:
         notes.append(f"no price: {plan.provider.name}'s catalog has no rate for {plan.model} ({plan.method})")
     if est.cost_usd is None:  # no catalog price was used: say none, never "None as of None"
-        est = dataclasses.replace(est, price_source=None, price_as_of=None)
-    return dataclasses.replace(est, notes=(*notes, *est.notes)) if notes else est
+        est = est.model_copy(update={"price_source": None, "price_as_of": None})
+    return est.model_copy(update={"notes": (*notes, *est.notes)}) if notes else est
 
 
 def _file_of(data: Any) -> str | None:
@@ -275,7 +275,7 @@ def estimate(
             model, method, est.trained_tokens, hyperparameters or Hyperparameters(), options=plan.options
         )
         if extra:
-            est = dataclasses.replace(est, notes=(*est.notes, *extra))
+            est = est.model_copy(update={"notes": (*est.notes, *extra)})
     return est
 
 

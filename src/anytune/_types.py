@@ -1,16 +1,26 @@
-"""Plain data types of the public API: statuses, hyperparameters, snapshots, events.
+"""The data types of the public API: statuses, hyperparameters, snapshots, events.
 
-They are frozen dataclasses, not pydantic models, so that ``import anytune`` stays cheap
-and providers can build them without a validation layer in the hot polling path.
+They are frozen pydantic v2 models (issue 12): ``model_dump()``, ``model_dump_json()``
+and ``model_json_schema()`` give the ``--json`` shapes, and ``to_dict()`` stays as the
+JSON-ready dict it always was (datetimes as ISO 8601 strings, enums as values). They take
+keyword arguments only. A value that does not fit is an
+:class:`~anytune._checks.InvalidOptionError` (a :class:`ConfigurationError`) naming the
+field, the value and what is allowed, never a bare ``pydantic.ValidationError``: the
+mapping is :func:`anytune._checks.invalid_from_validation`, the one place options are
+checked.
+
+Importing this module imports pydantic (tens of milliseconds), so ``import anytune``
+does not: the package loads these types on first attribute access (``anytune.__init__``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 __all__ = [
     "Actual",
@@ -55,29 +65,63 @@ class JobStatus(str, enum.Enum):
 
 _TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
-
-def _to_dict(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    if isinstance(obj, dict):
-        return {str(k): _to_dict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_to_dict(v) for v in obj]
-    return obj
+#: A datetime whose JSON form is ``datetime.isoformat()`` (``+00:00``, not pydantic's
+#: ``Z``): the ``--json`` documents and the job store kept this form before pydantic.
+When = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json")]
 
 
-class _Dictable:
+def _jsonable(value: Any) -> Any:
+    # Free-form fields (event data, raw options) may hold what JSON lacks: said as text,
+    # as ``json.dumps(default=str)`` in the CLI always did.
+    return str(value)
+
+
+class Model(BaseModel):
+    """The base of every public type: frozen, keyword-only, unknown fields refused, and
+    validation errors as :class:`~anytune._checks.InvalidOptionError`."""
+
+    # Serialization schemas mark every field required: model_dump always writes them all.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True,
+                              json_schema_serialization_defaults_required=True)
+
+    def __init__(self, /, *args: Any, **data: Any) -> None:
+        if args:  # a dataclass once: say what changed rather than pydantic's bare TypeError
+            raise TypeError(f"{type(self).__name__}(...) takes keyword arguments only "
+                            f"(got {len(args)} positional)")
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            from anytune._checks import invalid_from_validation
+
+            raise invalid_from_validation(type(self).__name__, exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """As pydantic's, with the error as :class:`InvalidOptionError`."""
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            from anytune._checks import invalid_from_validation
+
+            raise invalid_from_validation(cls.__name__, exc) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Self:
+        """As pydantic's, with the error as :class:`InvalidOptionError`."""
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as exc:
+            from anytune._checks import invalid_from_validation
+
+            raise invalid_from_validation(cls.__name__, exc) from None
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (datetimes as ISO 8601 strings, enums as values)."""
-        return _to_dict(self)  # type: ignore[no-any-return]
+        """A JSON-ready dict (datetimes as ISO 8601 strings, enums as values): a thin
+        alias of ``model_dump(mode="json")`` kept for the code written against it."""
+        return self.model_dump(mode="json", fallback=_jsonable)
 
 
-@dataclass(frozen=True)
-class LoRA(_Dictable):
+class LoRA(Model):
     """Low-rank adapter settings. Providers that only tune adapters map ``r`` to their own name."""
 
     r: int = 16
@@ -85,14 +129,17 @@ class LoRA(_Dictable):
     dropout: float = 0.05
     target_modules: str | tuple[str, ...] = "all-linear"
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="before")
+    @classmethod
+    def _check(cls, data: Any) -> Any:
         from anytune._checks import check_lora  # the one place options are checked
 
-        check_lora(self)
+        if isinstance(data, Mapping):
+            check_lora(data)
+        return data
 
 
-@dataclass(frozen=True)
-class Hyperparameters(_Dictable):
+class Hyperparameters(Model):
     """Provider-neutral hyperparameters. ``None`` means "the provider's default".
 
     ``learning_rate`` is an absolute rate; OpenAI takes a multiplier instead, which its
@@ -100,7 +147,8 @@ class Hyperparameters(_Dictable):
     ``beta`` is DPO's KL weight. ``lora=None`` means the provider's own default adapter
     settings (Together, Vertex and local tune a LoRA adapter by default; OpenAI offers no
     choice). Full fine-tuning, where a provider offers it, is the ``full=True`` option of
-    ``Job.create`` (and of ``estimate``, which prices it).
+    ``Job.create`` (and of ``estimate``, which prices it). ``lora`` may also be given as
+    a dict of :class:`LoRA`'s fields (as in a JSON document).
     """
 
     epochs: int | None = None
@@ -111,26 +159,28 @@ class Hyperparameters(_Dictable):
     beta: float | None = None
     warmup_ratio: float | None = None
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="before")
+    @classmethod
+    def _check(cls, data: Any) -> Any:
         from anytune._checks import check_hyperparameters  # the one place options are checked
 
-        check_hyperparameters(self)
+        if isinstance(data, Mapping):
+            check_hyperparameters(data)
+        return data
 
 
-@dataclass(frozen=True)
-class JobEvent(_Dictable):
+class JobEvent(Model):
     """One line of a job's history, as the provider reports it."""
 
-    created_at: datetime
+    created_at: When
     message: str
     level: str = "info"
     type: str = "message"
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class Metric(_Dictable):
+class Metric(Model):
     """Training metrics at one step. Absent values are ``None``."""
 
     step: int
@@ -139,22 +189,20 @@ class Metric(_Dictable):
     valid_loss: float | None = None
     learning_rate: float | None = None
     token_accuracy: float | None = None
-    extra: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, float] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Checkpoint(_Dictable):
+class Checkpoint(Model):
     """A saved intermediate model."""
 
     id: str
     step: int | None
     model: str
-    created_at: datetime | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
+    created_at: When | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class JobResult(_Dictable):
+class JobResult(Model):
     """What a succeeded job produced: a model id, or a local adapter directory.
 
     ``trained_tokens`` and ``cost_usd`` are what the provider reports (``None`` where it
@@ -165,8 +213,7 @@ class JobResult(_Dictable):
     cost_usd: float | None = None
 
 
-@dataclass(frozen=True)
-class Actual(_Dictable):
+class Actual(Model):
     """What a finished job trained and cost, as the provider reports it (``job.actual``).
 
     ``cost_source`` says where ``cost_usd`` comes from: ``"provider"`` when the provider
@@ -181,8 +228,7 @@ class Actual(_Dictable):
     vs_estimate: float | None = None
 
 
-@dataclass(frozen=True)
-class JobError(_Dictable):
+class JobError(Model):
     """Why a job failed, as the provider said it."""
 
     message: str
@@ -190,9 +236,19 @@ class JobError(_Dictable):
     param: str | None = None
 
 
-@dataclass(frozen=True)
-class Problem(_Dictable):
+def _not_required(*names: str) -> Any:
+    """A ``json_schema_extra`` hook: ``names`` may be absent from the document."""
+
+    def hook(schema: dict[str, Any]) -> None:
+        schema["required"] = [n for n in schema.get("required", []) if n not in names]
+
+    return hook
+
+
+class Problem(Model):
     """One problem in a dataset: where it is and what is wrong, with a stable ``code``."""
+
+    model_config = ConfigDict(json_schema_extra=_not_required("element"))
 
     code: str
     message: str
@@ -206,10 +262,10 @@ class Problem(_Dictable):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape (DESIGN.md §3); ``element`` only where it is set."""
-        out = _to_dict(self)
+        out = super().to_dict()
         if self.element is None:
             del out["element"]
-        return out  # type: ignore[no-any-return]
+        return out
 
     def __str__(self) -> str:
         where = ":".join(str(x) for x in (self.file, self.line) if x is not None)
@@ -220,8 +276,7 @@ class Problem(_Dictable):
         return f"{loc}{fld}{self.message} [{self.code}]"
 
 
-@dataclass(frozen=True)
-class Estimate(_Dictable):
+class Estimate(Model):
     """What a job would train and cost, computed without network or credentials.
 
     ``exact_tokens`` is False when the tokens were approximated (no tokenizer available
@@ -255,22 +310,21 @@ class Estimate(_Dictable):
         return budget_figure(self)[0]
 
 
-@dataclass(frozen=True)
-class ModelInfo(_Dictable):
+class ModelInfo(Model):
     """One tunable model in a provider's catalog (prices come from a data file)."""
 
     provider: str
     model: str
     methods: tuple[str, ...] = ("sft",)
     max_tokens_per_example: int | None = None
-    price_per_million_tokens: dict[str, float] = field(default_factory=dict)
+    price_per_million_tokens: dict[str, float] = Field(default_factory=dict)
     price_source: str | None = None
     price_as_of: str | None = None
     training_shutdown: str | None = None
     notes: str | None = None
     #: Dataset limits per method (``{"sft": {"max_tokens_per_example": 131072}, "dpo": ...}``):
     #: a vendor may allow shorter examples for DPO than for SFT.
-    limits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    limits: dict[str, dict[str, Any]] = Field(default_factory=dict)
     limits_source: str | None = None
     limits_as_of: str | None = None
     #: The last day the vendor accepts new tuning jobs on this model (``None``: none announced).
@@ -292,40 +346,48 @@ class ModelInfo(_Dictable):
         return int(own) if own is not None else self.max_tokens_per_example
 
 
-@dataclass(frozen=True)
-class JobSnapshot(_Dictable):
+class JobSnapshot(Model):
     """A provider's view of a job at one moment; the provider fills it from its own object.
 
     ``id`` is the provider's own id (not qualified). ``metadata`` carries what anytune
     stored on the provider's side (the idempotency key) so a lost ``create`` can be found.
     ``poll_interval`` lets a provider suggest how long to wait before the next refresh.
+    ``raw`` is the provider's own object: kept as is, never validated, dumped or compared.
     """
 
     id: str
     status: JobStatus
     model: str
-    created_at: datetime | None = None
-    finished_at: datetime | None = None
+    created_at: When | None = None
+    finished_at: When | None = None
     result: JobResult | None = None
     error: JobError | None = None
     progress: float | None = None
     message: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = Field(default_factory=dict)
     poll_interval: float | None = None
-    raw: Any = field(default=None, repr=False, compare=False)
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+    def __eq__(self, other: object) -> bool:
+        # As the dataclass compared: every field but ``raw`` (a vendor object).
+        if not isinstance(other, JobSnapshot):
+            return NotImplemented
+        mine = {k: v for k, v in self.__dict__.items() if k != "raw"}
+        return mine == {k: v for k, v in other.__dict__.items() if k != "raw"}
+
+    __hash__ = None  # type: ignore[assignment]  # metadata is a dict: never hashable
 
 
-@dataclass(frozen=True)
-class CreateRequest(_Dictable):
+class CreateRequest(Model):
     """What the core hands a provider's ``create``: data already prepared and uploaded."""
 
     model: str
     training_file: str
     method: Method = "sft"
     validation_file: str | None = None
-    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
+    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     suffix: str | None = None
     seed: int | None = None
     idempotency_key: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)

@@ -351,6 +351,7 @@ from anytune import (  # noqa: E402
     _cli_eval,  # noqa: F401
     _cli_models,  # noqa: F401
     _cli_sandbox,  # noqa: F401  (registers sandbox and quickstart)
+    _cli_schema,  # noqa: F401  (registers schema)
     _cli_serve,  # noqa: F401
     _cli_sync,  # noqa: F401
 )

@@ -57,10 +57,13 @@ class FakeProvider(Provider):
     # --- preflight -----------------------------------------------------------------
     def catalog(self) -> list[ModelInfo]:
         return [
-            ModelInfo("fake", "fake-small", ("sft", "dpo"), 4096, {"sft": 2.0, "dpo": 4.0},
-                      "https://example.invalid/prices", "2026-11-01"),
-            ModelInfo("fake", "fake-fail", ("sft",), 4096, {"sft": 1.0},
-                      "https://example.invalid/prices", "2026-11-01"),
+            ModelInfo(provider="fake", model="fake-small", methods=("sft", "dpo"),
+                      max_tokens_per_example=4096,
+                      price_per_million_tokens={"sft": 2.0, "dpo": 4.0},
+                      price_source="https://example.invalid/prices", price_as_of="2026-11-01"),
+            ModelInfo(provider="fake", model="fake-fail", methods=("sft",), max_tokens_per_example=4096,
+                      price_per_million_tokens={"sft": 1.0},
+                      price_source="https://example.invalid/prices", price_as_of="2026-11-01"),
         ]
 
     def limits(self, model: str, method: str) -> Limits:
@@ -120,7 +123,8 @@ class FakeProvider(Provider):
             result=(JobResult(model=f"{job['model']}:ft:{job['id']}",
                               trained_tokens=job.get("trained_tokens"))
                     if status is JobStatus.SUCCEEDED else None),
-            error=JobError("training diverged", code="diverged") if status is JobStatus.FAILED else None,
+            error=(JobError(message="training diverged", code="diverged")
+                   if status is JobStatus.FAILED else None),
             progress=min(1.0, max(0.0, frac)), metadata=job["metadata"], raw=dict(job),
         )
 

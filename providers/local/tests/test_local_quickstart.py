@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from anytune.schemas import validate_output
+
 
 @pytest.mark.slow
 def test_quickstart_through_the_cli(tmp_path: Path) -> None:
@@ -25,6 +27,7 @@ def test_quickstart_through_the_cli(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-3000:]
     # The "under 2 minutes" promise is measured in docs/benchmarks.md, not asserted here.
     doc = json.loads(out.stdout)
+    validate_output("quickstart", doc)  # the published schema (anytune.schemas)
     assert Path(doc["adapter"], "adapter_model.safetensors").exists()
     assert doc["last_train_loss"] < 0.5 * doc["first_train_loss"]
     assert int(doc["held_out_in_format"].split("/")[0]) >= 2

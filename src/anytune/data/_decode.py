@@ -103,12 +103,12 @@ def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException 
     """The problem with a line that failed to decode: invalid UTF-8, invalid JSON, a NUL
     byte, too deep a nesting or a lone surrogate (``exc``, from :func:`loads`)."""
     if isinstance(exc, RecordError):
-        return Problem(exc.code, str(exc), line=line, file=file)
+        return Problem(code=exc.code, message=str(exc), line=line, file=file)
     nul = raw.find(b"\x00")
     if nul >= 0:
         return Problem(
-            "nul_byte",
-            f"a NUL byte at column {nul + 1}: JSON text cannot hold one unescaped "
+            code="nul_byte",
+            message=f"a NUL byte at column {nul + 1}: JSON text cannot hold one unescaped "
             "(a binary or UTF-16 file?)",
             line=line,
             file=file,
@@ -117,8 +117,8 @@ def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Problem(
-            "invalid_utf8",
-            f"bytes at column {exc.start + 1} are not valid UTF-8 ({exc.reason})",
+            code="invalid_utf8",
+            message=f"bytes at column {exc.start + 1} are not valid UTF-8 ({exc.reason})",
             line=line,
             file=file,
         )
@@ -128,20 +128,22 @@ def _decode_problem(raw: bytes, line: int, file: str | None, exc: BaseException 
         hint = ""
         if text.strip() in ("{", "["):
             hint = " (a JSON value spread over several lines: JSONL needs one per line)"
-        return Problem("invalid_json", f"{err.msg} (column {err.colno}){hint}", line=line, file=file)
+        return Problem(code="invalid_json", message=f"{err.msg} (column {err.colno}){hint}", line=line,
+                       file=file)
     except RecursionError:
         return Problem(
-            "too_deep", f"the record is nested deeper than {MAX_DEPTH} levels", line=line, file=file
+            code="too_deep", message=f"the record is nested deeper than {MAX_DEPTH} levels", line=line,
+            file=file,
         )
     except ValueError as err:  # e.g. numbers too large to convert
-        return Problem("invalid_json", str(err), line=line, file=file)
-    return Problem("invalid_json", "not valid JSON", line=line, file=file)
+        return Problem(code="invalid_json", message=str(err), line=line, file=file)
+    return Problem(code="invalid_json", message="not valid JSON", line=line, file=file)
 
 
 def _too_large(size: int, line: int, file: str | None) -> Problem:
     return Problem(
-        "record_too_large",
-        f"the record is {size / 2**20:.1f} MiB; anytune reads records up to "
+        code="record_too_large",
+        message=f"the record is {size / 2**20:.1f} MiB; anytune reads records up to "
         f"{MAX_RECORD_BYTES >> 20} MiB, far above any provider's per-example token limit "
         "(131,072 tokens is about 0.5 MiB of text), so it was refused from its size alone",
         line=line,
@@ -151,4 +153,4 @@ def _too_large(size: int, line: int, file: str | None) -> Problem:
 
 def _note(code: str, message: str, file: str | None) -> Item:
     """A warning about the whole file (not a record): a conversion anytune makes."""
-    return 1, None, Problem(code, message, line=1, file=file, severity="warning")
+    return 1, None, Problem(code=code, message=message, line=1, file=file, severity="warning")

@@ -71,7 +71,8 @@ def duplicates(res: ScanResult, cfg: ScanConfig) -> None:
     for line, first in sorted(exact.items()):
         res.add(
             Problem(
-                "duplicate", f"the same example as line {first}", line=line, file=cfg.file, severity="warning"
+                code="duplicate", message=f"the same example as line {first}", line=line, file=cfg.file,
+                severity="warning",
             ),
             cfg.max_problems,
         )
@@ -79,8 +80,8 @@ def duplicates(res: ScanResult, cfg: ScanConfig) -> None:
         if line not in exact:
             res.add(
                 Problem(
-                    "near_duplicate",
-                    f"nearly the same example as line {first}",
+                    code="near_duplicate",
+                    message=f"nearly the same example as line {first}",
                     line=line,
                     file=cfg.file,
                     severity="warning",

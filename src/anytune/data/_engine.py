@@ -15,7 +15,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +103,7 @@ def _process(
             if problem.severity == "error" and problem.code not in ("not_jsonl", "unreadable"):
                 res.records += 1
             element = getattr(line, "element", None)
-            res.add(problem if element is None else replace(problem, element=element), cap)
+            res.add(problem if element is None else problem.model_copy(update={"element": element}), cap)
             continue
         res.records += 1
         issues: Issues = []
@@ -121,7 +120,8 @@ def _process(
                 res.once_per_file(code, line, msg, sev)
                 continue
             res.add(
-                Problem(code, msg, line=line, field=fld, file=file, severity=sev, element=element),  # type: ignore[arg-type]
+                Problem(code=code, message=msg, line=line, field=fld, file=file,
+                        severity=sev, element=element),  # type: ignore[arg-type]
                 cap,
             )
 

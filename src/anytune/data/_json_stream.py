@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import BinaryIO
 
 from anytune._types import Problem
@@ -88,7 +87,8 @@ def iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                     yield (
                         line,
                         None,
-                        Problem("invalid_json", "the JSON array is not closed", line=line, file=file),
+                        Problem(code="invalid_json", message="the JSON array is not closed", line=line,
+                                file=file),
                     )
                 return
             ch = buf[pos]
@@ -119,11 +119,12 @@ def iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                     col = exc.pos - buf.rfind("\n", 0, exc.pos)
                     if len(buf) - pos >= MAX_ELEMENT_BYTES:
                         problem = _too_large(len(buf) - pos, line, file)
-                        problem = replace(problem, message=problem.message + "; reading stopped here")
+                        stopped = problem.message + "; reading stopped here"
+                        problem = problem.model_copy(update={"message": stopped})
                     else:
                         problem = Problem(
-                            "invalid_json",
-                            f"{exc.msg} (column {col}); reading stopped here",
+                            code="invalid_json",
+                            message=f"{exc.msg} (column {col}); reading stopped here",
                             line=where,
                             file=file,
                         )
@@ -131,8 +132,8 @@ def iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
                     return
                 except RecursionError:
                     yield at, None, Problem(
-                        "too_deep",
-                        f"the record is nested deeper than {MAX_DEPTH} levels; reading stopped here",
+                        code="too_deep",
+                        message=f"the record is nested deeper than {MAX_DEPTH} levels; reading stopped here",
                         line=line,
                         file=file,
                     )
@@ -140,13 +141,13 @@ def iter_json_stream(fh: BinaryIO, file: str | None) -> Iterator[Item]:
             try:
                 check_text(value)
             except RecordError as exc:
-                yield at, None, Problem(exc.code, str(exc), line=line, file=file)
+                yield at, None, Problem(code=exc.code, message=str(exc), line=line, file=file)
             else:
                 yield at, value, None
             line += buf.count("\n", pos, end)
             pos = end
     except _StreamError as exc:
-        yield line, None, Problem(exc.code, f"{exc}; reading stopped here", line=line, file=file)
+        yield line, None, Problem(code=exc.code, message=f"{exc}; reading stopped here", line=line, file=file)
 
 
 class _StreamError(Exception):

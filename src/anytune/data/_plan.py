@@ -88,7 +88,8 @@ def check_input(data: Any) -> None:
         path = Path(data)
         if not path.is_file():
             raise DatasetError(
-                f"cannot read {path}", [Problem("file_not_found", "no such file", file=str(path))]
+                f"cannot read {path}",
+                [Problem(code="file_not_found", message="no such file", file=str(path))],
             )
         return
     if isinstance(data, (bytes, dict)) or not hasattr(data, "__iter__"):
@@ -96,8 +97,8 @@ def check_input(data: Any) -> None:
             "unsupported data",
             [
                 Problem(
-                    "unsupported_input",
-                    f"expected a path, a list of records, a datasets.Dataset or a "
+                    code="unsupported_input",
+                    message=f"expected a path, a list of records, a datasets.Dataset or a "
                     f"pandas.DataFrame, got {type(data).__name__}",
                 )
             ],
@@ -136,7 +137,7 @@ def run_scan(
         res = scan(data, cfg, sink=write, counter=counter)
     except OSError as exc:
         raise DatasetError(
-            f"cannot read {file or 'the data'}", [Problem("unreadable", str(exc), file=file)]
+            f"cannot read {file or 'the data'}", [Problem(code="unreadable", message=str(exc), file=file)]
         ) from exc
     dataset_rules(res, plan, file, purpose)
     return res, counter.note if counter else ""
@@ -150,14 +151,14 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
     name = plan.provider.name if plan.provider else ""
     cite = f" (source: {lim.source})" if lim.source else ""
     if res.records == 0:
-        res.add(Problem("empty_dataset", "the dataset has no records", file=file), MAX_PROBLEMS)
+        res.add(Problem(code="empty_dataset", message="the dataset has no records", file=file), MAX_PROBLEMS)
     elif purpose == "train" and plan.provider is not None and res.records < lim.min_examples:
         # Counted on records, not valid ones: when records have errors, those errors
         # are the thing to fix, and repeating them as "too few" adds nothing.
         res.add(
             Problem(
-                "too_few_examples",
-                f"{res.records} example(s); {name} needs at least {lim.min_examples}{cite}",
+                code="too_few_examples",
+                message=f"{res.records} example(s); {name} needs at least {lim.min_examples}{cite}",
                 file=file,
             ),
             MAX_PROBLEMS,
@@ -165,8 +166,8 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
     if lim.max_examples is not None and res.valid > lim.max_examples:
         res.add(
             Problem(
-                "too_many_examples",
-                f"{res.valid} examples; {name} accepts at most {lim.max_examples}{cite}",
+                code="too_many_examples",
+                message=f"{res.valid} examples; {name} accepts at most {lim.max_examples}{cite}",
                 file=file,
             ),
             MAX_PROBLEMS,
@@ -174,8 +175,8 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
     if lim.max_file_bytes is not None and res.out_bytes > lim.max_file_bytes:
         res.add(
             Problem(
-                "file_too_large",
-                f"the converted file is {res.out_bytes} bytes; {name} accepts at most "
+                code="file_too_large",
+                message=f"the converted file is {res.out_bytes} bytes; {name} accepts at most "
                 f"{lim.max_file_bytes}{cite}",
                 file=file,
             ),
@@ -189,8 +190,8 @@ def dataset_rules(res: ScanResult, plan: Plan, file: str | None, purpose: str) -
         if total > len(kept):
             kept.append(
                 Problem(
-                    "too_many_problems",
-                    f"{total - len(kept)} more {kind}s not listed (the first {MAX_PROBLEMS} are)",
+                    code="too_many_problems",
+                    message=f"{total - len(kept)} more {kind}s not listed (the first {MAX_PROBLEMS} are)",
                     file=file,
                     severity=kind,
                 )

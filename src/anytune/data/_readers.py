@@ -57,8 +57,8 @@ _LS, _PS = "\u2028".encode(), "\u2029".encode()
 
 def _separator_warning(line: int, file: str | None) -> Problem:
     return Problem(
-        "line_separator",
-        "the record holds U+2028/U+2029 (Unicode line or paragraph separator): valid JSON, "
+        code="line_separator",
+        message="the record holds U+2028/U+2029 (Unicode line or paragraph separator): valid JSON, "
         "but Python's str.splitlines() and some JSONL readers end a line there",
         line=line,
         file=file,
@@ -215,9 +215,9 @@ def _checked(row: int, rec: Any, convert: bool = False) -> Item:
         check_text(rec)
     except RecursionError:
         message = f"the record is nested deeper than {MAX_DEPTH} levels"
-        return row, None, Problem("too_deep", message, line=row)
+        return row, None, Problem(code="too_deep", message=message, line=row)
     except RecordError as exc:
-        return row, None, Problem(exc.code, str(exc), line=row)
+        return row, None, Problem(code=exc.code, message=str(exc), line=row)
     return row, rec, None
 
 
@@ -266,8 +266,8 @@ def iter_items(data: Any) -> Iterator[Item]:
             last,
             None,
             Problem(
-                "unreadable",
-                f"reading stopped: {exc or type(exc).__name__}",
+                code="unreadable",
+                message=f"reading stopped: {exc or type(exc).__name__}",
                 line=last or None,
                 file=str(data),
             ),
@@ -277,7 +277,8 @@ def iter_items(data: Any) -> Iterator[Item]:
             yield (
                 last,
                 None,
-                Problem("unreadable", f"reading stopped: {exc}", line=last or None, file=str(data)),
+                Problem(code="unreadable", message=f"reading stopped: {exc}", line=last or None,
+                        file=str(data)),
             )
         else:
             raise
@@ -296,8 +297,8 @@ def _iter_file(path: Path) -> Iterator[Item]:
                 1,
                 None,
                 Problem(
-                    "not_jsonl",
-                    "the file holds JSON objects spread over several lines; JSONL needs one "
+                    code="not_jsonl",
+                    message="the file holds JSON objects spread over several lines; JSONL needs one "
                     "object per line (`anytune convert` rewrites it)",
                     line=1,
                     file=str(path),

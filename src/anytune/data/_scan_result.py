@@ -6,7 +6,7 @@ results of byte ranges merge in file order.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from anytune._types import Problem
@@ -73,7 +73,9 @@ class ScanResult:
                 message = f"{message} ({count} records; the first is here)"
             element = getattr(line, "element", None)
             self.add(
-                Problem(code, message, line=int(line), file=file, severity=severity, element=element), cap
+                Problem(code=code, message=message, line=int(line), file=file, severity=severity,
+                        element=element),
+                cap,
             )
         self.once.clear()
 
@@ -89,7 +91,7 @@ class ScanResult:
 
     def merge(self, other: ScanResult, line_offset: int, cap: int) -> None:
         for p in other.errors + other.warnings:
-            self.add(replace(p, line=p.line + line_offset) if p.line is not None else p, cap)
+            self.add(p.model_copy(update={"line": p.line + line_offset}) if p.line is not None else p, cap)
         self.n_errors += other.n_errors - len(other.errors)
         self.n_warnings += other.n_warnings - len(other.warnings)
         for name in ("records", "valid", "tokens", "capped_tokens", "with_tools", "out_bytes"):

@@ -86,11 +86,11 @@ def load_records(path: Path, method: str, *, limit: int | None = None) -> list[d
                 raise
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 code = "invalid_json" if isinstance(exc, json.JSONDecodeError) else "bad_shape"
-                problems.append(Problem(code, f"{method} record: {exc}", line=n, file=str(path)))
+                problems.append(Problem(code=code, message=f"{method} record: {exc}", line=n, file=str(path)))
     if problems:
         raise DatasetError(f"{path} cannot be trained with {method}", problems)
     if not records:
-        raise DatasetError(f"{path} holds no records", [Problem("empty_dataset", "no records")])
+        raise DatasetError(f"{path} holds no records", [Problem(code="empty_dataset", message="no records")])
     return records
 
 

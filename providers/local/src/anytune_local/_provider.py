@@ -8,7 +8,6 @@ here imports torch unless a GPU question must be answered (4-bit, several GPUs).
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import os
 import secrets
 import shutil
@@ -232,7 +231,7 @@ class LocalProvider(Provider):
         current = dict(request.options.get(OPTION) or {})
         current["trackers"] = [*current.get("trackers", []), tracker]
         current.update(params=context.params, project=context.project)
-        return dataclasses.replace(request, options={**request.options, OPTION: current})
+        return request.model_copy(update={"options": {**request.options, OPTION: current}})
 
     def get(self, job_id: str) -> JobSnapshot:
         """The job's state, from its folder; a dead worker is reported failed."""

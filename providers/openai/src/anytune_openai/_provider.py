@@ -15,7 +15,6 @@ recovers through :meth:`find_by_idempotency_key` instead.
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import os
 from collections.abc import Mapping
 from datetime import datetime
@@ -222,7 +221,7 @@ class OpenAIProvider(AsyncTwins):
                                  tags=["anytune"])
         current = list(request.options.get(INTEGRATIONS_OPTION) or [])
         options = {**request.options, INTEGRATIONS_OPTION: [*current, item]}
-        return dataclasses.replace(request, options=options)
+        return request.model_copy(update={"options": options})
 
     def create(self, request: CreateRequest) -> JobSnapshot:
         params = create_params(request)

@@ -6,7 +6,6 @@ estimate leaves on the created job."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -126,7 +125,7 @@ def with_estimate(snap: JobSnapshot, estimate: dict[str, Any] | None) -> JobSnap
     if estimate.get("allowed_to_proceed") is False:
         note += " (Together says the balance does not cover it)"
     raw = {**snap.raw, "anytune_vendor_estimate": estimate}
-    return dataclasses.replace(snap, message=note, raw=raw)
+    return snap.model_copy(update={"message": note, "raw": raw})
 
 
 def wandb_options(tracker: str, request: CreateRequest, context: Any) -> CreateRequest | None:
@@ -148,4 +147,4 @@ def wandb_options(tracker: str, request: CreateRequest, context: Any) -> CreateR
         fields["wandb_entity"] = context.entity
     if os.environ.get("WANDB_BASE_URL"):
         fields["wandb_base_url"] = os.environ["WANDB_BASE_URL"]
-    return dataclasses.replace(request, options={**fields, **request.options})
+    return request.model_copy(update={"options": {**fields, **request.options}})

@@ -55,7 +55,7 @@ def map_error(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> AnytuneEr
         # The SDK's local file check (check_file) refused the upload: a data problem.
         return DatasetError(
             "Together's file check refused the upload",
-            [Problem("together_file_check", redact(str(exc), secrets)[:2000])],
+            [Problem(code="together_file_check", message=redact(str(exc), secrets)[:2000])],
         )
     if isinstance(exc, together.DownloadError):
         return ProviderError(redact(f"download failed: {exc}", secrets), provider=PROVIDER)

@@ -271,13 +271,15 @@ def events_from(job: Any) -> list[JobEvent]:
     events: list[JobEvent] = []
     created = _time(d.get("create_time"))
     if created:
-        events.append(JobEvent(created, f"tuning job created for {snap.model}", type="created"))
+        events.append(JobEvent(created_at=created, message=f"tuning job created for {snap.model}",
+                               type="created"))
     started = _time(d.get("start_time"))
     if started:
-        events.append(JobEvent(started, "tuning started", type="started"))
+        events.append(JobEvent(created_at=started, message="tuning started", type="started"))
         tokens = _billable_tokens(d)
         if tokens is not None:
-            events.append(JobEvent(started, f"training data: {tokens} billable tokens per epoch",
+            events.append(JobEvent(created_at=started,
+                                   message=f"training data: {tokens} billable tokens per epoch",
                                    type="dataset", data={"billable_tokens": tokens}))
     ended = _time(d.get("end_time"))
     if ended and snap.status.terminal:
@@ -287,5 +289,5 @@ def events_from(job: Any) -> list[JobEvent]:
             text, level = f"tuning failed: {snap.error.message if snap.error else 'no reason given'}", "error"
         else:
             text, level = "tuning cancelled", "warning"
-        events.append(JobEvent(ended, text, level=level, type=snap.status.value))
+        events.append(JobEvent(created_at=ended, message=text, level=level, type=snap.status.value))
     return sorted(events, key=lambda e: e.created_at)
