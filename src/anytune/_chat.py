@@ -43,7 +43,7 @@ class ChatReply:
         return int((self.usage or {}).get("completion_tokens") or 0)
 
     def to_dict(self, job: str) -> dict[str, Any]:
-        """The ``--json`` shape of ``anytune chat`` (DESIGN.md §3)."""
+        """The ``--json`` shape of ``anytune chat`` (docs/design.md §3)."""
         return {"job": job, "model": self.model, "text": self.text, "usage": self.usage}
 
 

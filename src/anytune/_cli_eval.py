@@ -1,4 +1,4 @@
-"""``anytune chat`` and ``anytune evaluate`` (DESIGN.md §3), registered on :data:`anytune.cli.app`."""
+"""``anytune chat`` and ``anytune evaluate`` (docs/design.md §3), registered on :data:`anytune.cli.app`."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``anytune models [--provider P] [--refresh]``: the catalog, and refreshing it from the vendors.
 
-``--json`` prints the rows of :func:`anytune.catalog.rows` (DESIGN.md §3); with
+``--json`` prints the rows of :func:`anytune.catalog.rows` (docs/design.md §3); with
 ``--refresh`` the vendors are asked first and what each refresh did goes to stderr.
 """
 

@@ -106,7 +106,7 @@ def print_jobs(docs: list[dict[str, Any]]) -> None:
     if not docs:
         console().print("no jobs")
         return
-    # A stored job its provider no longer knows (DESIGN.md keeps the status field's
+    # A stored job its provider no longer knows (docs/design.md keeps the status field's
     # values; the error says "stale"): shown as such, never as running or queued.
     print_table(["id", "status", "model", "created", "result"], [
         [esc(d["id"]),

@@ -1,4 +1,4 @@
-"""Configuration (DESIGN.md §4): explicit argument > environment > profile file > default.
+"""Configuration (docs/design.md §4): explicit argument > environment > profile file > default.
 
 ``anytune.toml`` is looked for in the current folder, then in the user config dir. It
 holds named profiles; ``ANYTUNE_PROFILE`` (or ``default_profile`` in the file) picks one::

@@ -1,4 +1,4 @@
-"""The error hierarchy of anytune (DESIGN.md §5).
+"""The error hierarchy of anytune (docs/design.md §5).
 
 Every error a user can see is an :class:`AnytuneError`. Providers map their vendor's
 exceptions to these classes in one place each (by status code and exception type, never
@@ -44,7 +44,7 @@ __all__ = [
 class AnytuneError(Exception):
     """Base class of every error anytune raises."""
 
-    #: CLI exit code for this error (DESIGN.md §3).
+    #: CLI exit code for this error (docs/design.md §3).
     exit_code: int = 3
 
     def to_dict(self) -> dict[str, Any]:

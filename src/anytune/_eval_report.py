@@ -107,7 +107,7 @@ class EvalReport:
         return None if any(c is None for c in costs) else round(sum(c for c in costs if c is not None), 6)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One entry of ``--json``'s ``jobs`` list per scorer (DESIGN.md §3)."""
+        """One entry of ``--json``'s ``jobs`` list per scorer (docs/design.md §3)."""
         out = []
         for scorer in self.scorers:
             tuned = self.tuned.summary(scorer)

@@ -1,4 +1,4 @@
-"""Fault plans for emulators: ``OPERATION:KIND[:COUNT],...`` (DESIGN.md §7).
+"""Fault plans for emulators: ``OPERATION:KIND[:COUNT],...`` (docs/design.md §7).
 
 Public through :mod:`anytune.emulator`, which documents the kinds.
 """

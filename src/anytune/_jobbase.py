@@ -125,7 +125,7 @@ class _JobBase:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """The job as the CLI's ``--json`` prints it (DESIGN.md §3)."""
+        """The job as the CLI's ``--json`` prints it (docs/design.md §3)."""
         return {
             "id": self.id,
             "provider": self.provider,

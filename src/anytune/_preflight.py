@@ -76,7 +76,7 @@ class ValidationReport:
         return None if self.conversions is None else bool(self.conversions)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` shape of ``anytune validate`` (DESIGN.md §3), plus the input
+        """The ``--json`` shape of ``anytune validate`` (docs/design.md §3), plus the input
         format and what is rewritten before upload."""
         return {
             "ok": self.ok,

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # No .env file and no secrets folder: anytune reads what DESIGN.md §4 names.
+        # No .env file and no secrets folder: anytune reads what docs/design.md §4 names.
         profile = _PROFILE.get()
         if profile is None or not profile.values:
             return init_settings, env_settings

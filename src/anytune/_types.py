@@ -261,7 +261,7 @@ class Problem(Model):
     element: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape (DESIGN.md §3); ``element`` only where it is set."""
+        """The JSON shape (docs/design.md §3); ``element`` only where it is set."""
         out = super().to_dict()
         if self.element is None:
             del out["element"]

@@ -261,7 +261,7 @@ def is_retired(info: ModelInfo, now: datetime | None = None) -> bool:
 
 
 def row(info: ModelInfo, now: datetime | None = None) -> dict[str, Any]:
-    """One model in the ``anytune models --json`` shape (DESIGN.md §3), plus where its
+    """One model in the ``anytune models --json`` shape (docs/design.md §3), plus where its
     limits come from, whether the vendor's refreshed list has it, and notes."""
     return {
         "provider": info.provider,

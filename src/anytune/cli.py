@@ -1,4 +1,4 @@
-"""The ``anytune`` command line (DESIGN.md §3).
+"""The ``anytune`` command line (docs/design.md §3).
 
 Every command takes ``--json`` and then prints exactly one JSON document on stdout.
 Exit codes: 0 success; 1 invalid data, over budget, or the job ended failed/cancelled;
@@ -71,7 +71,7 @@ def _run(as_json: bool, fn: Callable[[], tuple[Any, int]], human: Callable[[Any]
 
 
 def _crash(as_json: bool, exc: Exception) -> None:
-    """Report an unexpected exception: exit 3 (DESIGN.md §3 reserves 1 for invalid data
+    """Report an unexpected exception: exit 3 (docs/design.md §3 reserves 1 for invalid data
     and failed jobs), the type and message, and the traceback only on request."""
     import os
     import traceback
@@ -169,7 +169,7 @@ def estimate(
             file, provider=name, model=model, method=method, epochs=epochs, **_options(option)
         )
         doc = est.to_dict()
-        notes.extend(doc.pop("notes", ()))  # --json keeps DESIGN.md's exact shape
+        notes.extend(doc.pop("notes", ()))  # --json keeps docs/design.md's exact shape
         return doc, 0
 
     def human(doc: dict[str, Any]) -> None:

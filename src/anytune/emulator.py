@@ -1,7 +1,7 @@
 """A toolkit for writing a provider's emulator: a real HTTP server on 127.0.0.1.
 
 Every cloud provider package ships an emulator of the part of its vendor's API that
-anytune uses (DESIGN.md §7). What differs between vendors is the routes, the state and
+anytune uses (docs/design.md §7). What differs between vendors is the routes, the state and
 the shape of an error; the rest is here, written once:
 
 - :class:`EmulatorServer`: binds 127.0.0.1, serves in a daemon thread, checks the API

@@ -65,7 +65,7 @@ class FineTuneJob(_JobBase):
         tracking: str | list[str] | None = None,
         **provider_options: Any,
     ) -> FineTuneJob:
-        """Validate, price, upload and start a job (DESIGN.md §2).
+        """Validate, price, upload and start a job (docs/design.md §2).
 
         Nothing is uploaded or billed if the data is invalid (:class:`DatasetError`) or
         the estimate exceeds ``max_cost_usd`` (:class:`BudgetExceededError`). The same

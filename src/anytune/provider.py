@@ -191,7 +191,7 @@ class Provider(ThreadedTwins):
         api_key: str | None = None,
     ) -> Emulator:
         """A local emulator of this provider's API, for ``anytune sandbox`` and tests.
-        ``faults`` is ``OPERATION:KIND[:COUNT],...`` (DESIGN.md §7)."""
+        ``faults`` is ``OPERATION:KIND[:COUNT],...`` (docs/design.md §7)."""
         raise UnsupportedError(cls.name, "sandbox")
 
     # --- capability checks -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The JSON schema of every ``anytune ... --json`` document (DESIGN.md §3), as pydantic models.
+"""The JSON schema of every ``anytune ... --json`` document (docs/design.md §3), as pydantic models.
 
 Each command prints one JSON document on stdout: its own (below, in :data:`OUTPUTS`) or,
 when it fails, :class:`ErrorOutput` (``{"error": {"type", "message", ...}}``) with the
@@ -55,13 +55,13 @@ class ErrorOutput(_Doc):
 
 
 class EstimateOutput(Estimate):
-    """``anytune estimate``: the estimate (DESIGN.md §3); its ``notes`` go to the human output."""
+    """``anytune estimate``: the estimate (docs/design.md §3); its ``notes`` go to the human output."""
 
     model_config = ConfigDict(json_schema_extra=_not_required("notes"))
 
 
 class JobOutput(_Doc):
-    """``create``, ``get``, ``wait``, ``cancel``: the job (DESIGN.md §3)."""
+    """``create``, ``get``, ``wait``, ``cancel``: the job (docs/design.md §3)."""
 
     id: str = Field(description='Provider-qualified: "together:ft-1a2b".')
     provider: str
@@ -84,7 +84,7 @@ class ListOutput(RootModel[list[JobOutput]]):
 
 
 class ValidateOutput(_Doc):
-    """``anytune validate``: every problem with its location (DESIGN.md §3)."""
+    """``anytune validate``: every problem with its location (docs/design.md §3)."""
 
     ok: bool
     records: int
@@ -117,7 +117,7 @@ class PlotOutput(_Doc):
 
 
 class ModelRow(_Doc):
-    """One tunable model of ``anytune models`` (DESIGN.md §3)."""
+    """One tunable model of ``anytune models`` (docs/design.md §3)."""
 
     provider: str
     model: str
@@ -166,7 +166,7 @@ class DoctorOutput(_Doc):
 
 
 class ChatOutput(_Doc):
-    """``anytune chat`` (DESIGN.md §3)."""
+    """``anytune chat`` (docs/design.md §3)."""
 
     job: str
     model: str
@@ -192,7 +192,7 @@ class Tokens(_Doc):
 
 
 class EvalRow(_Doc):
-    """One job under one scorer (DESIGN.md §3)."""
+    """One job under one scorer (docs/design.md §3)."""
 
     job: str
     provider: str

@@ -33,7 +33,7 @@ from anytune.testing._emulators import write_chat_examples
 
 __all__ = ["JOB_KEYS", "ProviderConformance"]
 
-#: The keys of a job in ``--json`` output and ``to_dict()`` (DESIGN.md §3).
+#: The keys of a job in ``--json`` output and ``to_dict()`` (docs/design.md §3).
 JOB_KEYS = {"id", "provider", "model", "status", "created_at", "result", "error", "estimate",
             "actual", "reused"}
 
@@ -106,7 +106,7 @@ class ProviderConformance:
         assert job.status is JobStatus.SUCCEEDED, job.error
         assert job.result is not None and job.result.model
         assert job.raise_for_status() is job
-        # What the provider reported, next to the estimate (DESIGN.md §3 "actual").
+        # What the provider reported, next to the estimate (docs/design.md §3 "actual").
         if job.result.trained_tokens is not None:
             assert job.actual is not None and job.actual.trained_tokens == job.result.trained_tokens
             assert job.to_dict()["actual"]["trained_tokens"] == job.result.trained_tokens

@@ -1,4 +1,4 @@
-"""``LocalProvider``: fine-tuning on this machine as a detached job (DESIGN.md §6).
+"""``LocalProvider``: fine-tuning on this machine as a detached job (docs/design.md §6).
 
 ``create`` writes a job folder and starts a worker process in its own session; every other
 method reads that folder, so it works from any process, during the run and after. Nothing

@@ -1,6 +1,6 @@
 """I/O-free translation between anytune's types and Vertex AI tuning jobs.
 
-Choices documented here (DESIGN is silent on them):
+Choices documented here (docs/design.md is silent on them):
 
 * **Adapter size.** ``LoRA(r=...)`` becomes Vertex's ``adapterSize`` (``ADAPTER_SIZE_ONE``
   ... ``ADAPTER_SIZE_SIXTEEN``); a size the model does not accept is refused before any
