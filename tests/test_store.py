@@ -123,3 +123,41 @@ def test_uploads_are_remembered_per_provider_scope(tmp_path: Path) -> None:
     store.record_upload(provider="fake", scope="http://a", sha256="abc", purpose="train", file_ref="f1")
     assert store.find_upload(provider="fake", scope="http://a", sha256="abc", purpose="train") == "f1"
     assert store.find_upload(provider="fake", scope="http://b", sha256="abc", purpose="train") is None
+
+
+def test_stores_opened_at_once_on_an_old_file_migrate_it_once(tmp_path: Path) -> None:
+    """An async sweep opens one store per job in worker threads at the same moment; on a
+    store from before scopes each used to see the old schema and alter it again."""
+    import threading
+
+    for attempt in range(5):  # the race needs the threads to meet; give it several tries
+        path = tmp_path / f"old-{attempt}.sqlite3"
+        db = sqlite3.connect(path)
+        db.executescript("""
+            CREATE TABLE jobs (id TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,
+              spec_hash TEXT NOT NULL, idempotency_key TEXT NOT NULL, state TEXT NOT NULL, status TEXT,
+              result_model TEXT, error TEXT, estimate TEXT, created_at REAL NOT NULL,
+              updated_at REAL NOT NULL);
+            CREATE UNIQUE INDEX jobs_key ON jobs (provider, idempotency_key);
+        """)
+        db.close()
+        errors: list[BaseException] = []
+        start = threading.Barrier(8)
+
+        def open_store(
+            path: Path = path, start: threading.Barrier = start, errors: list[BaseException] = errors
+        ) -> None:
+            start.wait()
+            try:
+                JobStore(path)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_store) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        cols = [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")]
+        assert cols.count("scope") == 1

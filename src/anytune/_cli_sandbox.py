@@ -4,13 +4,15 @@ provider's local emulator or with the provider's own short real run."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from anytune._errors import ConfigurationError
 from anytune.cli import JsonOpt, ProviderOpt, _emit, _run, app
-from anytune.provider import Provider
+
+if TYPE_CHECKING:  # anytune.provider loads the pydantic types: not for `anytune --help`
+    from anytune.provider import Provider
 
 
 @app.command()
@@ -60,6 +62,8 @@ def sandbox(
 
 def offers_quickstart(cls: type[Provider]) -> bool:
     """Whether provider class ``cls`` overrides the SPI's ``quickstart`` hook."""
+    from anytune.provider import Provider
+
     return getattr(cls.quickstart, "__func__", None) is not getattr(Provider.quickstart, "__func__", None)
 
 

@@ -135,9 +135,19 @@ class JobStore:
             # the file, so setting it once here covers every later connection.
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
-            if "scope" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:
-                db.execute("ALTER TABLE jobs ADD COLUMN scope TEXT NOT NULL DEFAULT ''")
-            db.executescript(_MIGRATE)
+            # One migrating connection at a time: stores opened at once (threads of an
+            # async sweep, several processes) would otherwise all see the old schema and
+            # all try to alter it. The column check runs once the write lock is held.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if "scope" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:
+                    db.execute("ALTER TABLE jobs ADD COLUMN scope TEXT NOT NULL DEFAULT ''")
+                for statement in filter(str.strip, _MIGRATE.split(";")):
+                    db.execute(statement)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         finally:
             db.close()
 
