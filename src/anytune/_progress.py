@@ -93,6 +93,7 @@ class UploadProgress:
         if not self.enabled:
             return
         if self._bar is None:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 DownloadColumn,
@@ -101,8 +102,11 @@ class UploadProgress:
                 TransferSpeedColumn,
             )
 
+            # The terminal test was ours (``enabled``); rich's own console (a process-wide
+            # one, judged once from the environment) must not overrule it.
             self._bar = Progress(TextColumn(f"uploading {self.name}"), BarColumn(), DownloadColumn(),
-                                 TransferSpeedColumn(), transient=False)
+                                 TransferSpeedColumn(), transient=False,
+                                 console=Console(file=sys.stdout, force_terminal=True))
             self._bar.start()
             self._task = self._bar.add_task("upload", total=total)
         self._bar.update(self._task, completed=sent, total=total)
