@@ -23,8 +23,9 @@ EDITABLE  := -e ".[dev]" $(foreach p,$(PROVIDERS),-e $(dir $(p)))
 # test is isolated (its own job store, emulator port and temp folders). The Ray tests
 # share one two-CPU cluster whose jobs must not run beside each other (a worker's
 # session end stops the cluster's unfinished jobs), so they run after the rest, in one
-# process.
-PYTEST_ARGS ?= -n auto --durations=25
+# process. worksteal: an idle worker takes queued tests from a busy one, so the run does
+# not end on one worker's tail of slow tests.
+PYTEST_ARGS ?= -n auto --dist worksteal --durations=25
 
 .PHONY: install quickstart test lint bench-smoke clean
 
@@ -32,9 +33,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# --no-compile: byte-compiling every module of torch, transformers, ray, mlflow... costs
+# more than compiling, on first import, the few that the tests and the CLI load.
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(PROVIDERS)
-	$(BIN)/pip install --quiet $(TORCH_FROM) "$(TORCH)"
-	$(BIN)/pip install --quiet "$(TORCH)" $(EDITABLE)
+	$(BIN)/pip install --quiet --no-compile $(TORCH_FROM) "$(TORCH)"
+	$(BIN)/pip install --quiet --no-compile "$(TORCH)" $(EDITABLE)
 	touch $@
 
 install: $(VENV)/.installed  ## install the core, every provider and the dev tools
