@@ -33,11 +33,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# --no-compile: byte-compiling every module of torch, transformers, ray, mlflow... costs
-# more than compiling, on first import, the few that the tests and the CLI load.
+# pip byte-compiles at install on purpose: with PYTHONDONTWRITEBYTECODE set (as on CI's
+# machines) nothing is cached later, and every test process would compile torch again.
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(PROVIDERS)
-	$(BIN)/pip install --quiet --no-compile $(TORCH_FROM) "$(TORCH)"
-	$(BIN)/pip install --quiet --no-compile "$(TORCH)" $(EDITABLE)
+	$(BIN)/pip install --quiet $(TORCH_FROM) "$(TORCH)"
+	$(BIN)/pip install --quiet "$(TORCH)" $(EDITABLE)
 	touch $@
 
 install: $(VENV)/.installed  ## install the core, every provider and the dev tools
