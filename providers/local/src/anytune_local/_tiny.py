@@ -122,7 +122,7 @@ def build_tokenizer(path: Path, *, vocab_size: int = 512) -> Any:
         show_progress=False,
     )
     tok.train_from_iterator(_corpus(), trainer=trainer)
-    hf = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+    hf = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token="<|im_end|>",
         pad_token="<pad>",

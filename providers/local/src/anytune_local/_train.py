@@ -64,7 +64,7 @@ def _load(spec: dict[str, Any], prec: dict[str, Any]) -> tuple[Any, Any]:
     if opts.get("quantization") == "4bit":
         from transformers import BitsAndBytesConfig
 
-        kwargs["quantization_config"] = BitsAndBytesConfig(  # type: ignore[no-untyped-call]
+        kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
@@ -235,7 +235,7 @@ def train(spec: dict[str, Any], rec: JobRecorder, *, callbacks: Sequence[Any] = 
         callbacks=[cb, *callbacks],
     )
     assert trainer.model is not None
-    kept = len(trainer.train_dataset) if trainer.train_dataset is not None else 0  # type: ignore[arg-type]
+    kept = len(trainer.train_dataset) if trainer.train_dataset is not None else 0
     if kept == 0:
         # TRL drops examples whose trained tokens were all cut by truncation; without this
         # the user would see torch's "num_samples=0" instead of what to change.

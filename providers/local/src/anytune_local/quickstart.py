@@ -43,9 +43,9 @@ def run(console: Any = None, *, workdir: str | Path | None = None) -> dict[str, 
     from anytune_local._tiny import FORMAT_PATTERN, build_tiny_model, format_dataset, write_jsonl
 
     # Keep the output to what the user should read: no download-style progress bars.
-    transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.logging.set_verbosity_error()
     warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
-    transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    transformers.logging.disable_progress_bar()
     con = console or Console(stderr=True, soft_wrap=True)
     start = time.monotonic()
     root = Path(workdir) if workdir else anytune_home() / "quickstart"
