@@ -9,8 +9,15 @@ list per line, assistant ``tool_calls`` and ``tool`` results in OpenAI's shape; 
 together SDK's constants list ``tools`` and the ``tool`` role too). Which models accept
 tools is the provider's ``Limits.tools``. Per-message weights, message names and images
 are not documented there, so they are reported. [TOGETHER-TEXT] the generic format, one
-``{"text": ...}`` per line (together 1.5.17 ``constants.py:46``, ``DatasetFormat.GENERAL``):
-the only format here that takes plain-text records.
+``{"text": ...}`` per line (``DatasetFormat.GENERAL``: together 1.5.17 ``constants.py:46``,
+still in together 3.1.1 ``lib/constants.py:53,60``): the only format here that takes
+plain-text records.
+
+The record rules below cite together-python 1.5.17's ``utils/files.py``, the SDK's own file
+check at the time. together 3.x (3.1.1 is installed) checks only UTF-8 and one JSON object
+per line before upload (``lib/utils/files.py`` ``_check_jsonl``: "Semantic checks run on the
+server after upload"), so these rules are what a file must pass not to fail after upload;
+read 2026-11-30.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ def _together_messages(
             not_expressible(issues, m.path, "together", "images in a conversation")
             d["content"] = m.content or ""
         # Per-message weights (0 or 1, any role) are written through: Together's SDK
-        # checks them on every role (together 1.5.17 utils/files.py:143-156).
+        # checked them on every role (together 1.5.17 utils/files.py:143-156; see above).
         if m.name:
             not_expressible(issues, f"{m.path}.name", "together", "message names", "warning")
             d.pop("name", None)
@@ -51,7 +58,7 @@ def _together_messages(
         allowed = _together_next(prev)
         if check_order and m.role not in allowed:
             # System then assistant, with no user turn (a cookbook file has it), passes
-            # Together's SDK check, which only refuses a role repeated (together 1.5.17
+            # Together's SDK check, which only refused a role repeated (together 1.5.17
             # utils/files.py:165-171): a warning. Other orders stay errors.
             lenient = prev is not None and prev["role"] == "system" and m.role == "assistant"
             issues.append(
