@@ -99,8 +99,11 @@ class TogetherProvider(AsyncTwins):
     create_options: ClassVar[frozenset[str]] = CREATE_OPTIONS
     closed_catalog: ClassVar[bool] = True
     secret_names: ClassVar[frozenset[str]] = frozenset({"api_key", "wandb_api_key"})
-    #: ``tgp_v1_`` keys; the SDK sends the W&B key as ``wandb_key`` and logs request bodies
-    #: through ``together`` and httpx at debug (together 3.1.1 ``_utils/_logs.py``).
+    #: ``tgp_v1_`` keys: Together documents no key format; keys leaked in public code are
+    #: ``tgp_v1_`` and 43 URL-safe base64 characters (seven seen, and a secret scanner's
+    #: test list maps ``tgp_v1_`` to Together: public code search, 2026-11-30). The SDK
+    #: sends the W&B key as ``wandb_key`` and logs request bodies through ``together`` and
+    #: httpx at debug (together 3.1.1 ``_utils/_logs.py``).
     secret_patterns: ClassVar[tuple[str, ...]] = (r"\b(tgp_v1_)[A-Za-z0-9_\-\*]{4,}",)
     secret_fields: ClassVar[tuple[str, ...]] = ("wandb_key",)
     loggers: ClassVar[tuple[str, ...]] = ("together", "httpx", "httpcore")
