@@ -119,6 +119,24 @@ class JobStore:
         return f"JobStore({str(self.path)!r})"
 
     def _init(self) -> None:
+        # Stores opened at once on a file in the old rollback journal (an async sweep's
+        # threads, several processes) can meet in SQLite's lock upgrade, where it answers
+        # SQLITE_BUSY at once instead of calling the busy handler (switching to WAL needs
+        # the exclusive lock). Whoever lost tries again; by then the file is in WAL.
+        deadline = time.monotonic() + 30.0
+        delay = 0.01
+        while True:
+            try:
+                self._init_once()
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def _init_once(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not self.path.exists():
             # Create the file user-only before SQLite opens it with the umask's mode.
