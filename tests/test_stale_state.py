@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from store_helpers import store_before_scopes
 from typer.testing import CliRunner
 
 from anytune import Job, ReusedJobWarning, ServerError, _create
@@ -152,14 +152,7 @@ def test_a_file_gone_at_create_time_is_uploaded_again_once(data: Path) -> None:
 def test_a_store_from_before_scopes_opens_and_its_jobs_are_not_reused(data: Path, isolated: Path) -> None:
     path = isolated / "home" / "jobs.sqlite3"
     path.parent.mkdir(parents=True)
-    db = sqlite3.connect(path)
-    db.executescript("""
-        CREATE TABLE jobs (id TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,
-          spec_hash TEXT NOT NULL, idempotency_key TEXT NOT NULL, state TEXT NOT NULL, status TEXT,
-          result_model TEXT, error TEXT, estimate TEXT, created_at REAL NOT NULL,
-          updated_at REAL NOT NULL);
-        CREATE UNIQUE INDEX jobs_key ON jobs (provider, idempotency_key);
-    """)
+    db = store_before_scopes(path)
     db.execute("INSERT INTO jobs VALUES ('fake:ft-old','fake','fake-small','h','k','created',"
                "'running',NULL,NULL,NULL,strftime('%s','now'),strftime('%s','now'))")
     db.commit()

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from store_helpers import store_before_scopes
+
 from anytune._store import JobStore
 
 
@@ -134,15 +136,7 @@ def test_stores_opened_at_once_on_an_old_file_migrate_it_once(tmp_path: Path) ->
     # switch before the store retried it (2026-11-30), so give it many tries.
     for attempt in range(30):
         path = tmp_path / f"old-{attempt}.sqlite3"
-        db = sqlite3.connect(path)
-        db.executescript("""
-            CREATE TABLE jobs (id TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,
-              spec_hash TEXT NOT NULL, idempotency_key TEXT NOT NULL, state TEXT NOT NULL, status TEXT,
-              result_model TEXT, error TEXT, estimate TEXT, created_at REAL NOT NULL,
-              updated_at REAL NOT NULL);
-            CREATE UNIQUE INDEX jobs_key ON jobs (provider, idempotency_key);
-        """)
-        db.close()
+        store_before_scopes(path).close()
         errors: list[BaseException] = []
         start = threading.Barrier(8)
 
